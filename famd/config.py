@@ -1,0 +1,195 @@
+"""
+``famd.yaml`` -> a frozen L{Config}.
+
+Parsing is strict: an unknown key, a wrong type or an unknown backend name is
+an error naming its dotted key, and every error of the file is collected and
+reported together in one L{ConfigError}.  Each backend checks its own
+section with the options it declares.  Relative paths are relative to the
+config file's folder.
+"""
+
+import os
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Mapping, Optional, Tuple
+
+import yaml
+
+from famd import backends
+from famd.options import Option, join, list_of_strings, parse, positive
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; C{errors} lists every reason."""
+
+    def __init__(self, errors):
+        self.errors = list(errors)
+        super().__init__("\n".join(self.errors))
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    """A backend chosen by name, with its checked options."""
+
+    kind: str
+    backend: str
+    options: Mapping[str, Any]
+
+    def build(self, context):
+        """Create the provider (None for the ``none`` backends)."""
+        return backends.find(self.kind, self.backend).build(dict(self.options), context)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything famd.yaml says, checked, with defaults filled in."""
+
+    path: Optional[str]
+    base_dir: str
+    listen: str
+    public_url: str
+    app_name: str
+    sip_domain: str
+    realm: Optional[str]
+    everyone_is_admin: bool
+    nonce_lifetime: int
+    max_body_size: int
+    trusted_proxies: Tuple[str, ...]
+    code_failures: int
+    code_failure_window: int
+    email_change_lifetime: int
+    templates: Optional[str]
+    storage: BackendConfig
+    email: BackendConfig
+    sms: BackendConfig
+    push: BackendConfig
+    registrar: BackendConfig
+    rc_file: Optional[str]
+    overwrite_all: bool
+    provisioning_hooks: Tuple[BackendConfig, ...]
+
+
+def _url(value):
+    if value.startswith(("http://", "https://")):
+        return None
+    return "must start with http:// or https://"
+
+
+TOP_LEVEL = (
+    Option("listen", str, "tcp:8080:interface=127.0.0.1", doc="Twisted endpoint string"),
+    Option("public_url", str, "http://127.0.0.1:8080", check=_url),
+    Option("app_name", str, "famd"),
+    Option("sip_domain", str),
+    Option("realm", str, None, nullable=True),
+    Option("everyone_is_admin", bool, False),
+    Option("nonce_lifetime", int, 3600, check=positive),
+    Option("max_body_size", int, 65536, check=positive),
+    Option("trusted_proxies", list, [], check=list_of_strings),
+    Option("code_failures", int, 5, check=positive),
+    Option("code_failure_window", int, 900, check=positive),
+    Option("email_change_lifetime", int, 86400, check=positive),
+    Option("templates", str, None, nullable=True, path=True),
+    Option("storage", dict, {"backend": "sqlite"}),
+    Option("email", dict, {"backend": "log"}),
+    Option("sms", dict, {"backend": "log"}),
+    Option("push", dict, {"backend": "none"}),
+    Option("registrar", dict, {"backend": "none"}),
+    Option("provisioning", dict, {}),
+)
+
+PROVISIONING = (
+    Option("rc_file", str, None, nullable=True, path=True),
+    Option("overwrite_all", bool, False),
+    Option("hooks", list, []),
+)
+
+
+def parse_backend(kind, raw, dotted, base_dir, errors):
+    """Check one ``{backend: name, ...options}`` mapping; None if unusable."""
+    name = raw.get("backend")
+    if not isinstance(name, str):
+        errors.append("%s: required, the name of a %s backend" % (join(dotted, "backend"), kind))
+        return None
+    try:
+        backend = backends.find(kind, name)
+    except backends.UnknownBackend as error:
+        errors.append("%s: %s" % (join(dotted, "backend"), error))
+        return None
+    options, problems = parse(raw, backend.options, dotted, base_dir, ignore=("backend",))
+    errors.extend(problems)
+    return BackendConfig(kind, name, MappingProxyType(options))
+
+
+def _hooks(raw_hooks, base_dir, errors):
+    hooks = []
+    for index, raw in enumerate(raw_hooks):
+        dotted = "provisioning.hooks[%d]" % (index,)
+        if not isinstance(raw, dict):
+            errors.append("%s: must be a mapping with a 'backend' key" % (dotted,))
+            continue
+        hook = parse_backend("provisioning", raw, dotted, base_dir, errors)
+        if hook is not None:
+            hooks.append(hook)
+    return tuple(hooks)
+
+
+def from_mapping(raw, base_dir, path=None):
+    """
+    Check a mapping read from YAML.
+
+    @raise ConfigError: listing every problem found.
+    """
+    if not isinstance(raw, dict):
+        raise ConfigError(["%s: the file must hold a mapping of keys" % (path or "config",)])
+    values, errors = parse(raw, TOP_LEVEL, "", base_dir)
+    chosen = {}
+    for kind in ("storage", "email", "sms", "push", "registrar"):
+        if isinstance(values.get(kind), dict):
+            chosen[kind] = parse_backend(kind, values[kind], kind, base_dir, errors)
+    provisioning, problems = parse(values.get("provisioning") or {}, PROVISIONING, "provisioning", base_dir)
+    errors.extend(problems)
+    hooks = _hooks(provisioning.get("hooks") or [], base_dir, errors)
+    if errors:
+        raise ConfigError(errors)
+    return Config(
+        path=path,
+        base_dir=base_dir,
+        listen=values["listen"],
+        public_url=values["public_url"].rstrip("/"),
+        app_name=values["app_name"],
+        sip_domain=values["sip_domain"],
+        realm=values["realm"],
+        everyone_is_admin=values["everyone_is_admin"],
+        nonce_lifetime=values["nonce_lifetime"],
+        max_body_size=values["max_body_size"],
+        trusted_proxies=tuple(values["trusted_proxies"]),
+        code_failures=values["code_failures"],
+        code_failure_window=values["code_failure_window"],
+        email_change_lifetime=values["email_change_lifetime"],
+        templates=values["templates"],
+        rc_file=provisioning["rc_file"],
+        overwrite_all=provisioning["overwrite_all"],
+        provisioning_hooks=hooks,
+        **chosen,
+    )
+
+
+def load(path):
+    """
+    Read and check a famd.yaml file.
+
+    @raise ConfigError: the file cannot be read, is not valid YAML (the
+        message names the file and line), or breaks a rule.
+    """
+    try:
+        with open(path, encoding="utf-8") as f:
+            raw = yaml.safe_load(f)
+    except OSError as error:
+        raise ConfigError(["%s: cannot read: %s" % (path, error.strerror)]) from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = "%s, line %d" % (path, mark.line + 1) if mark is not None else path
+        problem = getattr(error, "problem", None) or str(error)
+        raise ConfigError(["%s: invalid YAML: %s" % (where, problem)]) from None
+    base_dir = os.path.dirname(os.path.abspath(path))
+    return from_mapping(raw if raw is not None else {}, base_dir, path)

@@ -1,0 +1,354 @@
+"""
+The contracts between famd's core and its backends.
+
+Every backend (storage, e-mail, SMS, push, registrar, provisioning hooks) is a
+provider of one of these interfaces, chosen by name in ``famd.yaml`` and found
+as a ``twisted.plugin`` plugin (see ``famd.backends``).  Methods are declared
+without ``self``; each docstring says what the returned Deferred fires with and
+how it fails.  The storage contract is split by concern; ``IStorage`` is their
+union and is what a storage backend provides.
+"""
+
+from zope.interface import Attribute, Interface
+
+
+# ---------------------------------------------------------------- plugins
+
+
+class IBackend(Interface):
+    """
+    A named, configurable backend, declared in ``famd/plugins/`` (or in any
+    third-party ``famd.plugins`` drop-in) and built from its ``famd.yaml``
+    section.
+    """
+
+    kind = Attribute(
+        "What the backend provides: 'storage', 'email', 'sms', 'push', "
+        "'registrar' or 'provisioning'."
+    )
+    name = Attribute("The name an operator writes in famd.yaml, e.g. 'sqlite'.")
+    description = Attribute("One line shown in error messages and listings.")
+    options = Attribute(
+        "A sequence of famd.options.Option: the keys allowed beside 'backend'."
+    )
+
+    def build(options, context):
+        """
+        Create the provider.
+
+        @param options: the validated options, a mapping of key to value
+            with every default filled in.
+        @param context: a L{famd.backends.BackendContext} (reactor, config).
+        @return: the provider of the interface matching C{kind}.
+        """
+
+
+# ---------------------------------------------------------------- notifiers
+
+
+class DeliveryFailed(Exception):
+    """
+    A message could not be handed to its transport.  The message (str) says
+    why, without any secret: it is logged as it is.
+    """
+
+
+class IEmailSender(Interface):
+    """Sends e-mails."""
+
+    def send(to, subject, text, html=None):
+        """
+        Send one message to one address.
+
+        @param to: the recipient address.
+        @param subject: the subject line (str).
+        @param text: the plain-text body (str).
+        @param html: an optional HTML alternative body (str or None).
+        @return: a Deferred firing with None once the message was accepted by
+            the next hop, or failing with L{DeliveryFailed}.
+        """
+
+
+class ISMSSender(Interface):
+    """Sends SMS text messages."""
+
+    def send(phone, text):
+        """
+        Send C{text} to the E.164 number C{phone}.
+
+        @return: a Deferred firing with None once the provider accepted the
+            message, or failing with L{DeliveryFailed}.
+        """
+
+
+class IPushSender(Interface):
+    """Sends push notifications to a mobile device."""
+
+    def send(pn_provider, pn_param, pn_prid, payload):
+        """
+        Push C{payload} (a JSON-serialisable dict) to one device.
+
+        @return: a Deferred firing with None once the notification was
+            delivered to the provider, or failing with L{DeliveryFailed}.
+        """
+
+
+# ---------------------------------------------------------------- registrar
+
+
+class RegistrarUnavailable(Exception):
+    """
+    The registrar (Flexisip, its Redis) could not be reached or answered
+    something unusable.  The message says why, without secrets.
+    """
+
+
+class IRegistrar(Interface):
+    """Reads and removes the devices (bindings) Flexisip holds for a user."""
+
+    def list_devices(username, domain):
+        """
+        @return: a Deferred firing with a list of L{famd.registrar.Device},
+            or failing with L{RegistrarUnavailable}.
+        """
+
+    def remove_device(username, domain, uuid):
+        """
+        Remove the binding whose public id (``urn:uuid:...``, no quotes or
+        angle brackets) is C{uuid}.
+
+        @return: a Deferred firing with True when a binding was removed,
+            False when the user has no such device, or failing with
+            L{RegistrarUnavailable}.
+        """
+
+
+# ---------------------------------------------------------------- provisioning
+
+
+class IProvisioningHook(Interface):
+    """
+    Extends the provisioning document (the counterpart of the 2021 account
+    manager's provisioning hooks).  Each method returns plain data; the
+    document builder escapes it.
+    """
+
+    def proxy_entries(request, account):
+        """
+        Extra entries for the account's ``proxy_N`` section.
+
+        @param request: a L{famd.provisioning.ProvisioningRequest} (query
+            arguments, headers).
+        @param account: the provisioned L{famd.model.Account}.
+        @return: a list of (key, value) str pairs.
+        """
+
+    def auth_entries(request, account, password):
+        """
+        Extra entries for one ``auth_info_N`` section.
+
+        @param password: the L{famd.model.Password} the section is for.
+        @return: a list of (key, value) str pairs.
+        """
+
+    def extra_sections(request, account):
+        """
+        Whole extra sections, appended after the account's sections.
+
+        @param account: the provisioned account, or None when the document
+            carries only the defaults.
+        @return: a list of (section name, [(key, value), ...]).
+        """
+
+
+# ---------------------------------------------------------------- storage
+
+
+class StorageUnavailable(Exception):
+    """The database cannot be reached right now (the API answers 503)."""
+
+
+class SchemaTooNew(Exception):
+    """The database was migrated by a newer famd than this one."""
+
+
+class IStorageLifecycle(Interface):
+    """Opening and closing a storage backend."""
+
+    def open():
+        """
+        Create or upgrade the schema, then accept calls.
+
+        @return: a Deferred firing with the schema version (int), or failing
+            with L{SchemaTooNew} or L{StorageUnavailable}.
+        """
+
+    def migrate_blocking():
+        """
+        Blocking: create or upgrade the schema now and return its version.
+        Only for start-up and the ``famd`` command, before the reactor runs.
+
+        @raise SchemaTooNew: the database is ahead of this famd.
+        """
+
+    def close():
+        """
+        Stop accepting calls, finish the running ones, release connections.
+
+        @return: a Deferred firing with None.
+        """
+
+
+class IAccountStore(Interface):
+    """Accounts and the rows that hang off them (passwords, admin, key, alias)."""
+
+    def create_account(new_account):
+        """
+        Insert a L{famd.model.NewAccount}: the account, its passwords, its
+        admin row, alias, activation expiration and API key, in one
+        transaction.  When C{new_account.token} is set, that token is
+        consumed in the same transaction.
+
+        @return: a Deferred firing with the new account's id, or failing
+            with L{famd.model.Conflict} (naming the field that clashed:
+            'username', 'phone' or 'token').
+        """
+
+    def get_account(account_id):
+        """
+        @return: a Deferred firing with the L{famd.model.Account} (passwords,
+            admin, alias, expiration and pending e-mail change loaded), or
+            None.
+        """
+
+    def find_account(username, domain):
+        """
+        @return: a Deferred firing with the L{famd.model.Account} whose
+            username and domain are these, or None.
+        """
+
+    def list_accounts(offset, limit):
+        """
+        One page of accounts ordered by id.
+
+        @return: a Deferred firing with (list of L{famd.model.Account}
+            without passwords, total number of accounts).
+        """
+
+    def delete_account(account_id):
+        """
+        Delete the account and everything that references it.
+
+        @return: a Deferred firing with True, or False when no such account.
+        """
+
+    def set_activated(account_id, activated):
+        """
+        @return: a Deferred firing with the updated L{famd.model.Account},
+            or None when no such account.
+        """
+
+    def set_admin(account_id, admin, now):
+        """
+        Give or take administrator rights.
+
+        @return: a Deferred firing with True, or False when no such account.
+        """
+
+    def set_api_key(account_id, key, now):
+        """
+        Create or replace the account's API key.
+
+        @return: a Deferred firing with True, or False when no such account.
+        """
+
+    def replace_passwords(account_id, passwords):
+        """
+        Replace all the account's passwords by C{passwords}, a list of
+        L{famd.model.Password}, in one transaction.
+
+        @return: a Deferred firing with True, or False when no such account.
+        """
+
+    def list_unconfirmed(created_before):
+        """
+        @return: a Deferred firing with the list of L{famd.model.Account}
+            (without passwords) not activated and created before that UTC
+            datetime.
+        """
+
+    def delete_accounts(account_ids):
+        """
+        Delete several accounts in one transaction.
+
+        @return: a Deferred firing with the number deleted.
+        """
+
+    def phone_in_use(phone):
+        """
+        @return: a Deferred firing with True when C{phone} is an alias or a
+            username of any account.
+        """
+
+
+class INonceStore(Interface):
+    """DIGEST nonces, shared by every famd process on the database."""
+
+    def create_nonce(account_id, nonce, now):
+        """
+        Record a freshly issued nonce (count 0).
+
+        @return: a Deferred firing with None.
+        """
+
+    def use_nonce(account_id, nonce, nc, not_before, now):
+        """
+        Atomically raise the nonce's count to C{nc} if it is lower, so that
+        of concurrent requests with the same (nonce, nc) exactly one wins.
+
+        @param not_before: nonces created before this UTC datetime are
+            expired and treated as unknown.
+        @return: a Deferred firing with 'ok', 'replayed' (known nonce, count
+            not greater) or 'invalid' (unknown or expired nonce).
+        """
+
+    def delete_nonces(not_used_since):
+        """
+        Delete nonces whose last use (or creation) is before that datetime.
+
+        @return: a Deferred firing with the number deleted.
+        """
+
+    def get_setting(name, default):
+        """
+        A deployment-wide value (e.g. the digest opaque): return the stored
+        value, storing C{default} first if there is none.  Every process
+        sharing the database gets the same answer.
+
+        @return: a Deferred firing with the str value.
+        """
+
+
+class IProvisioningStore(Interface):
+    """Single-use provisioning of an account by its confirmation key."""
+
+    def consume_confirmation_key(key, now):
+        """
+        Atomically clear the confirmation key C{key} of the account holding
+        it, if the account's activation has not expired at C{now}, so that
+        two simultaneous requests cannot both receive the credentials.
+
+        @return: a Deferred firing with the L{famd.model.Account} (passwords
+            loaded) that held the key, or None (unknown, expired or already
+            consumed).
+        """
+
+    def confirmation_key_valid(key, now):
+        """
+        @return: a Deferred firing with True when an account holds C{key}
+            and its activation has not expired at C{now}.
+        """
+
+
+class IStorage(IStorageLifecycle, IAccountStore, INonceStore, IProvisioningStore):
+    """Everything a storage backend provides."""

@@ -1,0 +1,101 @@
+"""
+The service tree of a running famd.
+
+storage -> nonce janitor -> web listener, under one MultiService.  Factory
+functions build each piece from a L{famd.config.Config} and a reactor; only
+L{famd.tap} hands them the global reactor.
+"""
+
+from twisted.application import strports
+from twisted.application.internet import TimerService
+from twisted.application.service import MultiService, Service
+from twisted.logger import Logger
+
+from famd.backends import BackendContext
+from famd.clock import ago, reactor_clock
+
+log = Logger()
+
+
+class StorageService(Service):
+    """Opens the storage when famd starts and closes it when famd stops."""
+
+    def __init__(self, storage):
+        self.storage = storage
+
+    def startService(self):
+        super().startService()
+        d = self.storage.open()
+        d.addCallback(lambda version: log.info("storage ready, schema version {v}", v=version))
+        d.addErrback(lambda failure: log.failure("storage failed to open", failure))
+        return d
+
+    def stopService(self):
+        super().stopService()
+        return self.storage.close()
+
+
+def purge_nonces(storage, now, lifetime):
+    """Delete nonces unused for C{lifetime} seconds; log how many."""
+    d = storage.delete_nonces(ago(now(), lifetime))
+    d.addCallback(lambda count: count and log.debug("purged {count} nonces", count=count))
+    d.addErrback(lambda failure: log.failure("purging nonces failed", failure))
+    return d
+
+
+def build_components(config, reactor):
+    """
+    Build every provider named in C{config}.
+
+    @return: a dict: storage, email, sms, push, registrar, hooks, now.
+    """
+    context = BackendContext(reactor, config)
+    return {
+        "storage": config.storage.build(context),
+        "email": config.email.build(context),
+        "sms": config.sms.build(context),
+        "push": config.push.build(context),
+        "registrar": config.registrar.build(context),
+        "hooks": [hook.build(context) for hook in config.provisioning_hooks],
+        "now": reactor_clock(reactor),
+    }
+
+
+def build_site(config, components, reactor):
+    """The HTTP site serving /api and /provisioning."""
+    from famd.api import Api
+    from famd.web import make_site
+
+    children = {b"api": Api(config=config, reactor=reactor, **components).resource()}
+    provisioning = _provisioning_resource(config, components)
+    if provisioning is not None:
+        children[b"provisioning"] = provisioning
+    return make_site(children, config.max_body_size)
+
+
+def _provisioning_resource(config, components):
+    try:
+        from famd.provisioning.web import build_resource
+    except ImportError:
+        return None
+    return build_resource(config, components)
+
+
+def build_service(config, reactor, components=None):
+    """The whole service tree (storage must already be migrated)."""
+    if components is None:
+        components = build_components(config, reactor)
+    top = MultiService()
+    StorageService(components["storage"]).setServiceParent(top)
+    janitor = TimerService(
+        max(60, config.nonce_lifetime // 4),
+        purge_nonces,
+        components["storage"],
+        components["now"],
+        config.nonce_lifetime,
+    )
+    janitor.clock = reactor
+    janitor.setServiceParent(top)
+    site = build_site(config, components, reactor)
+    strports.service(config.listen, site, reactor=reactor).setServiceParent(top)
+    return top

@@ -1,0 +1,51 @@
+"""
+The SQL of DIGEST nonces and deployment-wide settings.
+
+The nonce count is checked and raised in one conditional UPDATE, so that of
+concurrent requests carrying the same (nonce, nc), in any process, exactly
+one is accepted.
+"""
+
+
+def create_nonce_txn(txn, account_id, nonce, now):
+    txn.insert(
+        "nonces",
+        {"account_id": account_id, "nonce": nonce, "nc": 0, "created_at": now, "updated_at": now},
+    )
+
+
+def use_nonce_txn(txn, account_id, nonce, nc, not_before, now):
+    raised = txn.execute(
+        'UPDATE "nonces" SET "nc" = ?, "updated_at" = ? '
+        'WHERE "nonce" = ? AND "account_id" = ? AND "nc" < ? AND "created_at" >= ?',
+        (nc, now, nonce, account_id, nc, not_before),
+    )
+    if raised:
+        return "ok"
+    known = txn.one(
+        'SELECT 1 FROM "nonces" WHERE "nonce" = ? AND "account_id" = ? AND "created_at" >= ?',
+        (nonce, account_id, not_before),
+    )
+    if known is None:
+        return "invalid"
+    # Like the 2021 account manager: a replayed nonce is burnt.
+    txn.execute(
+        'DELETE FROM "nonces" WHERE "nonce" = ? AND "account_id" = ?', (nonce, account_id)
+    )
+    return "replayed"
+
+
+def delete_nonces_txn(txn, not_used_since):
+    return txn.execute(
+        'DELETE FROM "nonces" WHERE "updated_at" < ? '
+        'OR ("updated_at" IS NULL AND ("created_at" IS NULL OR "created_at" < ?))',
+        (not_used_since, not_used_since),
+    )
+
+
+def get_setting_txn(txn, name, default):
+    value = txn.scalar('SELECT "value" FROM "famd_settings" WHERE "name" = ?', (name,))
+    if value is not None:
+        return value
+    txn.insert_ignore("famd_settings", {"name": name, "value": default})
+    return txn.scalar('SELECT "value" FROM "famd_settings" WHERE "name" = ?', (name,))

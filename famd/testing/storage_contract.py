@@ -1,0 +1,285 @@
+"""
+The storage contract: one suite every L{famd.interfaces.IStorage} provider
+must pass.
+
+Mix L{StorageContract} into a C{twisted.trial.unittest.TestCase} that
+defines C{make_storage()} returning a Deferred of an opened, empty storage.
+The same tests run on SQLite, MariaDB and PostgreSQL.
+"""
+
+from datetime import datetime, timedelta, timezone
+
+from twisted.internet import defer
+from zope.interface.verify import verifyObject
+
+from famd.clock import to_db
+from famd.interfaces import IStorage
+from famd.model import Conflict, NewAccount, Password
+
+NOW = datetime(2026, 11, 28, 12, 0, 0, tzinfo=timezone.utc)
+
+
+def new(username="alice", domain="sip.example.org", **fields):
+    """A L{NewAccount} with sensible defaults."""
+    fields.setdefault("passwords", (Password("0" * 32, "MD5"),))
+    fields.setdefault("ip_address", "127.0.0.1")
+    fields.setdefault("user_agent", "test")
+    fields.setdefault("creation_time", to_db(NOW))
+    return NewAccount(username=username, domain=domain, **fields)
+
+
+def count_rows_txn(txn, table, account_id):
+    return txn.scalar('SELECT count(*) FROM "%s" WHERE "account_id" = ?' % (table,), (account_id,))
+
+
+def insert_token_txn(txn, token, used=False):
+    txn.insert(
+        "tokens",
+        {"token": token, "pn_provider": "fcm", "pn_param": "p", "pn_prid": "d", "used": used,
+         "created_at": to_db(NOW), "updated_at": to_db(NOW)},
+    )
+
+
+def token_used_txn(txn, token):
+    return bool(txn.scalar('SELECT "used" FROM "tokens" WHERE "token" = ?', (token,)))
+
+
+class StorageContract:
+    """The behaviour every storage provider owes famd."""
+
+    def make_storage(self):
+        raise NotImplementedError("return a Deferred of an opened, empty storage")
+
+    @defer.inlineCallbacks
+    def setUp(self):
+        self.storage = yield self.make_storage()
+
+    def test_interface(self):
+        """The provider implements every method of IStorage."""
+        self.assertTrue(verifyObject(IStorage, self.storage))
+
+    @defer.inlineCallbacks
+    def test_reopen_keeps_schema_version(self):
+        """Opening an already migrated database again changes nothing and gives the same version."""
+        version = yield self.storage.open()
+        self.assertGreaterEqual(version, 2)
+
+    @defer.inlineCallbacks
+    def test_create_and_get_round_trip(self):
+        """Every field written at creation is read back, dependent rows included."""
+        account_id = yield self.storage.create_account(new(
+            email="a@example.org", activated=False, confirmation_key="K" * 13, admin=True,
+            phone="+33612345678", activation_expires="2040-01-02 03:04:05", api_key="key-1",
+            passwords=(Password("a" * 32, "MD5"), Password("b" * 64, "SHA-256")),
+        ))
+        account = yield self.storage.get_account(account_id)
+        self.assertEqual(
+            (account.username, account.domain, account.email, account.activated,
+             account.confirmation_key, account.ip_address, account.user_agent,
+             account.creation_time, account.phone, account.api_key),
+            ("alice", "sip.example.org", "a@example.org", False, "K" * 13, "127.0.0.1",
+             "test", "2026-11-28 12:00:00", "+33612345678", "key-1"),
+        )
+        self.assertEqual(
+            account.passwords, (Password("a" * 32, "MD5"), Password("b" * 64, "SHA-256"))
+        )
+        self.assertEqual(account.admin.created_at, "2026-11-28 12:00:00")
+        self.assertEqual(account.activation_expiration.expires, "2040-01-02 03:04:05")
+        self.assertEqual(account.activation_expiration.account_id, account_id)
+        self.assertIsNone(account.email_changed)
+
+    @defer.inlineCallbacks
+    def test_find_account(self):
+        """Accounts are found by username and domain, and only by both."""
+        account_id = yield self.storage.create_account(new())
+        found = yield self.storage.find_account("alice", "sip.example.org")
+        self.assertEqual(found.id, account_id)
+        self.assertIsNone((yield self.storage.find_account("alice", "other.example.org")))
+        self.assertIsNone((yield self.storage.get_account(account_id + 1000)))
+
+    @defer.inlineCallbacks
+    def test_username_unique_per_domain(self):
+        """A second account with the same username in the same domain is a username conflict."""
+        yield self.storage.create_account(new())
+        failure = yield self.assertFailure(self.storage.create_account(new()), Conflict)
+        self.assertEqual(failure.field, "username")
+        yield self.storage.create_account(new(domain="other.example.org"))
+
+    @defer.inlineCallbacks
+    def test_phone_unique(self):
+        """A phone already used as an alias or a username is a phone conflict."""
+        yield self.storage.create_account(new(phone="+33600000001"))
+        yield self.storage.create_account(new(username="+33600000002"))
+        for phone in ("+33600000001", "+33600000002"):
+            failure = yield self.assertFailure(
+                self.storage.create_account(new(username="bob" + phone, phone=phone)), Conflict
+            )
+            self.assertEqual(failure.field, "phone")
+        self.assertTrue((yield self.storage.phone_in_use("+33600000001")))
+        self.assertFalse((yield self.storage.phone_in_use("+33600000009")))
+
+    @defer.inlineCallbacks
+    def test_token_consumed_with_creation(self):
+        """A token is consumed by the account creation that names it, and only once."""
+        yield self.storage.write(insert_token_txn, "T" * 13)
+        yield self.storage.create_account(new(token="T" * 13))
+        self.assertTrue((yield self.storage.read(token_used_txn, "T" * 13)))
+        failure = yield self.assertFailure(
+            self.storage.create_account(new(username="bobby1", token="T" * 13)), Conflict
+        )
+        self.assertEqual(failure.field, "token")
+        self.assertIsNone((yield self.storage.find_account("bobby1", "sip.example.org")))
+
+    @defer.inlineCallbacks
+    def test_concurrent_token_use_creates_one_account(self):
+        """Of several creations racing for one token, exactly one succeeds."""
+        yield self.storage.write(insert_token_txn, "R" * 13)
+        results = yield defer.DeferredList(
+            [self.storage.create_account(new(username="racer%d" % i, token="R" * 13))
+             for i in range(8)],
+            consumeErrors=True,
+        )
+        self.assertEqual(sum(1 for ok, _ in results if ok), 1)
+        for ok, result in results:
+            if not ok:
+                result.trap(Conflict)
+
+    @defer.inlineCallbacks
+    def test_failed_creation_writes_nothing(self):
+        """A creation that fails half-way (a NOT NULL password) leaves no account behind."""
+        broken = new(passwords=(Password(None, "MD5"),), phone="+33611111111")
+        yield self.assertFailure(self.storage.create_account(broken), Exception)
+        self.assertIsNone((yield self.storage.find_account("alice", "sip.example.org")))
+        self.assertFalse((yield self.storage.phone_in_use("+33611111111")))
+
+    @defer.inlineCallbacks
+    def test_list_accounts_pages(self):
+        """Listing gives a page in id order and the total."""
+        ids = []
+        for index in range(5):
+            ids.append((yield self.storage.create_account(new(username="user%02d" % index))))
+        page, total = yield self.storage.list_accounts(2, 2)
+        self.assertEqual(total, 5)
+        self.assertEqual([account.id for account in page], ids[2:4])
+        self.assertEqual(page[0].passwords, ())
+        beyond, total = yield self.storage.list_accounts(10, 2)
+        self.assertEqual((beyond, total), ([], 5))
+
+    @defer.inlineCallbacks
+    def test_delete_account_removes_dependents(self):
+        """Deleting an account removes its passwords, nonces, admin row, key, alias and expiration."""
+        account_id = yield self.storage.create_account(new(
+            admin=True, api_key="k2", phone="+33622222222", activation_expires="2040-01-01 00:00:00"))
+        yield self.storage.create_nonce(account_id, "n1", NOW)
+        self.assertTrue((yield self.storage.delete_account(account_id)))
+        for table in ("passwords", "nonces", "admins", "api_keys", "aliases", "activation_expirations"):
+            self.assertEqual((yield self.storage.read(count_rows_txn, table, account_id)), 0, table)
+        self.assertFalse((yield self.storage.delete_account(account_id)))
+
+    @defer.inlineCallbacks
+    def test_activation_admin_and_key(self):
+        """Activation, admin rights and the API key can be changed, and report unknown accounts."""
+        account_id = yield self.storage.create_account(new())
+        account = yield self.storage.set_activated(account_id, True)
+        self.assertTrue(account.activated)
+        self.assertIsNone((yield self.storage.set_activated(account_id + 99, True)))
+        self.assertTrue((yield self.storage.set_admin(account_id, True, NOW)))
+        self.assertTrue((yield self.storage.set_admin(account_id, True, NOW)))
+        self.assertEqual((yield self.storage.read(count_rows_txn, "admins", account_id)), 1)
+        self.assertTrue((yield self.storage.set_admin(account_id, False, NOW)))
+        self.assertIsNone((yield self.storage.get_account(account_id)).admin)
+        self.assertFalse((yield self.storage.set_admin(account_id + 99, True, NOW)))
+        yield self.storage.set_api_key(account_id, "first", NOW)
+        yield self.storage.set_api_key(account_id, "second", NOW)
+        self.assertEqual((yield self.storage.get_account(account_id)).api_key, "second")
+
+    @defer.inlineCallbacks
+    def test_replace_passwords(self):
+        """Replacing passwords leaves exactly the new ones."""
+        account_id = yield self.storage.create_account(new())
+        replaced = (Password("c" * 64, "SHA-256"), Password("d" * 32, "MD5"))
+        self.assertTrue((yield self.storage.replace_passwords(account_id, replaced)))
+        self.assertEqual((yield self.storage.get_account(account_id)).passwords, replaced)
+        self.assertFalse((yield self.storage.replace_passwords(account_id + 99, replaced)))
+
+    @defer.inlineCallbacks
+    def test_unconfirmed_accounts(self):
+        """Accounts not activated and older than the cut-off are listed and can be deleted."""
+        old = yield self.storage.create_account(new(username="oldone", creation_time="2026-01-01 00:00:00"))
+        yield self.storage.create_account(new(username="recent"))
+        yield self.storage.create_account(new(username="active", activated=True, creation_time="2026-01-01 00:00:00"))
+        listed = yield self.storage.list_unconfirmed(NOW - timedelta(days=30))
+        self.assertEqual([account.id for account in listed], [old])
+        self.assertEqual((yield self.storage.delete_accounts([old])), 1)
+        self.assertIsNone((yield self.storage.get_account(old)))
+
+    @defer.inlineCallbacks
+    def test_nonce_counts_must_grow(self):
+        """A nonce accepts growing counts, refuses a repeated one and is then burnt."""
+        account_id = yield self.storage.create_account(new())
+        before = NOW - timedelta(hours=1)
+        yield self.storage.create_nonce(account_id, "nonce-a", NOW)
+        self.assertEqual((yield self.storage.use_nonce(account_id, "nonce-a", 1, before, NOW)), "ok")
+        self.assertEqual((yield self.storage.use_nonce(account_id, "nonce-a", 3, before, NOW)), "ok")
+        self.assertEqual((yield self.storage.use_nonce(account_id, "nonce-a", 2, before, NOW)), "replayed")
+        self.assertEqual((yield self.storage.use_nonce(account_id, "nonce-a", 4, before, NOW)), "invalid")
+        self.assertEqual((yield self.storage.use_nonce(account_id, "unknown", 1, before, NOW)), "invalid")
+
+    @defer.inlineCallbacks
+    def test_nonce_belongs_to_its_account_and_expires(self):
+        """A nonce is invalid for another account and once older than the cut-off."""
+        first = yield self.storage.create_account(new())
+        second = yield self.storage.create_account(new(username="second"))
+        yield self.storage.create_nonce(first, "nonce-b", NOW - timedelta(hours=2))
+        self.assertEqual(
+            (yield self.storage.use_nonce(second, "nonce-b", 1, NOW - timedelta(hours=3), NOW)), "invalid")
+        self.assertEqual(
+            (yield self.storage.use_nonce(first, "nonce-b", 1, NOW - timedelta(hours=1), NOW)), "invalid")
+
+    @defer.inlineCallbacks
+    def test_concurrent_nonce_use_accepts_one(self):
+        """Of 16 concurrent uses of the same (nonce, nc), exactly one is accepted."""
+        account_id = yield self.storage.create_account(new())
+        yield self.storage.create_nonce(account_id, "nonce-c", NOW)
+        results = yield defer.gatherResults([
+            self.storage.use_nonce(account_id, "nonce-c", 1, NOW - timedelta(hours=1), NOW)
+            for _ in range(16)
+        ])
+        self.assertEqual(results.count("ok"), 1)
+
+    @defer.inlineCallbacks
+    def test_delete_unused_nonces(self):
+        """Purging removes nonces unused since the cut-off and keeps recent ones."""
+        account_id = yield self.storage.create_account(new())
+        yield self.storage.create_nonce(account_id, "stale", NOW - timedelta(hours=3))
+        yield self.storage.create_nonce(account_id, "fresh", NOW)
+        self.assertEqual((yield self.storage.delete_nonces(NOW - timedelta(hours=1))), 1)
+        self.assertEqual(
+            (yield self.storage.use_nonce(account_id, "fresh", 1, NOW - timedelta(hours=1), NOW)), "ok")
+
+    @defer.inlineCallbacks
+    def test_setting_is_stable(self):
+        """A setting keeps the first value stored, whatever later defaults say."""
+        self.assertEqual((yield self.storage.get_setting("digest_opaque", "first")), "first")
+        self.assertEqual((yield self.storage.get_setting("digest_opaque", "second")), "first")
+
+    @defer.inlineCallbacks
+    def test_confirmation_key_consumed_once(self):
+        """A confirmation key provisions its account once, then is gone."""
+        account_id = yield self.storage.create_account(new(confirmation_key="C" * 13))
+        self.assertTrue((yield self.storage.confirmation_key_valid("C" * 13, NOW)))
+        results = yield defer.gatherResults(
+            [self.storage.consume_confirmation_key("C" * 13, NOW) for _ in range(4)])
+        served = [account for account in results if account is not None]
+        self.assertEqual([account.id for account in served], [account_id])
+        self.assertEqual(len(served[0].passwords), 1)
+        self.assertFalse((yield self.storage.confirmation_key_valid("C" * 13, NOW)))
+        self.assertIsNone((yield self.storage.get_account(account_id)).confirmation_key)
+
+    @defer.inlineCallbacks
+    def test_expired_confirmation_key(self):
+        """A key whose activation expired neither provisions nor counts as valid."""
+        yield self.storage.create_account(new(
+            confirmation_key="E" * 13, activation_expires=to_db(NOW - timedelta(minutes=1))))
+        self.assertFalse((yield self.storage.confirmation_key_valid("E" * 13, NOW)))
+        self.assertIsNone((yield self.storage.consume_confirmation_key("E" * 13, NOW)))

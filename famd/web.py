@@ -1,0 +1,115 @@
+"""
+The HTTP front: the root resource and the site that serves it.
+
+``/api`` is the L{famd.api.Api} Klein application, ``/provisioning`` the
+provisioning one; any other path gets a JSON 404.  L{FamdRequest} stops
+buffering a request body past the configured size, so a huge body costs
+nothing and gets a 413.
+"""
+
+import re
+
+from twisted.web import http, resource, server
+
+from famd.api.http import encode
+
+
+class JSONNotFound(resource.Resource):
+    """A JSON 404 for every path outside the applications."""
+
+    isLeaf = True
+
+    def render(self, request):
+        request.setResponseCode(404)
+        request.setHeader(b"Content-Type", b"application/json")
+        return encode({"message": "No such endpoint."})
+
+
+class Root(resource.Resource):
+    """Dispatch the first path segment to its application."""
+
+    def __init__(self, children):
+        super().__init__()
+        self._applications = dict(children)
+
+    def getChild(self, path, request):
+        child = self._applications.get(path)
+        if child is None:
+            return JSONNotFound()
+        return child
+
+    def render(self, request):
+        return JSONNotFound().render(request)
+
+
+class FamdRequest(server.Request):
+    """
+    A request that keeps at most C{max_body_size} bytes of its body; a
+    larger one is answered 413 without reaching any resource.
+    """
+
+    max_body_size = 65536
+
+    def gotLength(self, length):
+        self.body_too_large = False
+        self._body_seen = 0
+        super().gotLength(length)
+        if length is not None and length > self.max_body_size:
+            self.body_too_large = True
+
+    def process(self):
+        if self.body_too_large:
+            self.setResponseCode(413)
+            self.setHeader(b"Content-Type", b"application/json")
+            self.write(encode({"message": "The request body is too large (at most %d bytes)."
+                               % (self.max_body_size,)}))
+            self.finish()
+            return
+        super().process()
+
+    def handleContentChunk(self, data):
+        self._body_seen += len(data)
+        if self._body_seen > self.max_body_size:
+            self.body_too_large = True
+        if not self.body_too_large:
+            super().handleContentChunk(data)
+
+
+_SECRET_SEGMENTS = re.compile(
+    rb"^(/provisioning/qrcode/|/provisioning/|/api/accounts/me/email/confirm/)[^/?]+"
+)
+
+
+def redact(path):
+    """A request path fit for a log line: secret segments and query masked."""
+    path = path.split(b"?", 1)[0]
+    return _SECRET_SEGMENTS.sub(rb"\1***", path)
+
+
+def access_log_line(timestamp, request):
+    """The access log line of a request, without secrets (for L{server.Site})."""
+    return '%s "%s %s" %d %s "%s"' % (
+        http._escape(request.getClientAddress().host if hasattr(request.getClientAddress(), "host") else "-"),
+        http._escape(request.method),
+        http._escape(redact(request.path)),
+        request.code,
+        request.sentLength or "-",
+        http._escape(request.getHeader(b"user-agent") or "-"),
+    )
+
+
+def make_site(children, max_body_size, reactor=None):
+    """A L{server.Site} serving C{children} ({b'api': resource, ...})."""
+
+    class Request(FamdRequest):
+        pass
+
+    Request.max_body_size = max_body_size
+    kwargs = {"logFormatter": access_log_line}
+    if reactor is not None:
+        kwargs["reactor"] = reactor
+    site = server.Site(Root(children), **kwargs)
+    site.requestFactory = Request
+    site.displayTracebacks = False
+    site.noisy = False
+    return site

@@ -1,0 +1,29 @@
+"""Packaging of famd: ``pip install .`` then ``twistd famd --config famd.yaml``."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="famd",
+    version="0.1.0",
+    description="Flexisip account manager daemon: REST API and Linphone provisioning on Twisted",
+    python_requires=">=3.11",
+    packages=find_packages(include=["famd", "famd.*"]) + ["twisted.plugins"],
+    package_data={
+        "famd.storage": ["schema/*/*.sql"],
+        "twisted": ["plugins/famd_dropin.py"],
+    },
+    include_package_data=True,
+    install_requires=[
+        "twisted>=24.3",
+        "klein>=24.8",
+        "treq>=24.9",
+        "zope.interface>=6",
+        "sqlite-utils>=3.35",
+        "qrcode[pil]>=7.4",
+        "pyyaml>=6",
+    ],
+    extras_require={
+        "test": ["pyzbar>=0.1.9"],
+    },
+    entry_points={"console_scripts": ["famd = famd.cli:main"]},
+)

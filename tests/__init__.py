@@ -1,0 +1,1 @@
+"""famd's tests, run with trial."""

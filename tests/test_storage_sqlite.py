@@ -1,0 +1,145 @@
+"""
+The SQLite storage: the storage contract, plus what only SQLite has (the
+2021 file format, WAL, its dedicated thread, other processes on the file).
+"""
+
+import os
+import sqlite3
+import sys
+import tempfile
+import threading
+
+from twisted.internet import defer, utils
+from twisted.trial import unittest
+
+from famd.interfaces import SchemaTooNew
+from famd.storage.sqlite import SQLiteStorage
+from famd.testing.storage import open_sqlite
+from famd.testing.storage_contract import StorageContract, new
+
+FAM_2021 = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "reference", "fam-2021-schema.sql")
+
+
+def fam_2021_schema():
+    here = os.path.dirname(os.path.abspath(__file__))
+    for candidate in (
+        os.path.join(here, "..", "..", "shared", "reference", "fam-2021-schema.sql"),
+        os.path.join(here, "fixtures", "fam-2021-schema.sql"),
+    ):
+        if os.path.exists(candidate):
+            with open(candidate) as f:
+                return f.read()
+    raise unittest.SkipTest("fam-2021-schema.sql not found")
+
+
+class SQLiteContractTests(StorageContract, unittest.TestCase):
+    """The storage contract on SQLite."""
+
+    def make_storage(self):
+        return open_sqlite(self)
+
+
+def schema_of(path):
+    connection = sqlite3.connect(path)
+    try:
+        return {name: sql for name, sql in connection.execute(
+            "SELECT name, sql FROM sqlite_master WHERE name NOT LIKE 'famd%'")}
+    finally:
+        connection.close()
+
+
+def dump(path, table):
+    connection = sqlite3.connect(path)
+    try:
+        return connection.execute('SELECT * FROM "%s" ORDER BY id' % (table,)).fetchall()
+    finally:
+        connection.close()
+
+
+class SQLiteFileTests(unittest.TestCase):
+    """What the SQLite backend does to its file."""
+
+    def setUp(self):
+        self.path = os.path.join(tempfile.mkdtemp(prefix="famd-test-"), "famd.sqlite")
+
+    def make_2021_database(self):
+        connection = sqlite3.connect(self.path)
+        connection.executescript(fam_2021_schema())
+        connection.executescript("""
+            INSERT INTO accounts VALUES (1, 'user', 'sip.example.org', 'user@example.org', 1, NULL,
+                '127.0.0.1', 'seed', '2021-06-01 10:00:00', NULL);
+            INSERT INTO passwords VALUES (1, 1, 'd9b7b6c197ee4e1e7dae43c701a46a9c', 'MD5');
+            INSERT INTO admins VALUES (1, 1, '2021-06-01 10:00:00', '2021-06-01 10:00:00');
+            INSERT INTO migrations VALUES (1, '2014_10_12_000000_create_users_table', 1);
+        """)
+        connection.commit()
+        connection.close()
+
+    @defer.inlineCallbacks
+    def test_2021_database_left_as_it_was(self):
+        """On a 2021 database famd adds only its own objects and reads the existing rows."""
+        self.make_2021_database()
+        before = schema_of(self.path)
+        rows_before = {t: dump(self.path, t) for t in ("accounts", "passwords", "admins", "migrations")}
+        storage = yield open_sqlite(self, path=self.path)
+        account = yield storage.find_account("user", "sip.example.org")
+        self.assertEqual(account.passwords[0].password, "d9b7b6c197ee4e1e7dae43c701a46a9c")
+        self.assertIsNotNone(account.admin)
+        after = schema_of(self.path)
+        self.assertEqual({k: v for k, v in after.items() if k in before}, before)
+        self.assertEqual(
+            {t: dump(self.path, t) for t in rows_before}, rows_before)
+        yield storage.create_account(new(username="newone"))
+        self.assertEqual(schema_of(self.path), after)
+
+    def test_refuses_newer_schema(self):
+        """A database migrated by a newer famd is refused with a clear message."""
+        SQLiteStorage(self.path, None).migrate_blocking()
+        connection = sqlite3.connect(self.path)
+        connection.execute("INSERT INTO famd_schema VALUES (999, '2030-01-01 00:00:00')")
+        connection.commit()
+        connection.close()
+        error = self.assertRaises(SchemaTooNew, SQLiteStorage(self.path, None).migrate_blocking)
+        self.assertIn("999", str(error))
+        self.assertIn("upgrade famd", str(error))
+
+    @defer.inlineCallbacks
+    def test_wal_and_foreign_keys(self):
+        """The file is in WAL mode and the connection enforces foreign keys."""
+        storage = yield open_sqlite(self, path=self.path)
+        mode = yield storage.read(lambda txn: txn.scalar("PRAGMA journal_mode"))
+        keys = yield storage.read(lambda txn: txn.scalar("PRAGMA foreign_keys"))
+        self.assertEqual((mode, keys), ("wal", 1))
+
+    @defer.inlineCallbacks
+    def test_work_runs_off_the_reactor_thread(self):
+        """Every transaction runs on the storage's own thread, never the reactor's."""
+        storage = yield open_sqlite(self, path=self.path)
+        seen = yield defer.gatherResults([
+            storage.read(lambda txn: threading.get_ident()) for _ in range(5)
+        ] + [storage.create_account(new()).addCallback(
+            lambda _: storage.read(lambda txn: threading.get_ident()))])
+        self.assertNotIn(threading.get_ident(), seen)
+        self.assertEqual(len(set(seen)), 1)
+
+    @defer.inlineCallbacks
+    def test_another_process_writing_at_the_same_time(self):
+        """famd and another process creating accounts in the same file at once both succeed."""
+        storage = yield open_sqlite(self, path=self.path)
+        script = (
+            "import sqlite3, sys\n"
+            "c = sqlite3.connect(sys.argv[1], timeout=10, isolation_level=None)\n"
+            "for i in range(200):\n"
+            "    c.execute('BEGIN IMMEDIATE')\n"
+            "    c.execute(\"INSERT INTO accounts (username, domain, activated, ip_address, user_agent,"
+            " creation_time) VALUES (?, 'sip.example.org', 1, '::1', 'script', '2026-01-01 00:00:00')\","
+            " ('ext%d' % i,))\n"
+            "    c.execute('COMMIT')\n"
+        )
+        other = utils.getProcessOutputAndValue(sys.executable, ["-c", script, self.path])
+        mine = defer.gatherResults(
+            [storage.create_account(new(username="famd%03d" % i)) for i in range(200)])
+        (out, err, code), ids = yield defer.gatherResults([other, mine])
+        self.assertEqual(code, 0, err)
+        _, total = yield storage.list_accounts(0, 1)
+        self.assertEqual(total, 400)

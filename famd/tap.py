@@ -6,6 +6,9 @@ file stops twistd with every error before anything is bound; the storage
 schema is created or upgraded before the service starts.
 """
 
+import signal
+
+from twisted.application.service import Service
 from twisted.python import usage
 
 from famd.config import ConfigError, load
@@ -30,6 +33,29 @@ class Options(usage.Options):
             )
 
 
+class ExitZeroOnSignal(Service):
+    """
+    Stop on SIGTERM/SIGINT with exit status 0.  twistd's own handler makes
+    the process die by the signal again, which service managers report as
+    a failure; a requested stop is not one.
+    """
+
+    def __init__(self, reactor):
+        self.reactor = reactor
+
+    def startService(self):
+        super().startService()
+        # After the reactor installed its own handlers, which it does on start.
+        self.reactor.callWhenRunning(self._install)
+
+    def _install(self):
+        for number in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(number, self._stop)
+
+    def _stop(self, number, frame):
+        self.reactor.callFromThread(self.reactor.stop)
+
+
 def makeService(options):
     """Build famd's service tree from parsed L{Options}."""
     from twisted.internet import reactor
@@ -44,4 +70,6 @@ def makeService(options):
         raise SystemExit("famd: %s" % (error,))
     except Exception as error:
         raise SystemExit("famd: cannot open the storage: %s" % (error,))
-    return build_service(config, reactor, components)
+    service = build_service(config, reactor, components)
+    ExitZeroOnSignal(reactor).setServiceParent(service)
+    return service

@@ -37,8 +37,13 @@ class StorageService(Service):
 
 def purge_nonces(storage, now, lifetime):
     """Delete nonces unused for C{lifetime} seconds; log how many."""
+    def purged(count):
+        if count:
+            log.debug("purged {count} nonces", count=count)
+        return count
+
     d = storage.delete_nonces(ago(now(), lifetime))
-    d.addCallback(lambda count: count and log.debug("purged {count} nonces", count=count))
+    d.addCallback(purged)
     d.addErrback(lambda failure: log.failure("purging nonces failed", failure))
     return d
 

@@ -72,18 +72,15 @@ def build_site(config, components, reactor):
     from famd.web import make_site
 
     children = {b"api": Api(config=config, reactor=reactor, **components).resource()}
-    provisioning = _provisioning_resource(config, components)
-    if provisioning is not None:
-        children[b"provisioning"] = provisioning
+    children[b"provisioning"] = _provisioning_resource(config, components)
     return make_site(children, config.max_body_size)
 
 
 def _provisioning_resource(config, components):
-    try:
-        from famd.provisioning.web import build_resource
-    except ImportError:
-        return None
-    return build_resource(config, components)
+    from famd.provisioning.web import from_config
+
+    provisioning = from_config(config, components["storage"], components["hooks"], components["now"])
+    return provisioning.app.resource()
 
 
 def build_service(config, reactor, components=None):

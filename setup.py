@@ -10,11 +10,12 @@ setup(
     packages=find_packages(include=["famd", "famd.*"]) + ["twisted.plugins"],
     package_data={
         "famd.storage": ["schema/*/*.sql"],
+        "famd.notifiers": ["templates/*.txt", "templates/*.html"],
         "twisted": ["plugins/famd_dropin.py"],
     },
     include_package_data=True,
     install_requires=[
-        "twisted>=24.3",
+        "twisted[tls]>=24.3",
         "klein>=24.8",
         "treq>=24.9",
         "zope.interface>=6",
@@ -23,7 +24,7 @@ setup(
         "pyyaml>=6",
     ],
     extras_require={
-        "test": ["pyzbar>=0.1.9"],
+        "test": ["pyzbar>=0.1.9", "cryptography>=41"],
     },
     entry_points={"console_scripts": ["famd = famd.cli:main"]},
 )

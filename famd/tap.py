@@ -13,6 +13,7 @@ from twisted.python import usage
 
 from famd.config import ConfigError, load
 from famd.interfaces import SchemaTooNew, StorageUnavailable
+from famd.provisioning.rcfile import RcFileError
 
 
 class Options(usage.Options):
@@ -63,13 +64,13 @@ def makeService(options):
     from famd.service import build_components, build_service
 
     config = options["famd_config"]
-    components = build_components(config, reactor)
     try:
+        components = build_components(config, reactor)
         components["storage"].migrate_blocking()
-    except (SchemaTooNew, StorageUnavailable) as error:
-        raise SystemExit("famd: %s" % (error,))
-    except Exception as error:
-        raise SystemExit("famd: cannot open the storage: %s" % (error,))
-    service = build_service(config, reactor, components)
+        service = build_service(config, reactor, components)
+    except (SchemaTooNew, StorageUnavailable, RcFileError, ValueError, OSError) as error:
+        # Cross-key checks of backends, an unreadable rc file, a database
+        # that is ahead of us or unreachable: say it and exit 1, unbound.
+        raise SystemExit("famd: cannot start: %s" % (error,))
     ExitZeroOnSignal(reactor).setServiceParent(service)
     return service

@@ -1,0 +1,116 @@
+"""
+GET and DELETE /api/accounts/me/devices through the real resource tree,
+against a Flexisip CLI socket that behaves like Flexisip's.
+"""
+
+import json
+import os
+import shutil
+import tempfile
+
+import treq
+from twisted.internet import defer, reactor
+from twisted.trial.unittest import TestCase
+
+from famd.api import Api
+from famd.registrar.flexisip_cli import FlexisipCLIRegistrar
+from famd.testing.flexisip_cli import GARBAGE, FakeFlexisipCLI
+from famd.testing.registrar_contract import IOS_UA, device, registration
+from famd.testing.storage import open_sqlite
+from famd.web import make_site
+from tests.api_helpers import BOB_KEY, Now, make_config, seed
+
+BOB = "sip:bob@sip.example.org"
+
+
+class DevicesTests(TestCase):
+    """A user lists and removes the devices Flexisip holds for them."""
+
+    @defer.inlineCallbacks
+    def setUp(self):
+        folder = tempfile.mkdtemp(prefix="famd-")
+        self.addCleanup(shutil.rmtree, folder, True)
+        self.socket = os.path.join(folder, "cli")
+        self.fake = FakeFlexisipCLI(reactor)
+        self.addCleanup(self.fake.stop)
+        yield self.fake.listen(self.socket)
+        self.fake.records.register("bob@sip.example.org", registration("1111-aaaa"))
+        self.fake.records.register("bob@sip.example.org", registration("2222-bbbb", IOS_UA))
+        self.url = yield self.serve(FlexisipCLIRegistrar(reactor, socket=self.socket, timeout=2))
+
+    @defer.inlineCallbacks
+    def serve(self, registrar):
+        config = make_config()
+        storage = yield open_sqlite(self)
+        yield seed(storage, config)
+        api = Api(config=config, storage=storage, now=Now(), reactor=reactor, registrar=registrar)
+        port = reactor.listenTCP(0, make_site({b"api": api.resource()}, 65536), interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        return "http://127.0.0.1:%d/api" % (port.getHost().port,)
+
+    @defer.inlineCallbacks
+    def call(self, method, path, url=None, key=BOB_KEY):
+        headers = {"From": BOB, "Accept": "application/json"}
+        if key:
+            headers["x-api-key"] = key
+        response = yield treq.request(method, (url or self.url) + path, headers=headers, persistent=False)
+        return response.code, json.loads((yield response.content()))
+
+    @defer.inlineCallbacks
+    def test_list(self):
+        """The devices come keyed by uuid with user agent and ISO times."""
+        code, body = yield self.call("GET", "/accounts/me/devices")
+        self.assertEqual(code, 200)
+        ios = device("2222-bbbb", IOS_UA)
+        self.assertEqual(body["urn:uuid:2222-bbbb"], {
+            "uuid": ios.uuid, "user_agent": IOS_UA,
+            "expires_at": ios.expires_at, "update_time": ios.update_time})
+        self.assertEqual(sorted(body), ["urn:uuid:1111-aaaa", "urn:uuid:2222-bbbb"])
+        self.assertIn(b"REGISTRAR_GET sip:bob@sip.example.org", self.fake.commands)
+
+    @defer.inlineCallbacks
+    def test_remove(self):
+        """Removing a device un-registers exactly that binding; a second removal is 404."""
+        code, _ = yield self.call("DELETE", "/accounts/me/devices/urn:uuid:1111-aaaa")
+        self.assertEqual(code, 200)
+        self.assertIn(b'REGISTRAR_DELETE sip:bob@sip.example.org "<urn:uuid:1111-aaaa>"', self.fake.commands)
+        code, body = yield self.call("GET", "/accounts/me/devices")
+        self.assertEqual(list(body), ["urn:uuid:2222-bbbb"])
+        code, body = yield self.call("DELETE", "/accounts/me/devices/urn:uuid:1111-aaaa")
+        self.assertEqual(code, 404)
+        self.assertIn("message", body)
+
+    @defer.inlineCallbacks
+    def test_authentication_required(self):
+        """Without credentials the devices are not shown."""
+        code, _ = yield self.call("GET", "/accounts/me/devices", key=None)
+        self.assertEqual(code, 401)
+        self.assertEqual(self.fake.commands, [])
+
+    @defer.inlineCallbacks
+    def test_flexisip_down_is_503(self):
+        """With no CLI socket the endpoints answer 503 with a JSON message, and the rest still works."""
+        yield self.fake.stop()
+        code, body = yield self.call("GET", "/accounts/me/devices")
+        self.assertEqual(code, 503)
+        self.assertIn("registrar is unavailable", body["message"])
+        code, _ = yield self.call("DELETE", "/accounts/me/devices/urn:uuid:1111-aaaa")
+        self.assertEqual(code, 503)
+        code, body = yield self.call("GET", "/accounts/me")
+        self.assertEqual((code, body["username"]), (200, "bob"))
+
+    @defer.inlineCallbacks
+    def test_garbage_reply_is_503(self):
+        """An unparsable reply from Flexisip is a 503, not a 500."""
+        self.fake.mode = GARBAGE
+        code, _ = yield self.call("GET", "/accounts/me/devices")
+        self.assertEqual(code, 503)
+
+    @defer.inlineCallbacks
+    def test_registrar_none(self):
+        """With the none registrar the list is empty and a removal finds nothing."""
+        url = yield self.serve(None)
+        code, body = yield self.call("GET", "/accounts/me/devices", url=url)
+        self.assertEqual((code, body), (200, {}))
+        code, _ = yield self.call("DELETE", "/accounts/me/devices/urn:uuid:1111-aaaa", url=url)
+        self.assertEqual(code, 404)

@@ -25,7 +25,9 @@ setup(
         "txredisapi>=1.4",
     ],
     extras_require={
-        "test": ["pyzbar>=0.1.9", "cryptography>=41"],
+        "mysql": ["pymysql>=1.1"],
+        "postgresql": ["psycopg[binary]>=3.1"],
+        "test": ["pyzbar>=0.1.9", "cryptography>=41", "pymysql>=1.1", "psycopg[binary]>=3.1"],
     },
     entry_points={"console_scripts": ["famd = famd.cli:main"]},
 )

@@ -214,6 +214,20 @@ class IAccountStore(Interface):
             'username', 'phone' or 'token').
         """
 
+    def create_and_load_account(new_account):
+        """
+        Like L{create_account}, in the same single transaction, but fire
+        with the new L{famd.model.Account} as L{get_account} loads it.
+        """
+
+    def account_conflicts(username, domain, phone):
+        """
+        Which of C{username} (within C{domain}) and C{phone} (an alias or a
+        username of any account) are already used; None skips a check.
+
+        @return: a Deferred firing with a list among 'username', 'phone'.
+        """
+
     def get_account(account_id):
         """
         @return: a Deferred firing with the L{famd.model.Account} (passwords,
@@ -350,5 +364,158 @@ class IProvisioningStore(Interface):
         """
 
 
-class IStorage(IStorageLifecycle, IAccountStore, INonceStore, IProvisioningStore):
+class ITokenStore(Interface):
+    """Account-creation tokens pushed to devices (``tokens`` rows)."""
+
+    def token_refusal(pn_provider, pn_param, pn_prid, limit):
+        """
+        Whether the device may be sent a new token.
+
+        @param limit: how many tokens one device may ever receive.
+        @return: a Deferred firing with None (it may), 'pending' (an unused
+            token exists for the device) or 'limit' (it already received
+            C{limit} tokens).
+        """
+
+    def add_token(token, pn_provider, pn_param, pn_prid, limit, now):
+        """
+        Store a token that was just sent, unused, unless the rules of
+        L{token_refusal} now refuse it (checked again in the same
+        transaction, so concurrent requests cannot store two).
+
+        @return: a Deferred firing with None when stored, else the refusal
+            ('pending' or 'limit') and nothing is stored.
+        """
+
+    def unused_token(token):
+        """
+        @return: a Deferred firing with the stored text of the unused token
+            equal to C{token} (compare it in constant time: some engines
+            compare text case-insensitively), or None.
+        """
+
+
+class ICodeStore(Interface):
+    """
+    Single-use secrets: activation codes (``accounts.confirmation_key``),
+    pending phone changes (``phone_change_codes``) and pending e-mail changes
+    (``email_changed``).  Every "apply" is a conditional write on the code
+    read before, so of concurrent requests with one code exactly one wins.
+    """
+
+    def activate_with_code(account_id, code):
+        """
+        Activate the account and clear its confirmation key, if that key is
+        still C{code}.
+
+        @return: a Deferred firing with the updated L{famd.model.Account},
+            or None (the key changed or the account is gone).
+        """
+
+    def phone_taken(phone, account_id):
+        """
+        @return: a Deferred firing with True when C{phone} is an alias or a
+            username of an account other than C{account_id}.
+        """
+
+    def set_phone_change(account_id, phone, code, now):
+        """
+        Record a pending phone change, replacing the account's previous one.
+
+        @return: a Deferred firing with None.
+        """
+
+    def phone_change(account_id):
+        """
+        @return: a Deferred firing with the pending (phone, code) of the
+            account, or None.
+        """
+
+    def apply_phone_change(account_id, code):
+        """
+        If the pending change still has C{code}: remove it and make its
+        phone the account's only alias, in one transaction.
+
+        @return: a Deferred firing with the updated L{famd.model.Account},
+            or None (no such pending change), or failing with
+            L{famd.model.Conflict}('phone') when another account took the
+            number meanwhile (then nothing changes).
+        """
+
+    def drop_phone_change(account_id, code):
+        """
+        Remove the pending change if it still has C{code}.
+
+        @return: a Deferred firing with True when a row was removed.
+        """
+
+    def set_email_change(account_id, new_email, secret, now):
+        """
+        Record a pending e-mail change confirmed by the link secret
+        C{secret}, replacing the account's previous one.
+
+        @return: a Deferred firing with None.
+        """
+
+    def email_change(secret):
+        """
+        @return: a Deferred firing with the pending change whose secret is
+            C{secret} as (account_id, new_email, stored secret, created_at
+            text), or None.  Compare the stored secret in constant time.
+        """
+
+    def apply_email_change(account_id, secret):
+        """
+        If the pending change still has C{secret}: remove it and set the
+        account's e-mail to its new address, in one transaction.
+
+        @return: a Deferred firing with the new address, or None.
+        """
+
+    def drop_email_change(account_id, secret):
+        """
+        Remove the pending change if it still has C{secret}.
+
+        @return: a Deferred firing with True when a row was removed.
+        """
+
+
+class IRateLimitStore(Interface):
+    """
+    Failed code attempts (``famd_code_failures``), counted in the database so
+    that a limit holds across every famd process.
+    """
+
+    def reserve_attempt(scopes, limit, since, now):
+        """
+        In one transaction: forget failures not after C{since}; if any of
+        C{scopes} (str, at most 191 characters) has C{limit} or more
+        failures after C{since}, refuse; otherwise record one failure at
+        C{now} for each scope (to be forgotten if the attempt succeeds).
+        Transactions doing this are serialized, so the limit holds for
+        simultaneous attempts in any number of processes.
+
+        @return: a Deferred firing with (ids, None) when the attempt may go
+            on, ids being the recorded rows, or ((), oldest) when refused:
+            C{oldest} is the UTC datetime text of the failure whose expiry
+            lets the busiest scope try again.
+        """
+
+    def forget_attempts(ids):
+        """
+        Delete the failure rows C{ids} (an attempt that did not fail).
+
+        @return: a Deferred firing with the number deleted.
+        """
+
+
+class IStorage(
+    IStorageLifecycle,
+    IAccountStore,
+    INonceStore,
+    IProvisioningStore,
+    ITokenStore,
+    ICodeStore,
+    IRateLimitStore,
+):
     """Everything a storage backend provides."""

@@ -25,6 +25,10 @@ class Api:
         self.config = config
         self.storage = storage
         self.now = now
+        if authenticator is None:
+            from famd.auth import Authenticator  # famd.auth imports famd.api.http
+
+            authenticator = Authenticator(config, storage, now)
         self.authenticator = authenticator
         self.services = services
 

@@ -65,7 +65,7 @@ def read_json_object(request):
         return {}
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise HTTPError(400, "The request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise HTTPError(400, "The request body must be a JSON object.")

@@ -10,8 +10,10 @@ here, once.
 
 from famd.clock import to_db
 from famd.storage import sql_accounts as accounts
+from famd.storage import sql_codes as codes
 from famd.storage import sql_nonces as nonces
 from famd.storage import sql_provisioning as provisioning
+from famd.storage import sql_tokens as tokens
 
 
 class SQLStorage:
@@ -28,10 +30,28 @@ class SQLStorage:
     def write(self, function, *args):
         return self._run(True, function, *args)
 
+    def _serialized(self, lock, function, *args):
+        """
+        A write whose function calls C{sql_codes.serialize_txn(lock)}: the
+        lock's row is created once per storage, in a transaction of its own.
+        """
+        ready = self.__dict__.setdefault("_serialize_locks", set())
+        if lock in ready:
+            return self.write(function, *args)
+        d = self.write(codes.create_lock_txn, lock)
+        d.addCallback(lambda _: ready.add(lock))
+        return d.addCallback(lambda _: self.write(function, *args))
+
     # IAccountStore
 
     def create_account(self, new_account):
         return self.write(accounts.create_account_txn, new_account)
+
+    def create_and_load_account(self, new_account):
+        return self.write(accounts.create_and_load_account_txn, new_account)
+
+    def account_conflicts(self, username, domain, phone):
+        return self.read(accounts.account_conflicts_txn, username, domain, phone)
 
     def get_account(self, account_id):
         return self.read(accounts.get_account_txn, account_id)
@@ -89,3 +109,60 @@ class SQLStorage:
 
     def confirmation_key_valid(self, key, now):
         return self.read(provisioning.confirmation_key_valid_txn, key, to_db(now))
+
+    # ITokenStore
+
+    def token_refusal(self, pn_provider, pn_param, pn_prid, limit):
+        return self.read(tokens.token_refusal_txn, pn_provider, pn_param, pn_prid, limit)
+
+    def add_token(self, token, pn_provider, pn_param, pn_prid, limit, now):
+        return self._serialized(
+            "tokens",
+            tokens.add_token_txn, token, pn_provider, pn_param, pn_prid, limit, to_db(now),
+        )
+
+    def unused_token(self, token):
+        return self.read(tokens.unused_token_txn, token)
+
+    # ICodeStore
+
+    def activate_with_code(self, account_id, code):
+        return self.write(codes.activate_with_code_txn, account_id, code)
+
+    def phone_taken(self, phone, account_id):
+        return self.read(codes.phone_taken_txn, phone, account_id)
+
+    def set_phone_change(self, account_id, phone, code, now):
+        return self.write(codes.set_phone_change_txn, account_id, phone, code, to_db(now))
+
+    def phone_change(self, account_id):
+        return self.read(codes.phone_change_txn, account_id)
+
+    def apply_phone_change(self, account_id, code):
+        return self.write(codes.apply_phone_change_txn, account_id, code)
+
+    def drop_phone_change(self, account_id, code):
+        return self.write(codes.drop_phone_change_txn, account_id, code)
+
+    def set_email_change(self, account_id, new_email, secret, now):
+        return self.write(codes.set_email_change_txn, account_id, new_email, secret, to_db(now))
+
+    def email_change(self, secret):
+        return self.read(codes.email_change_txn, secret)
+
+    def apply_email_change(self, account_id, secret):
+        return self.write(codes.apply_email_change_txn, account_id, secret)
+
+    def drop_email_change(self, account_id, secret):
+        return self.write(codes.drop_email_change_txn, account_id, secret)
+
+    # IRateLimitStore
+
+    def reserve_attempt(self, scopes, limit, since, now):
+        return self._serialized(
+            "famd_code_failures",
+            codes.reserve_attempt_txn, tuple(scopes), limit, to_db(since), to_db(now),
+        )
+
+    def forget_attempts(self, ids):
+        return self.write(codes.forget_attempts_txn, tuple(ids))

@@ -63,6 +63,7 @@ def migrate_txn(txn):
     @raise SchemaTooNew: the database is ahead of this famd.
     """
     name = txn.dialect.name
+    txn.lock("migrate")  # several famd processes may start at once
     current = current_version_txn(txn)
     newest = latest(name)
     if current > newest:

@@ -178,6 +178,9 @@ def consume_token_txn(txn, token, now):
 def create_account_txn(txn, new):
     """Insert a L{famd.model.NewAccount} and its rows; return the id."""
     now = new.creation_time
+    # Serialize creations: the username and phone checks below stay true
+    # until this transaction commits, whatever other processes do.
+    txn.lock("create_account")
     if username_taken_txn(txn, new.username, new.domain):
         raise Conflict("username")
     if new.phone is not None and phone_in_use_txn(txn, new.phone):
@@ -219,6 +222,21 @@ def create_account_txn(txn, new):
     return account_id
 
 
+def create_and_load_account_txn(txn, new):
+    """Insert a L{famd.model.NewAccount}; return the account as stored, fully loaded."""
+    return get_account_txn(txn, create_account_txn(txn, new))
+
+
+def account_conflicts_txn(txn, username, domain, phone):
+    """Which of 'username' (in C{domain}) and 'phone' are already used."""
+    taken = []
+    if username is not None and username_taken_txn(txn, username, domain):
+        taken.append("username")
+    if phone is not None and phone_in_use_txn(txn, phone):
+        taken.append("phone")
+    return taken
+
+
 def insert_passwords_txn(txn, account_id, passwords):
     for password in passwords:
         txn.insert(
@@ -232,7 +250,8 @@ def insert_passwords_txn(txn, account_id, passwords):
 
 
 def account_exists_txn(txn, account_id):
-    return txn.one('SELECT 1 FROM "accounts" WHERE "id" = ?', (account_id,)) is not None
+    """Whether the account exists; its row stays locked until the transaction ends."""
+    return txn.one('SELECT 1 FROM "accounts" WHERE "id" = ? FOR UPDATE', (account_id,)) is not None
 
 
 def replace_passwords_txn(txn, account_id, passwords):

@@ -13,6 +13,22 @@ class Transaction:
     def __init__(self, cursor, dialect):
         self.cursor = cursor
         self.dialect = dialect
+        self.ending = []
+
+    def lock(self, name):
+        """
+        Wait for, then hold until the transaction ends, the lock C{name}:
+        transactions taking the same lock run one after the other, in every
+        famd process on the database (a check-then-insert stays correct).
+        """
+        self.dialect.lock(self, name)
+
+    def on_end(self, sql, params=()):
+        """
+        Have the engine's runner execute C{sql} once this transaction has
+        committed or rolled back (releasing a connection-wide lock).
+        """
+        self.ending.append((sql, tuple(params)))
 
     def execute(self, sql, params=()):
         """Run one statement; return the cursor's rowcount."""

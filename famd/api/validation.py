@@ -1,0 +1,189 @@
+"""
+The field rules of the account endpoints, with the 2021 error texts.
+
+A rule set reads a decoded JSON object and returns the clean values and
+every failing field's messages, in the order the 2021 account manager
+listed them.  Types are strict: a number is not a username, a boolean is
+``true`` or ``false``; ``null`` stands for an absent optional field.
+Uniqueness needs the database, so the caller passes the fields storage
+found taken.
+"""
+
+import re
+from datetime import datetime
+
+from famd.clock import DB_FORMAT
+from famd.model import ALGORITHMS
+
+SIP_USER = re.compile(r"^[A-Za-z0-9\-_.!~*'()&=+$,;?/]+$")
+"""RFC 3261 ``user``: unreserved and user-unreserved characters, unescaped."""
+
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+EMAIL = re.compile(r"^%s(?:\.%s)*@%s(?:\.%s)*$" % (_ATEXT, _ATEXT, _LABEL, _LABEL))
+E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
+_DATETIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$")
+
+
+class Errors:
+    """Messages per field, in the order they were found."""
+
+    def __init__(self):
+        self.fields = {}
+
+    def add(self, field, message):
+        self.fields.setdefault(field, []).append(message)
+
+    def __bool__(self):
+        return bool(self.fields)
+
+
+def label(field):
+    """How Laravel named a field in its messages: 'confirmation key expires'."""
+    return field.replace("_", " ")
+
+
+def is_text(value):
+    """A JSON string that storage can hold (no lone surrogates)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def missing(value):
+    """Laravel's ``required`` failure: absent, null, blank or empty."""
+    return value is None or (isinstance(value, str) and not value.strip()) or value in ([], {})
+
+
+def required_text(data, field, errors, minimum=None, maximum=None):
+    """A required string within length bounds; None when it failed."""
+    value = data.get(field)
+    if missing(value):
+        errors.add(field, "The %s field is required." % (label(field),))
+        return None
+    if not is_text(value):
+        errors.add(field, "The %s must be a string." % (label(field),))
+        return None
+    ok = True
+    if minimum is not None and len(value) < minimum:
+        errors.add(field, "The %s must be at least %d characters." % (label(field), minimum))
+        ok = False
+    if maximum is not None and len(value) > maximum:
+        errors.add(field, "The %s may not be greater than %d characters." % (label(field), maximum))
+        ok = False
+    return value if ok else None
+
+
+def boolean(data, field, errors):
+    """An optional JSON boolean, False when absent."""
+    value = data.get(field)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        errors.add(field, "The %s field must be true or false." % (label(field),))
+        return False
+    return value
+
+
+def username(data, errors, taken):
+    value = required_text(data, "username", errors, minimum=6, maximum=64)
+    if value is not None and not SIP_USER.match(value):
+        errors.add("username", "The username must be a valid SIP user part.")
+        value = None
+    if "username" in taken:
+        errors.add("username", "The username has already been taken.")
+    return value
+
+
+def algorithm(data, errors):
+    value = data.get("algorithm")
+    if missing(value):
+        errors.add("algorithm", "The algorithm field is required.")
+        return None
+    if value not in ALGORITHMS or not isinstance(value, str):
+        errors.add("algorithm", "The selected algorithm is invalid.")
+        return None
+    return value
+
+
+def email(data, errors):
+    value = data.get("email")
+    if value is None:
+        return None
+    if not is_text(value) or not EMAIL.match(value):
+        errors.add("email", "The email must be a valid email address.")
+        return None
+    if len(value) > 64:
+        errors.add("email", "The email may not be greater than 64 characters.")
+        return None
+    return value
+
+
+def phone(data, errors, taken):
+    value = data.get("phone")
+    if value is None:
+        return None
+    if not is_text(value):
+        errors.add("phone", "The phone must be a string.")
+        return None
+    ok = True
+    if re.search(r"\s", value):
+        errors.add("phone", "The phone contains spaces")
+        ok = False
+    if not value.startswith("+"):
+        errors.add("phone", "The phone must start with one of the following: +")
+        ok = False
+    if ok and not E164.match(value):
+        errors.add("phone", "The phone must be an E.164 number: + then up to 15 digits.")
+        ok = False
+    if "phone" in taken:
+        errors.add("phone", "The phone has already been taken.")
+        ok = False
+    return value if ok else None
+
+
+def datetime_field(data, field, errors):
+    value = data.get(field)
+    if value is None:
+        return None
+    if is_text(value) and _DATETIME.match(value):
+        try:
+            datetime.strptime(value, DB_FORMAT)
+            return value
+        except ValueError:
+            pass
+    errors.add(field, "The %s does not match the format Y-m-d H:i:s." % (label(field),))
+    return None
+
+
+def new_account(data, taken=()):
+    """
+    The admin ``POST /api/accounts`` rules.  ``domain`` is ignored: the
+    account always gets the configured sip_domain.
+
+    @param taken: the fields storage found already used ('username',
+        'phone').
+    @return: (values, L{Errors}); values has username, password,
+        algorithm, email, activated, admin, phone, activation_expires.
+    """
+    errors = Errors()
+    values = {"username": username(data, errors, taken)}
+    values["algorithm"] = algorithm(data, errors)
+    values["password"] = required_text(data, "password", errors, minimum=6)
+    values["email"] = email(data, errors)
+    values["activated"] = boolean(data, "activated", errors)
+    values["admin"] = boolean(data, "admin", errors)
+    values["activation_expires"] = datetime_field(data, "confirmation_key_expires", errors)
+    values["phone"] = phone(data, errors, taken)
+    return values, errors
+
+
+def unique_candidates(data):
+    """The (username, phone) worth checking for uniqueness: strings, else None."""
+    name = data.get("username")
+    number = data.get("phone")
+    return (name if is_text(name) and name else None, number if is_text(number) and number else None)

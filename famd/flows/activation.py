@@ -1,0 +1,65 @@
+"""
+Activating an account with the code it received: the 13-character key sent
+by e-mail or the 4-digit code sent by SMS.  The 2021 account manager kept
+both in ``accounts.confirmation_key``, and so does famd.
+
+Wrong codes are failed attempts, limited per account and per client
+address (L{famd.ratelimit}).  A right code works once: the key is cleared
+by an update conditional on it.
+"""
+
+from twisted.internet.defer import inlineCallbacks
+from twisted.logger import Logger
+
+from famd.clock import from_db
+from famd.credentials import same
+from famd.flows import Forbidden, NotFound
+from famd.ratelimit import account_scope, address_scope
+
+log = Logger(namespace="famd.flows.activation")
+
+NO_ACCOUNT = "No query results for model [App\\Account]."
+EXPIRED = "Activation expired"
+
+
+def activation_expired(account, now):
+    """Whether the account's ``activation_expirations`` row is in the past."""
+    expiration = account.activation_expiration
+    if expiration is None or not expiration.expires:
+        return False
+    try:
+        return from_db(expiration.expires) < now
+    except ValueError:
+        return False
+
+
+@inlineCallbacks
+def activate(context, username, domain, code, client_address, how):
+    """
+    Activate C{username@domain} if C{code} is its confirmation key.
+
+    @param how: 'email' or 'phone', for the log.
+    @return: a Deferred firing with the activated L{famd.model.Account}, or
+        failing with L{NotFound} (unknown account or wrong code),
+        L{Forbidden} (the activation expired) or
+        L{famd.ratelimit.TooManyAttempts}.
+    """
+    attempt = yield context.attempts().begin(
+        [account_scope(username, domain), address_scope(client_address)]
+    )
+    account = None
+    if username and domain:
+        account = yield context.storage.find_account(username, domain)
+    key = account.confirmation_key if account is not None else None
+    if not same(code, key):
+        attempt.failed()
+        log.info("wrong activation code for an account from {address}", address=client_address)
+        raise NotFound(NO_ACCOUNT)
+    yield attempt.succeeded()
+    if activation_expired(account, context.now()):
+        raise Forbidden(EXPIRED)
+    activated = yield context.storage.activate_with_code(account.id, key)
+    if activated is None:
+        raise NotFound(NO_ACCOUNT)
+    log.info("account {id} activated by {how}", id=account.id, how=how)
+    return activated

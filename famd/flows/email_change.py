@@ -1,0 +1,98 @@
+"""
+Changing an account's e-mail address: the new address receives a link, and
+opening the link applies the change.
+
+The pending change is an ``email_changed`` row (one per account) holding the
+new address and the link's secret; the account object shows it as
+``email_changed``.  The link works once and for C{email_change_lifetime}
+seconds.  A failed e-mail removes the pending change again.
+"""
+
+from datetime import timedelta
+
+from twisted.internet.defer import inlineCallbacks
+from twisted.logger import Logger
+
+from famd.clock import from_db
+from famd.credentials import random_string, same
+from famd.flows import Forbidden, NotFound, Unavailable
+from famd.interfaces import DeliveryFailed
+from famd.notifiers import templates
+
+log = Logger(namespace="famd.flows.email_change")
+
+SECRET_LENGTH = 32
+CONFIRM_PATH = "/api/accounts/me/email/confirm/"
+NOT_SENT = "The confirmation e-mail could not be sent, try again later."
+NO_CHANGE = "This link is unknown or was already used."
+EXPIRED = "This link has expired: ask for the change again."
+
+
+def confirmation_link(config, secret):
+    """The link mailed to the new address."""
+    return config.public_url + CONFIRM_PATH + secret
+
+
+@inlineCallbacks
+def request_change(context, account, new_email):
+    """
+    Record the pending change and mail the link to C{new_email}.
+
+    @return: a Deferred firing with None, or failing with L{Unavailable}
+        (e-mail is off, or the message was not accepted: then nothing
+        stays pending).
+    """
+    if context.email is None:
+        raise Unavailable(NOT_SENT)
+    config = context.config
+    secret = random_string(SECRET_LENGTH)
+    subject, text, html = templates.render(
+        "email_change",
+        {
+            "app_name": config.app_name,
+            "public_url": config.public_url,
+            "link": confirmation_link(config, secret),
+            "new_email": new_email,
+        },
+        config.templates,
+    )
+    yield context.storage.set_email_change(account.id, new_email, secret, context.now())
+    try:
+        yield context.email.send(new_email, subject, text, html)
+    except DeliveryFailed as failure:
+        log.warn(
+            "e-mail change of account {id}: confirmation not sent: {reason}",
+            id=account.id,
+            reason=str(failure),
+        )
+        yield context.storage.drop_email_change(account.id, secret)
+        raise Unavailable(NOT_SENT) from None
+    log.info("e-mail change of account {id} requested", id=account.id)
+
+
+@inlineCallbacks
+def confirm_change(context, secret):
+    """
+    Apply the pending change whose link secret is C{secret}.
+
+    @return: a Deferred firing with the new address, or failing with
+        L{NotFound} (unknown or used link) or L{Forbidden} (expired link;
+        the pending change is removed).
+    """
+    pending = yield context.storage.email_change(secret)
+    if pending is None or not same(secret, pending[2]):
+        raise NotFound(NO_CHANGE)
+    account_id, _, stored, created_at = pending
+    lifetime = timedelta(seconds=context.config.email_change_lifetime)
+    try:
+        expired = created_at is None or from_db(created_at) + lifetime < context.now()
+    except ValueError:
+        expired = True
+    if expired:
+        yield context.storage.drop_email_change(account_id, stored)
+        raise Forbidden(EXPIRED)
+    new_email = yield context.storage.apply_email_change(account_id, stored)
+    if new_email is None:
+        raise NotFound(NO_CHANGE)
+    log.info("e-mail address of account {id} changed", id=account_id)
+    return new_email

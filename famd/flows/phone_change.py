@@ -1,0 +1,87 @@
+"""
+Changing an account's phone number: a 4-digit code goes to the new number
+by SMS, and sending the code back replaces the account's alias.
+
+The pending change is a ``phone_change_codes`` row (one per account).  A
+wrong code is a failed attempt (L{famd.ratelimit}) and burns the pending
+change, as in 2021; the right code works once.
+"""
+
+from twisted.internet.defer import inlineCallbacks
+from twisted.logger import Logger
+
+from famd.credentials import digits, same
+from famd.flows import Forbidden, NotFound, Unavailable
+from famd.interfaces import DeliveryFailed
+from famd.notifiers import templates
+from famd.ratelimit import account_scope, address_scope
+
+log = Logger(namespace="famd.flows.phone_change")
+
+CODE_LENGTH = 4
+NOT_SENT = "The SMS could not be sent, try again later."
+NO_CHANGE = "No phone change is pending for this account."
+WRONG_CODE = "Wrong code: ask for a new one."
+
+
+@inlineCallbacks
+def request_change(context, account, phone):
+    """
+    Record a pending change to C{phone} and send its code by SMS.
+
+    @return: a Deferred firing with None, or failing with L{Unavailable}
+        (SMS is off, or the SMS was not accepted: then nothing stays
+        pending).
+    """
+    if context.sms is None:
+        raise Unavailable(NOT_SENT)
+    code = digits(CODE_LENGTH)
+    _, text, _ = templates.render(
+        "sms_phone_code",
+        {"app_name": context.config.app_name, "code": code},
+        context.config.templates,
+    )
+    yield context.storage.set_phone_change(account.id, phone, code, context.now())
+    try:
+        yield context.sms.send(phone, text)
+    except DeliveryFailed as failure:
+        log.warn(
+            "phone change of account {id}: code not sent: {reason}",
+            id=account.id,
+            reason=str(failure),
+        )
+        yield context.storage.drop_phone_change(account.id, code)
+        raise Unavailable(NOT_SENT) from None
+    log.info("phone change of account {id} requested", id=account.id)
+
+
+@inlineCallbacks
+def confirm_change(context, account, code, client_address):
+    """
+    Apply the account's pending change if C{code} is its code.
+
+    @return: a Deferred firing with the updated L{famd.model.Account}, or
+        failing with L{NotFound} (nothing pending), L{Forbidden} (wrong
+        code; the pending change is gone), L{famd.model.Conflict} ('phone':
+        another account took the number meanwhile) or
+        L{famd.ratelimit.TooManyAttempts}.
+    """
+    attempt = yield context.attempts().begin(
+        [account_scope(account.username, account.domain), address_scope(client_address)]
+    )
+    pending = yield context.storage.phone_change(account.id)
+    if pending is None:
+        yield attempt.succeeded()
+        raise NotFound(NO_CHANGE)
+    _, stored = pending
+    if not same(code, stored):
+        attempt.failed()
+        yield context.storage.drop_phone_change(account.id, stored)
+        log.info("wrong phone change code for account {id}", id=account.id)
+        raise Forbidden(WRONG_CODE)
+    yield attempt.succeeded()
+    updated = yield context.storage.apply_phone_change(account.id, stored)
+    if updated is None:
+        raise NotFound(NO_CHANGE)
+    log.info("phone number of account {id} changed", id=account.id)
+    return updated

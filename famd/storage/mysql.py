@@ -1,0 +1,90 @@
+"""
+The MySQL / MariaDB storage, through PyMySQL.
+
+Every connection talks utf8mb4, reads and writes TIMESTAMP columns in UTC,
+runs in strict SQL mode (a NULL or too long value is an error, not a
+warning) and at READ COMMITTED isolation: each statement sees what was
+committed before it, so a check made under account creation's named lock
+sees every account created before.  UPDATEs report the rows they matched
+(FOUND_ROWS), as on SQLite and PostgreSQL.
+"""
+
+from zope.interface import implementer
+
+from famd.interfaces import IStorage
+from famd.storage.dialect import MySQLDialect
+from famd.storage.pooled import PooledStorage
+
+SQL_MODE = (
+    "STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
+    "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
+)
+
+IO_TIMEOUT = 60
+"""Seconds without an answer before a connection counts as lost (network cut)."""
+
+LOCK_WAIT_TIMEOUT = 20
+"""Seconds a statement waits for a row lock (below L{IO_TIMEOUT})."""
+
+
+@implementer(IStorage)
+class MySQLStorage(PooledStorage):
+    """L{IStorage} on a MySQL or MariaDB database."""
+
+    driver = "pymysql"
+    engine = "mysql"
+
+    def __init__(self, url, reactor, *args, **kwargs):
+        self.dialect = MySQLDialect()
+        super().__init__(url, reactor, *args, **kwargs)
+
+    def connect_arguments(self):
+        from pymysql.constants import CLIENT
+
+        url = self.url
+        kwargs = dict(
+            host=url.host,
+            port=url.port or 3306,
+            user=url.user or "",
+            password=url.password or "",
+            database=url.database,
+            charset="utf8mb4",
+            autocommit=False,
+            connect_timeout=self.connect_timeout,
+            read_timeout=IO_TIMEOUT,
+            write_timeout=IO_TIMEOUT,
+            client_flag=CLIENT.FOUND_ROWS,
+        )
+        for key, value in url.query:
+            if key == "unix_socket":
+                kwargs[key] = value
+        return (), kwargs
+
+    def setup(self, connection):
+        cursor = connection.cursor()
+        try:
+            cursor.execute(
+                "SET SESSION sql_mode = %s, time_zone = '+00:00', "
+                "innodb_lock_wait_timeout = %s",
+                (SQL_MODE, LOCK_WAIT_TIMEOUT),
+            )
+            cursor.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        finally:
+            cursor.close()
+
+
+def build(options, context):
+    """The ``mysql`` backend's factory."""
+    try:
+        import pymysql  # noqa: F401
+    except ImportError:
+        raise ValueError(
+            "the mysql storage backend needs PyMySQL: pip install 'famd[mysql]'"
+        ) from None
+    return MySQLStorage(
+        options["url"],
+        context.reactor,
+        pool_min=options["pool_min"],
+        pool_max=options["pool_max"],
+        connect_timeout=options["connect_timeout"],
+    )

@@ -1,0 +1,332 @@
+"""
+The storage on an SQL server (MySQL/MariaDB, PostgreSQL), through a pool of
+connections.
+
+Every transaction runs on a thread of an C{adbapi.ConnectionPool}, never on
+the reactor thread; each thread keeps its own connection.  Around that pool,
+L{PooledStorage} adds what a shared, remote database needs:
+
+ - calls made before the schema is migrated wait for it (and start it if
+   nobody did);
+ - a deadlock or serialization failure is retried a few times, after a
+   growing delay scheduled on the reactor; a lock wait that timed out is
+   L{StorageUnavailable};
+ - a connection found dead before the commit was sent is dropped and the
+   transaction replayed on a fresh one, so a server restart costs no error;
+   a server that cannot be reached, or a connection lost while committing
+   (whose outcome is unknown), fails with L{StorageUnavailable} (HTTP 503);
+ - the URL's password never appears in a message.
+
+A provider subclass says which driver to load and how to connect and set up
+a connection (L{PooledStorage.connect_arguments}, L{PooledStorage.setup}).
+"""
+
+from twisted.enterprise import adbapi
+from twisted.internet import defer, task
+from twisted.logger import Logger
+
+from famd.interfaces import StorageUnavailable
+from famd.storage.base import SQLStorage
+from famd.storage.migrations import migrate_txn
+from famd.storage.transaction import Transaction
+from famd.storage.url import parse
+
+log = Logger()
+
+BUSY_RETRIES = 5
+"""Replays of a transaction that hit a deadlock or serialization failure."""
+
+BUSY_DELAY = 0.05
+"""Seconds before the first replay; doubled at each one."""
+
+
+class _Attempt:
+    """What one try of a transaction learnt, read back on the reactor thread."""
+
+    committing = False
+    dead = False
+
+
+def transact(connection, dialect, function, args, attempt):
+    """
+    Run C{function(txn, *args)} in one transaction on a DB-API connection
+    (blocking), then run the statements the transaction asked for at its
+    end (L{Transaction.on_end}).
+    """
+    txn = Transaction(connection.cursor(), dialect)
+    try:
+        try:
+            result = function(txn, *args)
+            attempt.committing = True
+            connection.commit()
+            return result
+        except BaseException as error:
+            attempt.dead = dialect.is_disconnect(error)
+            if not attempt.dead:
+                try:
+                    connection.rollback()
+                except Exception:
+                    attempt.dead = True
+            raise
+    finally:
+        if txn.ending and not attempt.dead:
+            _finish(connection, txn, attempt)
+
+
+def _finish(connection, txn, attempt):
+    try:
+        for sql, params in txn.ending:
+            txn.execute(sql, params)
+        connection.commit()
+    except Exception:
+        # The server drops the connection's locks with it.
+        attempt.dead = True
+
+
+class _Connection(adbapi.Connection):
+    """
+    adbapi's per-thread connection wrapper, for L{transact}: it commits and
+    rolls back itself, so the pool's own commit and rollback only drop a
+    connection that was found dead; the next transaction on that thread
+    connects afresh.  (This replaces adbapi's C{cp_reconnect}, which logs a
+    traceback and raises C{ConnectionLost} instead of letting the
+    transaction be replayed.)
+    """
+
+    attempt = None
+
+    def commit(self):
+        self._drop_if_dead()
+
+    def rollback(self):
+        self._drop_if_dead()
+
+    def _drop_if_dead(self):
+        if self.attempt is not None and self.attempt.dead:
+            self._pool.disconnect(self._connection)
+
+
+class _Pool(adbapi.ConnectionPool):
+    """A ConnectionPool that reports failures to connect as StorageUnavailable."""
+
+    connectionFactory = _Connection
+
+    def __init__(self, describe, *args, **kwargs):
+        self._describe = describe
+        super().__init__(*args, **kwargs)
+
+    def connect(self):
+        try:
+            return super().connect()
+        except Exception as error:
+            raise StorageUnavailable(self._describe(error)) from None
+
+    def _close(self, connection):
+        try:
+            connection.close()
+        except Exception:
+            pass  # already closed by the server
+
+
+class PooledStorage(SQLStorage):
+    """
+    L{famd.interfaces.IStorage} on an SQL server.  Subclasses set C{dialect},
+    C{driver} (the DB-API module name) and C{engine}, and implement
+    C{connect_arguments()} and C{setup(connection)}.
+
+    @param url: the database URL (its password is never shown).
+    @raise ValueError: the URL is unusable (the message omits it).
+    """
+
+    dialect = None
+    driver = None
+    engine = None
+
+    def __init__(self, url, reactor, pool_min=1, pool_max=8, connect_timeout=5.0):
+        self.url = parse(url, self.engine)
+        self._reactor = reactor
+        self._pool_min = pool_min
+        self._pool_max = max(pool_min, pool_max)
+        self.connect_timeout = connect_timeout
+        self._pool = None
+        self._version = None
+        self._opening = False
+        self._waiting = []
+        self._closed = False
+        self._busy = 0
+        self._idle = []
+
+    def __repr__(self):
+        return "<%s %s>" % (type(self).__name__, self.url.redacted())
+
+    # What a provider says
+
+    def connect_arguments(self):
+        """The (args, kwargs) for the driver's C{connect}."""
+        raise NotImplementedError()
+
+    def setup(self, connection):
+        """Prepare a new connection (blocking): session settings."""
+
+    # Connections
+
+    def _describe(self, error):
+        return "cannot connect to the database %s: %s" % (
+            self.url.redacted(),
+            self.url.scrub(str(error)),
+        )
+
+    def _prepare(self, connection):
+        try:
+            self.setup(connection)
+            connection.commit()
+        except BaseException:
+            connection.close()
+            raise
+
+    def connect_blocking(self):
+        """A new connection, set up (blocking); L{StorageUnavailable} on failure."""
+        module = __import__(self.driver)
+        args, kwargs = self.connect_arguments()
+        try:
+            connection = module.connect(*args, **kwargs)
+            self._prepare(connection)
+        except Exception as error:
+            raise StorageUnavailable(self._describe(error)) from None
+        return connection
+
+    def _make_pool(self):
+        args, kwargs = self.connect_arguments()
+        pool = _Pool(
+            self._describe,
+            self.driver,
+            *args,
+            cp_min=self._pool_min,
+            cp_max=self._pool_max,
+            cp_name="famd-" + self.engine,
+            cp_openfun=self._prepare,
+            cp_reactor=self._reactor,
+            **kwargs,
+        )
+        pool.start()
+        return pool
+
+    # IStorageLifecycle
+
+    def migrate_blocking(self):
+        connection = self.connect_blocking()
+        try:
+            return transact(connection, self.dialect, migrate_txn, (), _Attempt())
+        except Exception as error:
+            if self.dialect.is_disconnect(error):
+                raise StorageUnavailable(self._lost(error)) from None
+            raise
+        finally:
+            try:
+                connection.close()
+            except Exception:
+                pass
+
+    def open(self):
+        if self._closed:
+            return defer.fail(StorageUnavailable("the storage is closed"))
+        if self._pool is None:
+            self._pool = self._make_pool()
+        waiter = defer.Deferred()
+        self._waiting.append(waiter)
+        if not self._opening:
+            self._opening = True
+            self._busy += 1
+            self._attempts(migrate_txn, ()).addBoth(self._done).addBoth(self._opened)
+        return waiter
+
+    def _opened(self, result):
+        self._opening = False
+        if isinstance(result, int):
+            self._version = result
+        waiting, self._waiting = self._waiting, []
+        for waiter in waiting:
+            waiter.callback(result)
+
+    def close(self):
+        self._closed = True
+        if self._busy:
+            idle = defer.Deferred()
+            self._idle.append(idle)
+        else:
+            idle = defer.succeed(None)
+        return idle.addCallback(lambda _: self._close_pool())
+
+    def _close_pool(self):
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
+
+    # Running transactions
+
+    def _run(self, write, function, *args):
+        if self._closed:
+            return defer.fail(StorageUnavailable("the storage is closed"))
+        self._busy += 1
+        if self._version is not None:
+            d = self._attempts(function, args)
+        else:
+            d = self.open().addCallback(lambda _: self._attempts(function, args))
+        return d.addBoth(self._done)
+
+    def _done(self, result):
+        self._busy -= 1
+        if not self._busy:
+            idle, self._idle = self._idle, []
+            for waiter in idle:
+                waiter.callback(None)
+        return result
+
+    def _with_connection(self, connection, function, args, attempt):
+        connection.attempt = attempt
+        return transact(connection._connection, self.dialect, function, args, attempt)
+
+    def _lost(self, error):
+        return "lost the connection to the database %s: %s" % (
+            self.url.redacted(),
+            self.url.scrub(str(error)),
+        )
+
+    @defer.inlineCallbacks
+    def _attempts(self, function, args):
+        busy = lost = 0
+        while True:
+            attempt = _Attempt()
+            try:
+                result = yield self._pool.runWithConnection(
+                    self._with_connection, function, args, attempt
+                )
+            except Exception as error:
+                if self.dialect.is_retryable(error):
+                    if busy < BUSY_RETRIES:
+                        busy += 1
+                        delay = BUSY_DELAY * 2 ** (busy - 1)
+                        yield task.deferLater(self._reactor, delay, lambda: None)
+                        continue
+                    raise StorageUnavailable(
+                        "the database stayed busy (%s)" % (self.url.scrub(str(error)),)
+                    ) from None
+                if self.dialect.is_busy(error):
+                    raise StorageUnavailable(
+                        "the database is busy (%s)" % (self.url.scrub(str(error)),)
+                    ) from None
+                if self.dialect.is_disconnect(error):
+                    if attempt.committing:
+                        raise StorageUnavailable(
+                            self._lost(error) + " (while committing; outcome unknown)"
+                        ) from None
+                    if lost <= self._pool_max:
+                        # Every pooled connection may have died with the server.
+                        lost += 1
+                        log.info(
+                            "connection to {db} lost, reconnecting", db=self.url.redacted()
+                        )
+                        continue
+                    raise StorageUnavailable(self._lost(error)) from None
+                raise
+            return result

@@ -1,0 +1,199 @@
+"""
+The SQL of single-use codes and of failed code attempts.
+
+Activation codes live in ``accounts.confirmation_key``, pending phone
+changes in ``phone_change_codes``, pending e-mail changes in
+``email_changed``.  The caller reads a code, compares it in constant time,
+then applies it here with a write conditional on that same code: of
+concurrent requests with one code, exactly one changes a row.  Failed
+attempts are rows of famd's own ``famd_code_failures`` table.
+"""
+
+import secrets
+
+from famd.clock import normalize
+from famd.model import Conflict
+from famd.storage.sql_accounts import get_account_txn
+
+LOCK_PREFIX = "lock:"
+
+
+def serialize_txn(txn, name):
+    """
+    Make the rest of this transaction wait for any other transaction that
+    called C{serialize_txn(name)} to end, on every engine and across
+    processes: each one updates the same ``famd_settings`` row, which the
+    database lets one transaction at a time hold.  (SQLite's ``BEGIN
+    IMMEDIATE`` already serializes writers; this is for MySQL and
+    PostgreSQL, where a count followed by an insert could otherwise race.)
+    """
+    key = LOCK_PREFIX + name
+    update = 'UPDATE "famd_settings" SET "value" = ? WHERE "name" = ?'
+    if txn.execute(update, (secrets.token_hex(8), key)) == 0:
+        create_lock_txn(txn, name)
+        txn.execute(update, (secrets.token_hex(8), key))
+
+
+def create_lock_txn(txn, name):
+    """
+    Create the row of L{serialize_txn}(C{name}) if missing.  Run alone in
+    its own transaction first, so that concurrent first uses never hold a
+    shared lock on it while asking for an exclusive one (a deadlock on
+    MySQL).
+    """
+    txn.insert_ignore("famd_settings", {"name": LOCK_PREFIX + name, "value": "-"})
+
+
+# ---------------------------------------------------------------- activation
+
+
+def activate_with_code_txn(txn, account_id, code):
+    changed = txn.execute(
+        'UPDATE "accounts" SET "activated" = ?, "confirmation_key" = NULL '
+        'WHERE "id" = ? AND "confirmation_key" = ?',
+        (True, account_id, code),
+    )
+    return get_account_txn(txn, account_id) if changed == 1 else None
+
+
+# ---------------------------------------------------------------- phone
+
+
+def phone_taken_txn(txn, phone, account_id):
+    alias = txn.one(
+        'SELECT 1 FROM "aliases" WHERE "alias" = ? AND "account_id" <> ? LIMIT 1',
+        (phone, account_id),
+    )
+    if alias is not None:
+        return True
+    username = txn.one(
+        'SELECT 1 FROM "accounts" WHERE "username" = ? AND "id" <> ? LIMIT 1',
+        (phone, account_id),
+    )
+    return username is not None
+
+
+def set_phone_change_txn(txn, account_id, phone, code, now):
+    txn.execute('DELETE FROM "phone_change_codes" WHERE "account_id" = ?', (account_id,))
+    txn.insert(
+        "phone_change_codes",
+        {
+            "account_id": account_id,
+            "code": code,
+            "phone": phone,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+
+
+def phone_change_txn(txn, account_id):
+    row = txn.one(
+        'SELECT "phone", "code" FROM "phone_change_codes" WHERE "account_id" = ? '
+        'ORDER BY "id" DESC LIMIT 1',
+        (account_id,),
+    )
+    return None if row is None else (row[0], row[1])
+
+
+def drop_phone_change_txn(txn, account_id, code):
+    return (
+        txn.execute(
+            'DELETE FROM "phone_change_codes" WHERE "account_id" = ? AND "code" = ?',
+            (account_id, code),
+        )
+        > 0
+    )
+
+
+def apply_phone_change_txn(txn, account_id, code):
+    phone = txn.scalar(
+        'SELECT "phone" FROM "phone_change_codes" WHERE "account_id" = ? AND "code" = ? '
+        'ORDER BY "id" DESC LIMIT 1',
+        (account_id, code),
+    )
+    if phone is None or not drop_phone_change_txn(txn, account_id, code):
+        return None
+    if phone_taken_txn(txn, phone, account_id):
+        raise Conflict("phone")
+    domain = txn.scalar('SELECT "domain" FROM "accounts" WHERE "id" = ?', (account_id,))
+    txn.execute('DELETE FROM "aliases" WHERE "account_id" = ?', (account_id,))
+    txn.insert("aliases", {"account_id": account_id, "alias": phone, "domain": domain})
+    return get_account_txn(txn, account_id)
+
+
+# ---------------------------------------------------------------- e-mail
+
+
+def set_email_change_txn(txn, account_id, new_email, secret, now):
+    txn.execute('DELETE FROM "email_changed" WHERE "account_id" = ?', (account_id,))
+    txn.insert(
+        "email_changed",
+        {
+            "account_id": account_id,
+            "new_email": new_email,
+            "hash": secret,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+
+
+def email_change_txn(txn, secret):
+    row = txn.one(
+        'SELECT "account_id", "new_email", "hash", "created_at" FROM "email_changed" '
+        'WHERE "hash" = ? ORDER BY "id" LIMIT 1',
+        (secret,),
+    )
+    return None if row is None else (row[0], row[1], row[2], normalize(row[3]))
+
+
+def drop_email_change_txn(txn, account_id, secret):
+    return (
+        txn.execute(
+            'DELETE FROM "email_changed" WHERE "account_id" = ? AND "hash" = ?',
+            (account_id, secret),
+        )
+        > 0
+    )
+
+
+def apply_email_change_txn(txn, account_id, secret):
+    new_email = txn.scalar(
+        'SELECT "new_email" FROM "email_changed" WHERE "account_id" = ? AND "hash" = ?',
+        (account_id, secret),
+    )
+    if new_email is None or not drop_email_change_txn(txn, account_id, secret):
+        return None
+    txn.execute('UPDATE "accounts" SET "email" = ? WHERE "id" = ?', (new_email, account_id))
+    return new_email
+
+
+# ---------------------------------------------------------------- failed attempts
+
+
+def reserve_attempt_txn(txn, scopes, limit, since, now):
+    serialize_txn(txn, "famd_code_failures")
+    txn.execute('DELETE FROM "famd_code_failures" WHERE "created_at" <= ?', (since,))
+    oldest = None
+    for scope in scopes:
+        times = txn.all(
+            'SELECT "created_at" FROM "famd_code_failures" WHERE "scope" = ? '
+            'AND "created_at" > ? ORDER BY "created_at"',
+            (scope, since),
+        )
+        if len(times) >= limit:
+            frees = normalize(times[len(times) - limit][0])
+            oldest = frees if oldest is None else max(oldest, frees)
+    if oldest is not None:
+        return (), oldest
+    ids = tuple(
+        txn.insert("famd_code_failures", {"scope": scope, "created_at": now}) for scope in scopes
+    )
+    return ids, None
+
+
+def forget_attempts_txn(txn, ids):
+    return sum(
+        txn.execute('DELETE FROM "famd_code_failures" WHERE "id" = ?', (row_id,)) for row_id in ids
+    )

@@ -1,0 +1,57 @@
+"""
+The SQL of account-creation tokens (``tokens`` rows).
+
+A token is stored only after the push that carries it was sent, so the
+device rules (no second unused token, a bounded number of tokens) are
+checked once before sending and again in the transaction that stores it.
+Consuming a token is part of account creation (see
+L{famd.storage.sql_accounts.create_account_txn}).
+"""
+
+from famd.storage.sql_codes import serialize_txn
+
+_DEVICE = '"pn_provider" = ? AND "pn_param" = ? AND "pn_prid" = ?'
+
+
+def token_refusal_txn(txn, pn_provider, pn_param, pn_prid, limit):
+    """None when the device may get a token, else 'pending' or 'limit'."""
+    device = (pn_provider, pn_param, pn_prid)
+    unused = txn.scalar(
+        'SELECT count(*) FROM "tokens" WHERE %s AND "used" = ?' % (_DEVICE,),
+        device + (False,),
+    )
+    if unused:
+        return "pending"
+    total = txn.scalar('SELECT count(*) FROM "tokens" WHERE %s' % (_DEVICE,), device)
+    if total >= limit:
+        return "limit"
+    return None
+
+
+def add_token_txn(txn, token, pn_provider, pn_param, pn_prid, limit, now):
+    """Store a sent token unless the device rules now refuse it."""
+    serialize_txn(txn, "tokens")
+    refusal = token_refusal_txn(txn, pn_provider, pn_param, pn_prid, limit)
+    if refusal is not None:
+        return refusal
+    txn.insert(
+        "tokens",
+        {
+            "token": token,
+            "pn_provider": pn_provider,
+            "pn_param": pn_param,
+            "pn_prid": pn_prid,
+            "used": False,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    return None
+
+
+def unused_token_txn(txn, token):
+    """The stored text of the unused token equal to C{token}, or None."""
+    return txn.scalar(
+        'SELECT "token" FROM "tokens" WHERE "token" = ? AND "used" = ? ORDER BY "id" LIMIT 1',
+        (token, False),
+    )

@@ -1,0 +1,180 @@
+"""
+The /api resource tree, served for tests: the real Klein application over
+real SQLite on a loopback port (through famd.web.make_site, so the body
+limit and request class are the daemon's), seeded with the accounts of
+fam-2021-transcripts.md, and a small RFC 7616 client written independently
+of famd.digest.
+"""
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from datetime import datetime, timedelta, timezone
+
+import treq
+from twisted.internet import defer, reactor
+
+from famd.accounts import new_account
+from famd.api import Api
+from famd.config import from_mapping
+from famd.testing.storage import open_sqlite
+from famd.web import make_site
+
+SIP_DOMAIN = "sip.example.org"
+PUBLIC_URL = "http://127.0.0.1:8091"
+ADMIN_KEY = "adminkey0123456789abcdefghijklmnopqrstuv"
+BOB_KEY = "bobkey0123456789abcdefghijklmnopqrstuvwx"
+SEEDED = datetime(2021, 6, 1, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 14, 32, 50, tzinfo=timezone.utc)
+USER = "sip:user@sip.example.org"
+BOB = "sip:bob@sip.example.org"
+CAROL = "sip:carol@sip.example.org"
+
+
+class Now:
+    """A settable "now" callable (aware UTC datetimes)."""
+
+    def __init__(self, moment=NOW):
+        self.moment = moment
+
+    def __call__(self):
+        return self.moment
+
+    def advance(self, seconds):
+        self.moment += timedelta(seconds=seconds)
+
+
+def make_config(**settings):
+    values = {"sip_domain": SIP_DOMAIN, "public_url": PUBLIC_URL}
+    values.update(settings)
+    return from_mapping(values, tempfile.mkdtemp(prefix="famd-api-"))
+
+
+@defer.inlineCallbacks
+def seed(storage, config):
+    """user (id 1, admin, key), bob (id 2, key), carol (id 3, not activated)."""
+    rows = [
+        dict(username="user", password="secret", email="user@example.org", activated=True,
+             admin=True, api_key=ADMIN_KEY, at=SEEDED),
+        dict(username="bob", password="bobpass", activated=True, api_key=BOB_KEY,
+             at=SEEDED + timedelta(minutes=5)),
+        dict(username="carol", password="carolpass", at=SEEDED + timedelta(minutes=10)),
+    ]
+    for row in rows:
+        at = row.pop("at")
+        yield storage.create_account(new_account(
+            config, at, row.pop("username"), row.pop("password"), "MD5",
+            user_agent="seed", **row))
+
+
+class Served:
+    """One running API: its URL, config, storage, clock and Api."""
+
+    def __init__(self, url, config, storage, now, api):
+        self.url = url
+        self.config = config
+        self.storage = storage
+        self.now = now
+        self.api = api
+
+    def request(self, method, path, sip=USER, key=None, authorization=None, body=None,
+                headers=None):
+        """Fire with (status, headers, body bytes)."""
+        return call(self.url, method, path, sip, key, authorization, body, headers)
+
+    def json(self, method, path, **kwargs):
+        """Fire with (status, decoded JSON body, headers)."""
+        d = self.request(method, path, **kwargs)
+        return d.addCallback(lambda r: (r[0], json.loads(r[2]) if r[2] else None, r[1]))
+
+
+@defer.inlineCallbacks
+def call(url, method, path, sip=USER, key=None, authorization=None, body=None, headers=None):
+    all_headers = {b"Accept": [b"application/json"], b"Content-Type": [b"application/json"]}
+    if sip is not None:
+        all_headers[b"From"] = [sip.encode("utf-8") if isinstance(sip, str) else sip]
+    if key is not None:
+        all_headers[b"x-api-key"] = [key.encode("utf-8")]
+    if authorization is not None:
+        all_headers[b"Authorization"] = [authorization.encode("utf-8")]
+    all_headers.update(headers or {})
+    if isinstance(body, (dict, list)):
+        body = json.dumps(body).encode("utf-8")
+    response = yield treq.request(method, url + path, headers=all_headers, data=body,
+                                  persistent=False)
+    content = yield treq.content(response)
+    return response.code, response.headers, content
+
+
+@defer.inlineCallbacks
+def serve_api(test_case, storage=None, path=None, now=None, **settings):
+    """
+    Serve a seeded API on 127.0.0.1 for C{test_case}; fire with L{Served}.
+    Pass C{path} to share one SQLite file between several APIs (processes).
+    """
+    config = make_config(**settings)
+    if storage is None:
+        fresh = path is None or not os.path.exists(path)
+        storage = yield open_sqlite(test_case, path=path)
+        if fresh:
+            yield seed(storage, config)
+    now = now or Now()
+    api = Api(config=config, storage=storage, now=now, reactor=reactor)
+    site = make_site({b"api": api.resource()}, config.max_body_size)
+    port = reactor.listenTCP(0, site, interface="127.0.0.1")
+    test_case.addCleanup(port.stopListening)
+    url = "http://127.0.0.1:%d/api" % (port.getHost().port,)
+    return Served(url, config, storage, now, api)
+
+
+# ---------------------------------------------------------------- a DIGEST client
+
+_CHALLENGE_PARAM = re.compile(r'(\w+)=(?:"([^"]*)"|([^,]*))')
+_H = {"MD5": hashlib.md5, "SHA-256": hashlib.sha256}
+
+
+def challenges(headers):
+    """The WWW-Authenticate challenges of a response, as dicts."""
+    found = []
+    for raw in headers.getRawHeaders(b"www-authenticate") or []:
+        text = raw.decode("utf-8")
+        assert text.startswith("Digest "), text
+        found.append({m[0]: m[1] or m[2] for m in _CHALLENGE_PARAM.findall(text[7:])})
+    return found
+
+
+def h(algorithm, text):
+    return _H[algorithm](text.encode("utf-8")).hexdigest()
+
+
+def answer(challenge, username, password, method, uri, nc=1, cnonce="0a4f113b", **override):
+    """The Authorization header an RFC 7616 client sends for C{challenge}."""
+    algorithm = challenge["algorithm"]
+    fields = dict(username=username, realm=challenge["realm"], nonce=challenge["nonce"],
+                  uri=uri, algorithm=algorithm, qop="auth", nc=nc if isinstance(nc, str) else "%08x" % (nc,),
+                  cnonce=cnonce, opaque=challenge["opaque"])
+    ha1 = h(algorithm, "%s:%s:%s" % (username, fields["realm"], password))
+    ha2 = h(algorithm, "%s:%s" % (method, uri))
+    fields["response"] = h(algorithm, ":".join(
+        (ha1, fields["nonce"], fields["nc"], cnonce or "", "auth", ha2)))
+    fields.update(override)
+    quoted = ("username", "realm", "nonce", "uri", "cnonce", "response", "opaque")
+    parts = []
+    for name, value in fields.items():
+        if value is None:
+            continue
+        parts.append('%s="%s"' % (name, value) if name in quoted else "%s=%s" % (name, value))
+    return "Digest " + ",".join(parts)
+
+
+@defer.inlineCallbacks
+def challenge_for(served, path="/accounts/me", sip=USER, algorithm=None):
+    """Ask for a challenge (an unauthenticated request); fire with it."""
+    code, headers, _ = yield served.request("GET", path, sip=sip)
+    assert code == 401, code
+    offered = challenges(headers)
+    if algorithm is None:
+        return offered[0]
+    return [c for c in offered if c["algorithm"] == algorithm][0]

@@ -1,0 +1,37 @@
+"""
+The MySQL/MariaDB storage: the storage contract and the SQL-server behaviour,
+each test on its own fresh database of the server in FAMD_TEST_MYSQL_URL
+(default root@127.0.0.1:3306), skipped when it is unreachable unless
+FAMD_TEST_REQUIRE_SERVICES=1.
+"""
+
+from twisted.internet import defer
+from twisted.trial import unittest
+
+from famd.testing.databases import open_mysql
+from famd.testing.server_contract import ServerStorageContract
+from famd.testing.storage_contract import StorageContract
+
+
+class MySQLContractTests(StorageContract, unittest.TestCase):
+    """The storage contract on MariaDB."""
+
+    def make_storage(self):
+        return open_mysql(self)
+
+
+class MySQLServerTests(ServerStorageContract, unittest.TestCase):
+    """What only an SQL server has, on MariaDB."""
+
+    engine = "mysql"
+    reference_file = "fam-2021-schema.mysql.sql"
+
+    @defer.inlineCallbacks
+    def test_session_settings(self):
+        """Connections use utf8mb4, UTC, strict mode and READ COMMITTED."""
+        storage = yield self.open()
+        row = yield storage.read(lambda txn: txn.one(
+            "SELECT @@character_set_connection, @@time_zone, @@sql_mode, @@tx_isolation"))
+        self.assertEqual(row[:2], ("utf8mb4", "+00:00"))
+        self.assertIn("STRICT_TRANS_TABLES", row[2])
+        self.assertEqual(row[3], "READ-COMMITTED")

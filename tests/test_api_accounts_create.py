@@ -154,6 +154,7 @@ class CreateTests(unittest.TestCase):
             "at@domain": "The username must be a valid SIP user part.",
             "ctrl\x01char": "The username must be a valid SIP user part.",
             "ta\tbbed": "The username must be a valid SIP user part.",
+            "newline\n": "The username must be a valid SIP user part.",
             "   ": "The username field is required.",
         }
         for username, message in cases.items():
@@ -176,6 +177,7 @@ class CreateTests(unittest.TestCase):
             "+0612": ["The phone must be an E.164 number: + then up to 15 digits."],
             "+3361234567890123": ["The phone must be an E.164 number: + then up to 15 digits."],
             "+33a": ["The phone must be an E.164 number: + then up to 15 digits."],
+            "+33612345679\n": ["The phone contains spaces"],
         }
         for phone, messages in cases.items():
             code, answer, _ = yield self.create(
@@ -187,7 +189,7 @@ class CreateTests(unittest.TestCase):
         """Bad e-mails, impossible dates and lone surrogates are 422, never 500."""
         cases = [
             ({"email": "a@b@c"}, "email"), ({"email": "x" * 60 + "@example.org"}, "email"),
-            ({"email": "sp ace@example.org"}, "email"),
+            ({"email": "sp ace@example.org"}, "email"), ({"email": "a@example.org\n"}, "email"),
             ({"confirmation_key_expires": "2040-13-45 03:04:05"}, "confirmation_key_expires"),
             ({"password": "\ud800secret"}, "password"), ({"username": "\ud800abcdef"}, "username"),
         ]

@@ -15,14 +15,14 @@ from datetime import datetime
 from famd.clock import DB_FORMAT
 from famd.model import ALGORITHMS
 
-SIP_USER = re.compile(r"^[A-Za-z0-9\-_.!~*'()&=+$,;?/]+$")
+SIP_USER = re.compile(r"^[A-Za-z0-9\-_.!~*'()&=+$,;?/]+\Z")
 """RFC 3261 ``user``: unreserved and user-unreserved characters, unescaped."""
 
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-EMAIL = re.compile(r"^%s(?:\.%s)*@%s(?:\.%s)*$" % (_ATEXT, _ATEXT, _LABEL, _LABEL))
-E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
-_DATETIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$")
+EMAIL = re.compile(r"^%s(?:\.%s)*@%s(?:\.%s)*\Z" % (_ATEXT, _ATEXT, _LABEL, _LABEL))
+E164 = re.compile(r"^\+[1-9][0-9]{1,14}\Z")
+_DATETIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\Z")
 
 
 class Errors:

@@ -8,6 +8,7 @@ nothing and gets a 413.
 """
 
 import re
+from urllib.parse import unquote_to_bytes
 
 from twisted.web import http, resource, server
 
@@ -42,10 +43,22 @@ class Root(resource.Resource):
         return JSONNotFound().render(request)
 
 
+def _utf8_path(path):
+    """Whether the %-decoded path is UTF-8 (routes decode it as such)."""
+    if b"%" not in path:
+        return True
+    try:
+        unquote_to_bytes(path).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 class FamdRequest(server.Request):
     """
     A request that keeps at most C{max_body_size} bytes of its body; a
-    larger one is answered 413 without reaching any resource.
+    larger one is answered 413, and a path that is not UTF-8 once
+    %-decoded 400, without reaching any resource.
     """
 
     max_body_size = 65536
@@ -59,13 +72,17 @@ class FamdRequest(server.Request):
 
     def process(self):
         if self.body_too_large:
-            self.setResponseCode(413)
-            self.setHeader(b"Content-Type", b"application/json")
-            self.write(encode({"message": "The request body is too large (at most %d bytes)."
-                               % (self.max_body_size,)}))
-            self.finish()
-            return
-        super().process()
+            self._refuse(413, "The request body is too large (at most %d bytes)." % (self.max_body_size,))
+        elif not _utf8_path(self.path):
+            self._refuse(400, "The request path is not valid UTF-8.")
+        else:
+            super().process()
+
+    def _refuse(self, code, message):
+        self.setResponseCode(code)
+        self.setHeader(b"Content-Type", b"application/json")
+        self.write(encode({"message": message}))
+        self.finish()
 
     def handleContentChunk(self, data):
         self._body_seen += len(data)

@@ -83,6 +83,17 @@ class ListeningTests(unittest.TestCase):
         self.assertIn("too large", json.loads((yield response.content()))["message"])
 
     @defer.inlineCallbacks
+    def test_path_not_utf8_is_400(self):
+        """A %-escaped path that is not UTF-8 gets a JSON 400, not a traceback."""
+        response = yield treq.get(self.base + "/api/accounts/%ff/info", persistent=False)
+        self.assertEqual(response.code, 400)
+        self.assertIn("UTF-8", json.loads((yield response.content()))["message"])
+        response = yield treq.get(self.base + "/api/accounts/%C3%A9l%C3%A9na@sip.example.org/info",
+                                  persistent=False)
+        self.assertEqual(response.code, 404)
+        yield response.content()
+
+    @defer.inlineCallbacks
     def test_body_within_the_limit_reaches_the_route(self):
         """A body under the limit is handed to the application."""
         response = yield treq.put(self.base + "/api/ping", data=b"x" * 100, persistent=False)

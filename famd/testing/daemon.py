@@ -106,15 +106,19 @@ class Daemon:
 
 
 @defer.inlineCallbacks
-def start_daemon(test_case, config_text, reactor=None):
+def start_daemon(test_case, config_text, reactor=None, before=None):
     """
     Start the installed daemon with C{config_text} (``{port}`` is replaced by
     a free port) in a temporary folder; stopped at the end of the test.
+    C{before}, if given, is called with the folder before the daemon starts
+    (to write files the configuration names).
     """
     if reactor is None:
         from twisted.internet import reactor
     port = free_port()
     path = write_config(config_text.replace("{port}", str(port)))
+    if before is not None:
+        before(os.path.dirname(path))
     daemon = Daemon(reactor, path, port)
     test_case.addCleanup(daemon.stop)
     yield daemon.start()

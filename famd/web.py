@@ -7,12 +7,12 @@ buffering a request body past the configured size, so a huge body costs
 nothing and gets a 413.
 """
 
-import re
 from urllib.parse import unquote_to_bytes
 
 from twisted.web import http, resource, server
 
 from famd.api.http import encode
+from famd.logsafe import redact
 
 
 class JSONNotFound(resource.Resource):
@@ -90,17 +90,6 @@ class FamdRequest(server.Request):
             self.body_too_large = True
         if not self.body_too_large:
             super().handleContentChunk(data)
-
-
-_SECRET_SEGMENTS = re.compile(
-    rb"^(/provisioning/qrcode/|/provisioning/|/api/accounts/me/email/confirm/)[^/?]+"
-)
-
-
-def redact(path):
-    """A request path fit for a log line: secret segments and query masked."""
-    path = path.split(b"?", 1)[0]
-    return _SECRET_SEGMENTS.sub(rb"\1***", path)
 
 
 def access_log_line(timestamp, request):

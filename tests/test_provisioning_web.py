@@ -23,7 +23,8 @@ from famd.model import Password
 from famd.provisioning import rcfile
 from famd.provisioning.hooks import QueryParamsHook
 from famd.provisioning.web import Provisioning, from_config
-from famd.web import make_site, redact
+from famd.logsafe import redact
+from famd.web import make_site
 from famd.storage.sqlite import SQLiteStorage
 from famd.testing.storage import open_sqlite
 from famd.testing.storage_contract import NOW, new

@@ -14,7 +14,8 @@ from famd.api import Api
 from famd.clock import utcnow
 from famd.config import from_mapping
 from famd.testing.storage import open_sqlite
-from famd.web import access_log_line, make_site, redact
+from famd.logsafe import redact
+from famd.web import access_log_line, make_site
 
 
 class WebTests(unittest.TestCase):
@@ -58,6 +59,8 @@ class WebTests(unittest.TestCase):
         self.assertEqual(redact(b"/provisioning/SECRETKEY123"), b"/provisioning/***")
         self.assertEqual(redact(b"/provisioning/qrcode/SECRETKEY123"), b"/provisioning/qrcode/***")
         self.assertEqual(redact(b"/api/ping?token=abc"), b"/api/ping")
+        self.assertEqual(redact(b"/api/accounts/me/email/confirm/HASH123"),
+                         b"/api/accounts/me/email/confirm/***")
 
 
 class ListeningTests(unittest.TestCase):

@@ -12,6 +12,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from famd.api.http import HTTPError, json_response
 from famd.interfaces import StorageUnavailable
+from famd.logsafe import redact
 
 log = Logger()
 
@@ -70,5 +71,5 @@ class Api:
     @app.handle_errors(Exception)
     def unexpected(self, request, failure):
         log.failure("unexpected error answering {method} {path}", failure,
-                    method=request.method, path=request.path)
+                    method=request.method, path=redact(request.path))
         return json_response(request, {"message": "Internal error."}, 500)

@@ -1,14 +1,14 @@
 """
 The /api resource tree, served for tests: the real Klein application over
-real SQLite on a loopback port (through famd.web.make_site, so the body
+real storage on a loopback port (through famd.web.make_site, so the body
 limit and request class are the daemon's), seeded with the accounts of
 fam-2021-transcripts.md, and a small RFC 7616 client written independently
-of famd.digest.
+of famd.digest.  The storage is the test class's engine (SQLite unless
+L{tests.engines.on_engines} made it MySQL or PostgreSQL).
 """
 
 import hashlib
 import json
-import os
 import re
 import tempfile
 from datetime import datetime, timedelta, timezone
@@ -19,8 +19,8 @@ from twisted.internet import defer, reactor
 from famd.accounts import new_account
 from famd.api import Api
 from famd.config import from_mapping
-from famd.testing.storage import open_sqlite
 from famd.web import make_site
+from tests.engines import open_storage
 
 SIP_DOMAIN = "sip.example.org"
 PUBLIC_URL = "http://127.0.0.1:8091"
@@ -69,6 +69,16 @@ def seed(storage, config):
             user_agent="seed", **row))
 
 
+@defer.inlineCallbacks
+def open_served_storage(test_case, config, beside=None):
+    """The seeded storage of a new API, or one more on the database of C{beside}."""
+    if beside is not None:
+        return (yield open_storage(test_case, beside=beside.storage))
+    storage = yield open_storage(test_case)
+    yield seed(storage, config)
+    return storage
+
+
 class Served:
     """One running API: its URL, config, storage, clock and Api."""
 
@@ -109,17 +119,15 @@ def call(url, method, path, sip=USER, key=None, authorization=None, body=None, h
 
 
 @defer.inlineCallbacks
-def serve_api(test_case, storage=None, path=None, now=None, **settings):
+def serve_api(test_case, storage=None, beside=None, now=None, **settings):
     """
     Serve a seeded API on 127.0.0.1 for C{test_case}; fire with L{Served}.
-    Pass C{path} to share one SQLite file between several APIs (processes).
+    Pass C{beside} (a L{Served}) to serve another API on its database, as
+    another famd process would.
     """
     config = make_config(**settings)
     if storage is None:
-        fresh = path is None or not os.path.exists(path)
-        storage = yield open_sqlite(test_case, path=path)
-        if fresh:
-            yield seed(storage, config)
+        storage = yield open_served_storage(test_case, config, beside)
     now = now or Now()
     api = Api(config=config, storage=storage, now=now, reactor=reactor)
     site = make_site({b"api": api.resource()}, config.max_body_size)

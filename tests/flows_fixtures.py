@@ -1,13 +1,12 @@
 """
 The self-service flows served for end-to-end tests: the real /api resource
-tree on a loopback port over real SQLite (seeded as in
+tree on a loopback port over the test's storage engine (seeded as in
 fam-2021-transcripts.md), a Clock-driven "now", and real notifier backends
 talking to the in-process fakes of L{tests.notifier_fakes}: an SMTP server,
 the OVH SMS API and a ``flexisip_pusher`` executable.
 """
 
 import email
-import os
 import re
 from email import policy
 
@@ -21,9 +20,8 @@ from famd.clock import reactor_clock
 from famd.notifiers.ovh import OVHSMSSender
 from famd.notifiers.pusher import FlexisipPusher
 from famd.notifiers.smtp import SMTPEmailSender
-from famd.testing.storage import open_sqlite
 from famd.web import make_site
-from tests.api_helpers import NOW, Served, make_config, seed
+from tests.api_helpers import NOW, Served, make_config, open_served_storage
 from tests.notifier_fakes import (
     FakeOVH,
     FakePusher,
@@ -57,16 +55,14 @@ def clock_at(moment=NOW):
 
 
 @defer.inlineCallbacks
-def serve_flows(test_case, email=None, sms=None, push=None, path=None, clock=None, **settings):
+def serve_flows(test_case, email=None, sms=None, push=None, beside=None, clock=None, **settings):
     """
     Serve a seeded API with these notifiers (None: the feature is off).
-    Pass C{path} to serve a second API (another process) on one SQLite file.
+    Pass C{beside} (a L{Served}) to serve a second API (another famd
+    process) on its database.
     """
     config = make_config(**settings)
-    fresh = path is None or not os.path.exists(path)
-    storage = yield open_sqlite(test_case, path=path)
-    if fresh:
-        yield seed(storage, config)
+    storage = yield open_served_storage(test_case, config, beside)
     clock = clock or clock_at()
     now = reactor_clock(clock)
     api = Api(config=config, storage=storage, now=now, reactor=reactor,

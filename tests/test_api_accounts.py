@@ -1,16 +1,16 @@
 """
-The account endpoints through the real /api resource tree on SQLite: the
-status codes and JSON shapes of fam-2021-transcripts.md, with its
-deliberate differences.
+The account endpoints through the real /api resource tree on every storage
+engine: the status codes and JSON shapes of fam-2021-transcripts.md, with
+its deliberate differences.
 """
 
 import json
-import sqlite3
 
 from twisted.internet import defer
 from twisted.trial import unittest
 
 from tests.api_helpers import ADMIN_KEY, BOB, BOB_KEY, CAROL, serve_api
+from tests.engines import on_engines
 
 ME_USER = (
     '{"id":1,"username":"user","domain":"sip.example.org","email":"user@example.org",'
@@ -193,16 +193,20 @@ class ShowActivateDeleteTests(unittest.TestCase):
         yield self.api.storage.set_api_key(4, "key4", self.api.now())
         yield self.api.storage.set_admin(4, True, self.api.now())
         yield self.api.storage.create_nonce(4, "nonce4", self.api.now())
-        db = sqlite3.connect(self.api.storage.path)
-        self.addCleanup(db.close)
-        db.execute("INSERT INTO phone_change_codes (account_id, code, phone) VALUES (4, '1234', '+33600000000')")
-        db.execute("INSERT INTO email_changed (account_id, new_email, hash) VALUES (4, 'n@example.org', 'h')")
-        db.commit()
+        yield self.api.storage.write(lambda txn: (
+            txn.execute("INSERT INTO phone_change_codes (account_id, code, phone) "
+                        "VALUES (4, '1234', '+33600000000')"),
+            txn.execute("INSERT INTO email_changed (account_id, new_email, hash) "
+                        "VALUES (4, 'n@example.org', 'h')")))
         code, body, _ = yield self.api.json("DELETE", "/accounts/4", key=ADMIN_KEY)
         self.assertEqual((code, body), (200, {}))
         for table in ("passwords", "nonces", "api_keys", "aliases", "phone_change_codes",
                       "email_changed", "admins", "activation_expirations"):
-            count = db.execute("SELECT count(*) FROM %s WHERE account_id = 4" % (table,)).fetchone()[0]
+            count = yield self.api.storage.read(lambda txn: txn.scalar(
+                "SELECT count(*) FROM %s WHERE account_id = 4" % (table,)))
             self.assertEqual(count, 0, table)
         code, body, _ = yield self.api.json("DELETE", "/accounts/4", key=ADMIN_KEY)
         self.assertEqual((code, body), (404, {"message": "No query results for model [App\\Account] 4"}))
+
+
+globals().update(on_engines(PublicTests, MeTests, AdminAccessTests, ShowActivateDeleteTests))

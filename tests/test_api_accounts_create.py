@@ -1,12 +1,11 @@
 """
-Admin POST /api/accounts through the real /api resource tree on SQLite:
-the stored rows, the 2021 answer, every 422 rule, and bodies that must get
+Admin POST /api/accounts through the real /api resource tree on every
+storage engine: the stored rows, the 2021 answer, every 422 rule, and bodies that must get
 a 4xx rather than a 500.
 """
 
 import json
 import re
-import sqlite3
 
 from twisted.internet import defer
 from twisted.trial import unittest
@@ -14,6 +13,7 @@ from twisted.trial import unittest
 from famd.accounts import new_account
 from famd.model import Conflict
 from tests.api_helpers import ADMIN_KEY, NOW, serve_api
+from tests.engines import engine_of, on_engines
 
 CREATE_KEYS = [
     "id", "username", "domain", "email", "activated", "confirmation_key", "ip_address",
@@ -29,14 +29,13 @@ class CreateTests(unittest.TestCase):
     @defer.inlineCallbacks
     def setUp(self):
         self.api = yield serve_api(self)
-        self.db = sqlite3.connect(self.api.storage.path)
-        self.addCleanup(self.db.close)
 
     def create(self, body, **kwargs):
         return self.api.json("POST", "/accounts", key=ADMIN_KEY, body=body, **kwargs)
 
     def rows(self, sql, *params):
-        return self.db.execute(sql, params).fetchall()
+        """Fire with the rows of one query, as tuples."""
+        return self.api.storage.read(lambda txn: [tuple(row) for row in txn.all(sql, params)])
 
     @defer.inlineCallbacks
     def test_minimal(self):
@@ -54,9 +53,9 @@ class CreateTests(unittest.TestCase):
              "creation_time": "2026-11-28 14:32:50", "realm": None, "phone": None,
              "confirmation_key_expires": None, "passwords": [{"algorithm": "MD5"}],
              "admin": None, "email_changed": None, "activation_expiration": None})
-        self.assertEqual(self.rows('SELECT password, algorithm FROM passwords WHERE account_id = 4'),
+        self.assertEqual((yield self.rows('SELECT password, algorithm FROM passwords WHERE account_id = 4')),
                          [("bbea8034739c6ad48f140915b9aa15ed", "MD5")])
-        self.assertEqual(self.rows("SELECT confirmation_key FROM accounts WHERE id = 4"),
+        self.assertEqual((yield self.rows("SELECT confirmation_key FROM accounts WHERE id = 4")),
                          [(body["confirmation_key"],)])
 
     @defer.inlineCallbacks
@@ -73,11 +72,11 @@ class CreateTests(unittest.TestCase):
                                          "updated_at": "2026-11-28T14:32:50.000000Z"})
         self.assertEqual(body["passwords"], [{"algorithm": "SHA-256"}])
         self.assertIsNone(body["activation_expiration"])
-        self.assertEqual(self.rows("SELECT alias, domain FROM aliases WHERE account_id = 4"),
+        self.assertEqual((yield self.rows("SELECT alias, domain FROM aliases WHERE account_id = 4")),
                          [("+33612345678", "sip.example.org")])
-        self.assertEqual(len(self.rows("SELECT 1 FROM admins WHERE account_id = 4")), 1)
-        self.assertEqual(self.rows("SELECT 1 FROM activation_expirations"), [])
-        stored = self.rows("SELECT password FROM passwords WHERE account_id = 4")[0][0]
+        self.assertEqual(len((yield self.rows("SELECT 1 FROM admins WHERE account_id = 4"))), 1)
+        self.assertEqual((yield self.rows("SELECT 1 FROM activation_expirations")), [])
+        stored = (yield self.rows("SELECT password FROM passwords WHERE account_id = 4"))[0][0]
         self.assertEqual(len(stored), 64)
         self.assertNotIn(stored, json.dumps(body))
 
@@ -124,7 +123,7 @@ class CreateTests(unittest.TestCase):
                 "The confirmation key expires does not match the format Y-m-d H:i:s."],
             "phone": ["The phone contains spaces",
                       "The phone must start with one of the following: +"]})
-        self.assertEqual(self.rows("SELECT count(*) FROM accounts"), [(3,)])
+        self.assertEqual((yield self.rows("SELECT count(*) FROM accounts")), [(3,)])
 
     @defer.inlineCallbacks
     def test_strict_types(self):
@@ -163,6 +162,20 @@ class CreateTests(unittest.TestCase):
             self.assertEqual((code, answer["errors"]), (422, {"username": [message]}), username)
         code, _, _ = yield self.create({"username": "a" * 64, "password": "secret1", "algorithm": "MD5"})
         self.assertEqual(code, 200)
+
+    @defer.inlineCallbacks
+    def test_username_case(self):
+        """Usernames differing in case are two accounts, but one on MariaDB, whose collation ignores case."""
+        code, _, _ = yield self.create({"username": "casename", "password": "secret1",
+                                        "algorithm": "MD5"})
+        self.assertEqual(code, 200)
+        code, answer, _ = yield self.create({"username": "CaseName", "password": "secret1",
+                                             "algorithm": "MD5"})
+        if engine_of(self) == "mysql":
+            self.assertEqual((code, answer["errors"]),
+                             (422, {"username": ["The username has already been taken."]}))
+        else:
+            self.assertEqual((code, answer["username"]), (200, "CaseName"))
 
     @defer.inlineCallbacks
     def test_phone_rules(self):
@@ -245,6 +258,9 @@ class CreateTests(unittest.TestCase):
                              phone="+33611111111", activation_expires="2040-01-01 00:00:00")
         failure = yield self.assertFailure(storage.create_and_load_account(racing), Conflict)
         self.assertEqual(failure.field, "phone")
-        self.assertEqual(self.rows("SELECT count(*) FROM accounts"), [(4,)])
-        self.assertEqual(self.rows("SELECT count(*) FROM passwords"), [(4,)])
-        self.assertEqual(self.rows("SELECT count(*) FROM admins"), [(1,)])
+        self.assertEqual((yield self.rows("SELECT count(*) FROM accounts")), [(4,)])
+        self.assertEqual((yield self.rows("SELECT count(*) FROM passwords")), [(4,)])
+        self.assertEqual((yield self.rows("SELECT count(*) FROM admins")), [(1,)])
+
+
+globals().update(on_engines(CreateTests))

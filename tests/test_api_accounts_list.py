@@ -1,6 +1,7 @@
 """
 GET /api/accounts (the 2021 pagination object) and the storage trips each
-account endpoint makes, through the real /api resource tree on SQLite.
+account endpoint makes, through the real /api resource tree on every storage
+engine.
 """
 
 from twisted.internet import defer
@@ -9,6 +10,7 @@ from twisted.trial import unittest
 from famd.accounts import new_account
 from famd.api import render
 from tests.api_helpers import ADMIN_KEY, NOW, PUBLIC_URL, serve_api
+from tests.engines import on_engines
 
 PAGE_1 = (
     '{"current_page":1,"data":[{"id":1,"username":"user","domain":"sip.example.org",'
@@ -143,3 +145,6 @@ class TripTests(unittest.TestCase):
         yield self.check("GET", "/accounts/4/activate", ["find_account", "set_activated"])
         yield self.check("DELETE", "/accounts/4", ["find_account", "delete_account"])
         yield self.check("GET", "/accounts/user@sip.example.org/info", ["find_account"])
+
+
+globals().update(on_engines(ListingTests, TripTests))

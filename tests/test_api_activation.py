@@ -2,13 +2,14 @@
 POST /api/accounts/{sip}/activate/email and .../activate/phone end to end:
 the 2021 statuses and shapes, single use, expiry, and the limit on wrong
 codes per account and per client address (behind trusted proxies too),
-with time driven by a Clock.
+with time driven by a Clock, on every storage engine.
 """
 
 from twisted.internet import defer
 from twisted.trial import unittest
 
 from famd.testing.storage_contract import new
+from tests.engines import on_engines
 from tests.flows_fixtures import serve_flows
 
 NO_ACCOUNT = {"message": "No query results for model [App\\Account]."}
@@ -150,3 +151,6 @@ class GuessingTests(unittest.TestCase):
             "POST", "/accounts/carol@sip.example.org/activate/email", sip=None,
             body={"code": WRONG}, headers={XFF: [b"198.51.100.99"]})
         self.assertEqual(code, 429)
+
+
+globals().update(on_engines(ActivationTests, GuessingTests))

@@ -1,6 +1,7 @@
 """
 GET and DELETE /api/accounts/me/devices through the real resource tree,
-against a Flexisip CLI socket that behaves like Flexisip's.
+against a Flexisip CLI socket that behaves like Flexisip's, on every
+storage engine.
 """
 
 import json
@@ -16,9 +17,9 @@ from famd.api import Api
 from famd.registrar.flexisip_cli import FlexisipCLIRegistrar
 from famd.testing.flexisip_cli import GARBAGE, FakeFlexisipCLI
 from famd.testing.registrar_contract import IOS_UA, device, registration
-from famd.testing.storage import open_sqlite
 from famd.web import make_site
-from tests.api_helpers import BOB_KEY, Now, make_config, seed
+from tests.api_helpers import BOB_KEY, Now, make_config, open_served_storage
+from tests.engines import on_engines
 
 BOB = "sip:bob@sip.example.org"
 
@@ -41,8 +42,7 @@ class DevicesTests(TestCase):
     @defer.inlineCallbacks
     def serve(self, registrar):
         config = make_config()
-        storage = yield open_sqlite(self)
-        yield seed(storage, config)
+        storage = yield open_served_storage(self, config)
         api = Api(config=config, storage=storage, now=Now(), reactor=reactor, registrar=registrar)
         port = reactor.listenTCP(0, make_site({b"api": api.resource()}, 65536), interface="127.0.0.1")
         self.addCleanup(port.stopListening)
@@ -114,3 +114,6 @@ class DevicesTests(TestCase):
         self.assertEqual((code, body), (200, {}))
         code, _ = yield self.call("DELETE", "/accounts/me/devices/urn:uuid:1111-aaaa", url=url)
         self.assertEqual(code, 404)
+
+
+globals().update(on_engines(DevicesTests))

@@ -2,7 +2,8 @@
 The self-service changes of /api/accounts/me end to end: e-mail (through a
 real in-process SMTP server, the link opened once, expiring with a Clock)
 and password.  Phone changes are in L{tests.test_api_phone}, tokens in
-L{tests.test_api_tokens}, activation in L{tests.test_api_activation}.
+L{tests.test_api_tokens}, activation in L{tests.test_api_activation}.  Every
+class runs on each storage engine.
 """
 
 import hashlib
@@ -11,6 +12,7 @@ from twisted.internet import defer
 from twisted.trial import unittest
 
 from tests.api_helpers import BOB, BOB_KEY, USER, ADMIN_KEY
+from tests.engines import on_engines
 from tests.flows_fixtures import captured_logs, mailed_link, serve_flows, smtp_down, smtp_server
 
 NOT_SENT = {"message": "The confirmation e-mail could not be sent, try again later."}
@@ -165,3 +167,6 @@ class PasswordTests(unittest.TestCase):
         self.assertEqual([(p.algorithm, p.password) for p in bob.passwords], [("SHA-256", expected)])
         code, body, _ = yield self.change(algorithm="MD5", password="bobnew2", old_password="bobnew")
         self.assertEqual(code, 200)
+
+
+globals().update(on_engines(EmailChangeTests, EmailFailureTests, PasswordTests))

@@ -1,7 +1,8 @@
 """
 Phone changes of /api/accounts/me end to end: the code goes out through the
 real ``ovh`` SMS backend to an in-process OVH API that checks signatures,
-comes back once, and wrong codes are limited like activation codes.
+comes back once, and wrong codes are limited like activation codes; on
+every storage engine.
 """
 
 from twisted.internet import defer
@@ -9,6 +10,7 @@ from twisted.trial import unittest
 
 from famd.testing.storage_contract import new
 from tests.api_helpers import BOB, BOB_KEY
+from tests.engines import on_engines
 from tests.flows_fixtures import captured_logs, ovh_server, serve_flows, sms_code
 
 PHONE = "+33612345678"
@@ -123,3 +125,6 @@ class PhoneFailureTests(unittest.TestCase):
         code, body, _ = yield served.json("POST", "/accounts/me/phone/request", sip=BOB,
                                           key=BOB_KEY, body={"phone": PHONE})
         self.assertEqual((code, body), (503, NOT_SENT))
+
+
+globals().update(on_engines(PhoneChangeTests, PhoneFailureTests))

@@ -1,15 +1,14 @@
 """
 POST /api/tokens and POST /api/accounts/with-token end to end: the real
-resource tree on SQLite, tokens pushed by a real ``flexisip_pusher``
-stand-in, concurrent creations with one token on two famd "processes".
+resource tree on every storage engine, tokens pushed by a real
+``flexisip_pusher`` stand-in, concurrent creations with one token on two
+famd "processes".
 """
-
-import os
-import tempfile
 
 from twisted.internet import defer
 from twisted.trial import unittest
 
+from tests.engines import on_engines
 from tests.flows_fixtures import captured_logs, pusher, serve_flows
 
 DEVICE = {"pn_provider": "fcm", "pn_param": "ABCD1234", "pn_prid": "device-token-1"}
@@ -191,10 +190,9 @@ class ConcurrentTokenTests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_exactly_one_succeeds(self):
         """Of twelve simultaneous creations with one token over two APIs, exactly one succeeds."""
-        path = os.path.join(tempfile.mkdtemp(prefix="famd-test-"), "famd.sqlite")
         fake, sender = pusher(self)
-        first = yield serve_flows(self, push=sender, path=path)
-        second = yield serve_flows(self, path=path)
+        first = yield serve_flows(self, push=sender)
+        second = yield serve_flows(self, beside=first)
         yield first.json("POST", "/tokens", sip=None, body=DEVICE)
         token = fake.pushed()[0][3]["token"]
         requests = [
@@ -213,3 +211,6 @@ class ConcurrentTokenTests(unittest.TestCase):
             lambda txn: txn.scalar('SELECT count(*) FROM "accounts" WHERE "username" LIKE ?',
                                    ("racer%",)))
         self.assertEqual(count, 1)
+
+
+globals().update(on_engines(TokenTests, TokenFailureTests, WithTokenTests, ConcurrentTokenTests))

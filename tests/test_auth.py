@@ -1,6 +1,7 @@
 """
-Authentication through the real /api resource tree on SQLite: the From
-header, x-api-key, and DIGEST with nonces shared through the database.
+Authentication through the real /api resource tree on every storage engine:
+the From header, x-api-key, and DIGEST with nonces shared through the
+database.
 """
 
 import json
@@ -12,6 +13,7 @@ from twisted.trial import unittest
 from famd.auth import MalformedAddress, parse_from
 from tests.api_helpers import (
     ADMIN_KEY, BOB, BOB_KEY, CAROL, USER, answer, challenge_for, challenges, serve_api)
+from tests.engines import on_engines
 
 CHALLENGE = re.compile(
     r'^Digest realm="sip\.example\.org",qop="auth",algorithm=MD5,nonce="[A-Za-z0-9]{32}",'
@@ -203,3 +205,6 @@ class DigestTests(unittest.TestCase):
         results = yield defer.gatherResults([self.me(authorization) for _ in range(16)])
         codes = sorted(code for code, _, _ in results)
         self.assertEqual(codes, [200] + [401] * 15)
+
+
+globals().update(on_engines(HeaderTests, DigestTests))

@@ -1,11 +1,11 @@
 """
 DIGEST across passwords, realms, processes and time, through the real /api
-resource tree on SQLite: challenges per stored password, nonces and the
-opaque shared by every famd on a database, expiry and purging.
+resource tree on every storage engine: challenges per stored password,
+nonces and the opaque shared by every famd on a database, expiry and
+purging.
 """
 
 import json
-import sqlite3
 
 from twisted.internet import defer
 from twisted.trial import unittest
@@ -15,6 +15,7 @@ from famd.auth import Authenticator
 from famd.model import Password
 from famd.service import purge_nonces
 from tests.api_helpers import NOW, answer, challenge_for, challenges, serve_api
+from tests.engines import on_engines
 
 ME = "/api/accounts/me"
 ANNE = "sip:annette@sip.example.org"
@@ -77,7 +78,7 @@ class SharedTests(unittest.TestCase):
     def test_nonce_accepted_by_another_process(self):
         """A nonce issued by one famd is accepted by another on the same database, once."""
         first = yield serve_api(self)
-        second = yield serve_api(self, path=first.storage.path)
+        second = yield serve_api(self, beside=first)
         self.assertIsNot(first.storage, second.storage)
         offered = yield challenge_for(first)
         code, headers, _ = yield second.request(
@@ -92,17 +93,16 @@ class SharedTests(unittest.TestCase):
     def test_opaque_shared_and_secret_free(self):
         """Every Authenticator on a database gets the same random opaque, stored once."""
         first = yield serve_api(self)
-        second = yield serve_api(self, path=first.storage.path)
+        second = yield serve_api(self, beside=first)
         opaques = yield defer.gatherResults([
             Authenticator(first.config, first.storage, first.now).opaque(),
             Authenticator(second.config, second.storage, second.now).opaque(),
             first.api.authenticator.opaque()])
         self.assertEqual(len(set(opaques)), 1)
         self.assertEqual(len(opaques[0]), 32)
-        db = sqlite3.connect(first.storage.path)
-        self.addCleanup(db.close)
-        self.assertEqual(db.execute("SELECT value FROM famd_settings WHERE name = 'digest_opaque'")
-                         .fetchall(), [(opaques[0],)])
+        stored = yield second.storage.read(lambda txn: txn.all(
+            'SELECT "value" FROM "famd_settings" WHERE "name" = ?', ("digest_opaque",)))
+        self.assertEqual([tuple(row) for row in stored], [(opaques[0],)])
 
 
 class LifetimeTests(unittest.TestCase):
@@ -135,3 +135,6 @@ class LifetimeTests(unittest.TestCase):
         code, _, _ = yield api.request("GET", "/accounts/me",
                                        authorization=answer(fresh, "user", "secret", "GET", ME))
         self.assertEqual(code, 200)
+
+
+globals().update(on_engines(ChallengeTests, SharedTests, LifetimeTests))

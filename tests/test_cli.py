@@ -1,16 +1,23 @@
 """
-The installed ``famd`` admin command, run as an operator runs it.
+The installed ``famd`` admin command, run as an operator runs it; ``famd
+migrate`` also on empty MariaDB and PostgreSQL databases.
 """
 
+import json
 import os
 import sqlite3
 
-from twisted.internet import defer
+from twisted.internet import defer, threads
 from twisted.trial import unittest
 
 from famd.credentials import ha1
+from famd.storage.migrations import latest
 from famd.testing.daemon import run_famd, write_config
+from famd.testing.databases import SERVERS, fresh_database, open_server_storage
+from famd.testing.server_contract import FAM_TABLES
 
+FAMD_TABLES = ("famd_schema", "famd_settings", "famd_code_failures")
+"""famd's own tables, beside FAM's."""
 CONFIG = "sip_domain: sip.example.org\nstorage: {backend: sqlite, path: cli.sqlite}\n"
 
 
@@ -120,3 +127,39 @@ class CommandTests(unittest.TestCase):
         out, _ = yield self.famd("clear-unconfirmed", "7", "--apply")
         self.assertIn("deleted 1 accounts", out)
         self.assertEqual(self.query("SELECT username FROM accounts"), [("active",)])
+
+
+class ServerMigrate:
+    """famd migrate on an empty database of the server of C{engine}."""
+
+    engine = None
+
+    @defer.inlineCallbacks
+    def test_migrate_empty_database(self):
+        """migrate creates the schema famd itself would create, prints its version and is idempotent."""
+        server = SERVERS[self.engine]
+        name = yield fresh_database(self, server)
+        storage = json.dumps({"backend": self.engine, "url": server.database_url(name)})
+        config = write_config("sip_domain: sip.example.org\nstorage: %s\n" % (storage,))
+        for _ in range(2):
+            out, err, code = yield run_famd(config, "migrate")
+            self.assertEqual((code, out.decode()), (0, "schema version %d\n" % (latest(self.engine),)),
+                             err)
+        tables = FAM_TABLES + FAMD_TABLES
+        reference = yield open_server_storage(self, self.engine)
+        expected = yield threads.deferToThread(server.schema, reference.test_database, tables)
+        created = yield threads.deferToThread(server.schema, name, tables)
+        self.assertEqual(created, expected)
+        self.assertEqual({row[0] for row in created["columns"]}, set(tables))
+
+
+class MySQLMigrateTests(ServerMigrate, unittest.TestCase):
+    """famd migrate on an empty MariaDB database."""
+
+    engine = "mysql"
+
+
+class PostgreSQLMigrateTests(ServerMigrate, unittest.TestCase):
+    """famd migrate on an empty PostgreSQL database."""
+
+    engine = "postgresql"

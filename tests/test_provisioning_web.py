@@ -1,6 +1,6 @@
 """
-Tests for the /provisioning routes over famd's real SQLite storage, through a
-real HTTP listener on loopback.
+Tests for the /provisioning routes over famd's real storage (every engine),
+through a real HTTP listener on loopback.
 """
 
 import io
@@ -28,6 +28,7 @@ from famd.web import make_site
 from famd.storage.sqlite import SQLiteStorage
 from famd.testing.storage import open_sqlite
 from famd.testing.storage_contract import NOW, new
+from tests.engines import on_engines, open_storage
 from tests.test_provisioning_document import values_of, sections_of
 
 DEFAULTS = rcfile.parse("[sip]\nfamd_default=yes\n[proxy_0]\nreg_expires=60\n")
@@ -79,7 +80,7 @@ class ProvisioningWebTests(TestCase):
 
     @defer.inlineCallbacks
     def setUp(self):
-        self.storage = yield open_sqlite(self)
+        self.storage = yield open_storage(self)
         self.alice, self.eve = yield create_accounts(self.storage)
         self.url = self.start()
 
@@ -255,3 +256,6 @@ class FromConfigTests(TestCase):
         )
         error = self.assertRaises(rcfile.RcFileError, from_config, config, None, [])
         self.assertIn("nope.rc", str(error))
+
+
+globals().update(on_engines(ProvisioningWebTests))

@@ -1,6 +1,7 @@
 """
-famd.ratelimit over real SQLite storage with a Clock: reserving attempts,
-Retry-After, forgetting attempts that did not fail, the sliding window.
+famd.ratelimit over real storage (on every engine) with a Clock: reserving
+attempts, Retry-After, forgetting attempts that did not fail, the sliding
+window.
 """
 
 from twisted.internet import defer
@@ -14,8 +15,8 @@ from famd.ratelimit import (
     account_scope,
     address_scope,
 )
-from famd.testing.storage import open_sqlite
 from tests.api_helpers import make_config
+from tests.engines import on_engines, open_storage
 from tests.flows_fixtures import clock_at
 
 
@@ -25,7 +26,7 @@ class CodeAttemptsTests(unittest.TestCase):
     @defer.inlineCallbacks
     def setUp(self):
         self.clock = clock_at()
-        self.storage = yield open_sqlite(self)
+        self.storage = yield open_storage(self)
         self.attempts = CodeAttempts(self.storage, reactor_clock(self.clock), 3, 600)
 
     @defer.inlineCallbacks
@@ -82,3 +83,6 @@ class CodeAttemptsTests(unittest.TestCase):
         self.assertEqual(account_scope("bob", "sip.example.org"), "account:bob@sip.example.org")
         self.assertEqual(address_scope("192.0.2.1"), "address:192.0.2.1")
         self.assertEqual(len(account_scope("u" * 300, "d")), SCOPE_LENGTH)
+
+
+globals().update(on_engines(CodeAttemptsTests))

@@ -11,11 +11,13 @@ _NOT_EXPIRED = (
 
 
 def _holder_txn(txn, key, now):
-    return txn.scalar(
-        'SELECT a."id" FROM "accounts" a WHERE a."confirmation_key" = ? AND %s '
-        'ORDER BY a."id" LIMIT 1' % (_NOT_EXPIRED,),
+    # MariaDB's utf8mb4_unicode_ci compares case-insensitively: keep only an exact match.
+    rows = txn.all(
+        'SELECT a."id", a."confirmation_key" FROM "accounts" a WHERE a."confirmation_key" = ? AND %s '
+        'ORDER BY a."id"' % (_NOT_EXPIRED,),
         (key, now),
     )
+    return next((account_id for account_id, stored in rows if stored == key), None)
 
 
 def consume_confirmation_key_txn(txn, key, now):

@@ -6,7 +6,9 @@ L{IRateLimitStore}).
 Mix L{FlowsStorageContract} into a C{twisted.trial.unittest.TestCase} that
 defines C{make_storage()} returning a Deferred of an opened, empty storage;
 it runs beside L{famd.testing.storage_contract.StorageContract} on every
-engine.
+engine.  L{TwoProcessesContract} does the same with two storages on one
+database, as two famd processes have them (the second is opened by
+L{famd.testing.databases.open_another}).
 """
 
 from datetime import timedelta
@@ -17,6 +19,7 @@ from zope.interface.verify import verifyObject
 from famd.clock import to_db
 from famd.interfaces import ICodeStore, IRateLimitStore, ITokenStore
 from famd.model import Conflict
+from famd.testing.databases import open_another
 from famd.testing.storage_contract import NOW, new
 
 DEVICE = ("fcm", "param", "prid-1")
@@ -200,4 +203,43 @@ class FlowsStorageContract:
         results = yield defer.gatherResults(
             [self.storage.reserve_attempt(["burst"], 5, since, NOW) for _ in range(12)]
         )
+        self.assertEqual(sum(1 for ids, _ in results if ids), 5)
+
+
+class TwoProcessesContract:
+    """Two storages on one database behave like two famd processes."""
+
+    def make_storage(self):
+        raise NotImplementedError("return a Deferred of an opened, empty storage")
+
+    @defer.inlineCallbacks
+    def setUp(self):
+        self.first = yield self.make_storage()
+        self.second = yield open_another(self, self.first)
+
+    @defer.inlineCallbacks
+    def test_token_consumed_once_across_processes(self):
+        """Creations with one token through two storages: exactly one succeeds."""
+        yield self.first.add_token(TOKEN, *DEVICE, 4, NOW)
+        attempts = [
+            storage.create_account(new("user%d%d" % (i, n), token=TOKEN))
+            for i in range(6)
+            for n, storage in enumerate((self.first, self.second))
+        ]
+        results = yield defer.DeferredList(attempts, consumeErrors=True)
+        self.assertEqual(sum(1 for ok, _ in results if ok), 1)
+        for ok, value in results:
+            if not ok:
+                self.assertEqual(value.trap(Conflict) and value.value.field, "token")
+
+    @defer.inlineCallbacks
+    def test_attempt_limit_across_processes(self):
+        """Failures recorded through one storage count for the other."""
+        since = NOW - timedelta(minutes=15)
+        attempts = [
+            storage.reserve_attempt(["account:x"], 5, since, NOW)
+            for _ in range(5)
+            for storage in (self.first, self.second)
+        ]
+        results = yield defer.gatherResults(attempts)
         self.assertEqual(sum(1 for ids, _ in results if ids), 5)

@@ -283,3 +283,14 @@ class StorageContract:
             confirmation_key="E" * 13, activation_expires=to_db(NOW - timedelta(minutes=1))))
         self.assertFalse((yield self.storage.confirmation_key_valid("E" * 13, NOW)))
         self.assertIsNone((yield self.storage.consume_confirmation_key("E" * 13, NOW)))
+
+    @defer.inlineCallbacks
+    def test_confirmation_key_matches_exactly(self):
+        """A key differing only in case neither counts as valid nor provisions (MariaDB's collation ignores case)."""
+        first = yield self.storage.create_account(new("lower", confirmation_key="keykeykeykeyk"))
+        second = yield self.storage.create_account(new("upper", confirmation_key="KEYKEYKEYKEYK"))
+        self.assertFalse((yield self.storage.confirmation_key_valid("KeyKeyKeyKeyK", NOW)))
+        self.assertIsNone((yield self.storage.consume_confirmation_key("KeyKeyKeyKeyK", NOW)))
+        served = yield self.storage.consume_confirmation_key("KEYKEYKEYKEYK", NOW)
+        self.assertEqual(served.id, second)
+        self.assertEqual((yield self.storage.get_account(first)).confirmation_key, "keykeykeykeyk")

@@ -22,6 +22,7 @@ setup(
         "sqlite-utils>=3.35",
         "qrcode[pil]>=7.4",
         "pyyaml>=6",
+        "orjson>=3.9",
         "txredisapi>=1.4",
     ],
     extras_require={

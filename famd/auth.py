@@ -14,7 +14,7 @@ Keys, HA1s and responses are compared in constant time and never logged.
 import re
 from urllib.parse import unquote_to_bytes
 
-from twisted.internet.defer import inlineCallbacks, succeed
+from twisted.internet.defer import fail, succeed
 
 from famd import digest
 from famd.api.http import HTTPError, ValidationError
@@ -115,39 +115,48 @@ class Authenticator:
         d = self.storage.get_setting(OPAQUE_SETTING, random_string(32))
         return d.addCallback(keep)
 
-    @inlineCallbacks
     def authenticate(self, request, admin=False):
         """
         Fire with the authenticated, activated L{famd.model.Account}; fail
         with an L{HTTPError}.  A successful DIGEST request gets the challenge
         again, same nonce, so the client continues with the next count.
+        (Plain callbacks, not inlineCallbacks: this runs on every request.)
         """
-        username, domain = from_address(request)
-        account = yield self.storage.find_account(username, domain)
+        try:
+            username, domain = from_address(request)
+        except HTTPError:
+            return fail()
+        d = self.storage.find_account(username, domain)
+        return d.addCallback(self._check, request, admin)
+
+    def _check(self, account, request, admin):
         if account is None:
             raise HTTPError(404, NO_ACCOUNT)
         if not account.activated:
-            raise (yield self.refusal(account, UNAUTHENTICATED))
+            return self._refuse(account, UNAUTHENTICATED)
         key = request.getHeader(b"x-api-key")
         if key:
             if not same(key, account.api_key):
-                raise (yield self.refusal(account, UNAUTHENTICATED))
-        else:
-            yield self._digest(request, account)
+                return self._refuse(account, UNAUTHENTICATED)
+            return self._authorize(account, admin)
+        return self._digest(request, account).addCallback(lambda _: self._authorize(account, admin))
+
+    def _authorize(self, account, admin):
         if admin and account.admin is None and not self.config.everyone_is_admin:
             raise HTTPError(403, NOT_ADMIN)
         return account
 
-    @inlineCallbacks
     def _digest(self, request, account):
         header = request.getHeader(b"authorization")
         if not header:
-            raise (yield self.refusal(account, UNAUTHENTICATED))
+            return self._refuse(account, UNAUTHENTICATED)
         try:
             params = digest.parse_authorization(header.decode("utf-8"))
         except (UnicodeDecodeError, digest.DigestError):
-            raise (yield self.refusal(account, UNAUTHORIZED)) from None
-        opaque = yield self.opaque()
+            return self._refuse(account, UNAUTHORIZED)
+        return self.opaque().addCallback(self._answer, request, account, params)
+
+    def _answer(self, opaque, request, account, params):
         nc = digest.check(
             params,
             method=request.method.decode("ascii", "replace"),
@@ -158,15 +167,22 @@ class Authenticator:
             passwords=account.passwords,
         )
         if nc is None:
-            raise (yield self.refusal(account, UNAUTHORIZED))
+            return self._refuse(account, UNAUTHORIZED)
         now = self.now()
-        outcome = yield self.storage.use_nonce(
+        d = self.storage.use_nonce(
             account.id, params["nonce"], nc, ago(now, self.config.nonce_lifetime), now
         )
+        return d.addCallback(self._nonce_used, request, account, params["nonce"], opaque)
+
+    def _nonce_used(self, outcome, request, account, nonce, opaque):
         if outcome != "ok":
-            raise (yield self.refusal(account, REPLAYED if outcome == "replayed" else INVALID_NONCE))
-        for name, value in self.challenges(account, params["nonce"], opaque):
+            return self._refuse(account, REPLAYED if outcome == "replayed" else INVALID_NONCE)
+        for name, value in self.challenges(account, nonce, opaque):
             request.responseHeaders.addRawHeader(name, value)
+
+    def _refuse(self, account, message):
+        """A Deferred failing with L{refusal}'s 401."""
+        return self.refusal(account, message).addCallback(_raise)
 
     def realm(self, account):
         """The digest realm of C{account}: the configured one or its domain."""
@@ -180,10 +196,19 @@ class Authenticator:
             for algorithm in offered or digest.ALGORITHMS
         ]
 
-    @inlineCallbacks
     def refusal(self, account, message):
-        """A 401 L{HTTPError} challenging C{account} with a freshly stored nonce."""
-        opaque = yield self.opaque()
+        """A Deferred of a 401 L{HTTPError} challenging C{account} with a freshly stored nonce."""
         nonce = random_string(32)
-        yield self.storage.create_nonce(account.id, nonce, self.now())
-        return HTTPError(401, message, headers=self.challenges(account, nonce, opaque))
+
+        def stored(_, opaque):
+            return HTTPError(401, message, headers=self.challenges(account, nonce, opaque))
+
+        def store(opaque):
+            d = self.storage.create_nonce(account.id, nonce, self.now())
+            return d.addCallback(stored, opaque)
+
+        return self.opaque().addCallback(store)
+
+
+def _raise(error):
+    raise error

@@ -28,10 +28,15 @@ def reactor_clock(reactor):
 
 
 def to_db(moment):
-    """An aware or naive-UTC datetime as the database's text form."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    return moment.strftime(DB_FORMAT)
+    """An aware or naive-UTC datetime as the database's text form (L{DB_FORMAT})."""
+    if moment.tzinfo is not None and moment.tzinfo is not timezone.utc:
+        moment = moment.astimezone(timezone.utc)
+    if moment.year < 1000:  # strftime's own rendering of such years varies by platform
+        return moment.replace(tzinfo=None).strftime(DB_FORMAT)
+    # What strftime(DB_FORMAT) writes, without parsing the format each time.
+    return "%04d-%02d-%02d %02d:%02d:%02d" % (
+        moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second,
+    )
 
 
 def from_db(text):

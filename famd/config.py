@@ -16,6 +16,7 @@ from typing import Any, Mapping, Optional, Tuple
 import yaml
 
 from famd import backends
+from famd.accesslog import check_setting as check_access_log
 from famd.options import Option, join, list_of_strings, parse, positive
 
 
@@ -59,6 +60,7 @@ class Config:
     code_failure_window: int
     email_change_lifetime: int
     templates: Optional[str]
+    access_log: Any
     storage: BackendConfig
     email: BackendConfig
     sms: BackendConfig
@@ -89,6 +91,8 @@ TOP_LEVEL = (
     Option("code_failure_window", int, 900, check=positive),
     Option("email_change_lifetime", int, 86400, check=positive),
     Option("templates", str, None, nullable=True, path=True),
+    Option("access_log", object, True, nullable=True, path=True, check=check_access_log,
+           doc="true (famd's log), false, or a file path"),
     Option("storage", dict, {"backend": "sqlite"}),
     Option("email", dict, {"backend": "log"}),
     Option("sms", dict, {"backend": "log"}),
@@ -167,6 +171,7 @@ def from_mapping(raw, base_dir, path=None):
         code_failure_window=values["code_failure_window"],
         email_change_lifetime=values["email_change_lifetime"],
         templates=values["templates"],
+        access_log=values["access_log"],
         rc_file=provisioning["rc_file"],
         overwrite_all=provisioning["overwrite_all"],
         provisioning_hooks=hooks,

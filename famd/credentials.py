@@ -31,8 +31,19 @@ def realm_for(config_realm, domain):
 
 
 def random_string(length, alphabet=ALPHANUMERIC):
-    """A random string from a cryptographic source."""
-    return "".join(secrets.choice(alphabet) for _ in range(length))
+    """
+    A random string from a cryptographic source, each character uniform
+    over C{alphabet} (at most 256 characters).  The bytes come from one
+    read of the source, not one per character: a byte is kept when it falls
+    below the largest multiple of the alphabet's size, so that every
+    character stays equally likely.
+    """
+    size = len(alphabet)
+    limit = 256 - 256 % size
+    chosen = []
+    while len(chosen) < length:
+        chosen.extend(alphabet[byte % size] for byte in secrets.token_bytes(length + 8) if byte < limit)
+    return "".join(chosen[:length])
 
 
 def confirmation_key():

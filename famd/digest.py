@@ -20,6 +20,7 @@ _PARAM = re.compile(
 )
 _NC = re.compile(r"^[0-9A-Fa-f]{1,8}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ESCAPED = re.compile(r"\\(.)", re.S)
 
 
 class DigestError(Exception):
@@ -49,7 +50,12 @@ def parse_authorization(header):
         if name in params:
             raise DigestError("repeated Digest parameter")
         quoted = match.group(2)
-        value = re.sub(r"\\(.)", r"\1", quoted, flags=re.S) if quoted is not None else match.group(3)
+        if quoted is None:
+            value = match.group(3)
+        elif "\\" in quoted:
+            value = _ESCAPED.sub(r"\1", quoted)
+        else:
+            value = quoted
         if _CONTROL.search(value):
             raise DigestError("control character in a Digest parameter")
         params[name] = value

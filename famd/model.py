@@ -6,7 +6,7 @@ about them and the API renders them.  Times are UTC strings in the database's
 ``YYYY-MM-DD HH:MM:SS`` form, whatever the engine; ``famd.clock`` converts.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Optional, Tuple
 
 ALGORITHMS = ("MD5", "SHA-256")
@@ -86,6 +86,22 @@ class Account:
     @property
     def sip_address(self):
         return "%s@%s" % (self.username, self.domain)
+
+    @classmethod
+    def loaded(cls, *values):
+        """
+        The account whose fields have C{values}, all of them, in declaration
+        order: the storage's row loops use it, since a frozen dataclass's
+        C{__init__} sets each field through C{object.__setattr__}, several
+        times slower.  The result is an ordinary, equal L{Account}.
+        """
+        account = object.__new__(cls)
+        account.__dict__.update(zip(ACCOUNT_FIELDS, values))
+        return account
+
+
+ACCOUNT_FIELDS = tuple(each.name for each in fields(Account))
+"""The names of L{Account}'s fields, in declaration order."""
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """
 The service tree of a running famd.
 
-storage -> nonce janitor -> web listener, under one MultiService.  Factory
-functions build each piece from a L{famd.config.Config} and a reactor; only
-L{famd.tap} hands them the global reactor.
+storage -> nonce janitor -> web listener -> access log writer, under one
+MultiService.  Factory functions build each piece from a
+L{famd.config.Config} and a reactor; only L{famd.tap} hands them the global
+reactor.
 """
 
 from twisted.application import strports
@@ -11,6 +12,8 @@ from twisted.application.internet import TimerService
 from twisted.application.service import MultiService, Service
 from twisted.logger import Logger
 
+from famd import accesslog
+from famd.accesslog import AccessLogService
 from famd.backends import BackendContext
 from famd.clock import ago, reactor_clock
 
@@ -66,14 +69,14 @@ def build_components(config, reactor):
     }
 
 
-def build_site(config, components, reactor):
-    """The HTTP site serving /api and /provisioning."""
+def build_site(config, components, reactor, access=None):
+    """The HTTP site serving /api and /provisioning; access log lines go to C{access}."""
     from famd.api import Api
     from famd.web import make_site
 
     children = {b"api": Api(config=config, reactor=reactor, **components).resource()}
     children[b"provisioning"] = _provisioning_resource(config, components)
-    return make_site(children, config.max_body_size)
+    return make_site(children, config.max_body_size, access=access)
 
 
 def _provisioning_resource(config, components):
@@ -98,6 +101,8 @@ def build_service(config, reactor, components=None):
     )
     janitor.clock = reactor
     janitor.setServiceParent(top)
-    site = build_site(config, components, reactor)
+    access = accesslog.from_setting(config.access_log, reactor)
+    site = build_site(config, components, reactor, access)
     strports.service(config.listen, site, reactor=reactor).setServiceParent(top)
+    AccessLogService(access).setServiceParent(top)
     return top

@@ -11,6 +11,7 @@ from urllib.parse import unquote_to_bytes
 
 from twisted.web import http, resource, server
 
+from famd.accesslog import LogAccess
 from famd.api.http import encode
 from famd.logsafe import redact
 
@@ -94,18 +95,41 @@ class FamdRequest(server.Request):
 
 def access_log_line(timestamp, request):
     """The access log line of a request, without secrets (for L{server.Site})."""
+    address = request.getClientAddress()
+    user_agent = request.requestHeaders.getRawHeaders(b"user-agent")
     return '%s "%s %s" %d %s "%s"' % (
-        http._escape(request.getClientAddress().host if hasattr(request.getClientAddress(), "host") else "-"),
-        http._escape(request.method),
-        http._escape(redact(request.path)),
+        _escape(getattr(address, "host", "-")),
+        _escape(request.method),
+        _escape(redact(request.path)),
         request.code,
         request.sentLength or "-",
-        http._escape(request.getHeader(b"user-agent") or "-"),
+        _escape(user_agent[-1]) if user_agent else "-",
     )
 
 
-def make_site(children, max_body_size, reactor=None):
-    """A L{server.Site} serving C{children} ({b'api': resource, ...})."""
+_escape = http._escape
+LOG_ACCESS = LogAccess()
+
+
+class FamdSite(server.Site):
+    """
+    A site whose access log lines go to C{access} (a callable taking the
+    line, see L{famd.accesslog}), or nowhere when it is None.
+    """
+
+    access = None
+
+    def log(self, request):
+        if self.access is not None:
+            self.access(self._logFormatter(self._logDateTime, request))
+
+
+def make_site(children, max_body_size, reactor=None, access=LOG_ACCESS):
+    """
+    A L{server.Site} serving C{children} ({b'api': resource, ...}); its
+    access log lines go to C{access} (famd's log unless told otherwise; None
+    for no access log).
+    """
 
     class Request(FamdRequest):
         pass
@@ -114,7 +138,8 @@ def make_site(children, max_body_size, reactor=None):
     kwargs = {"logFormatter": access_log_line}
     if reactor is not None:
         kwargs["reactor"] = reactor
-    site = server.Site(Root(children), **kwargs)
+    site = FamdSite(Root(children), **kwargs)
+    site.access = access
     site.requestFactory = Request
     site.displayTracebacks = False
     site.noisy = False

@@ -9,6 +9,8 @@ body.
 
 import json
 
+import orjson
+
 VALIDATION_MESSAGE = "The given data was invalid."
 
 
@@ -34,9 +36,25 @@ def not_found(what="Not found"):
     return HTTPError(404, what)
 
 
+_STANDARD_TYPES_ONLY = (
+    orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+"""What the standard library cannot encode either is left to it (and fails there)."""
+
+
 def encode(data):
-    """Compact JSON bytes, as the 2021 account manager wrote them."""
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """
+    Compact JSON bytes, as the 2021 account manager wrote them: no spaces,
+    non-ASCII characters as UTF-8.  orjson writes exactly these bytes for
+    famd's bodies (strings, integers, booleans, null, lists, objects with
+    string keys) ten times faster than the standard library, which remains
+    the answer for anything orjson refuses (an integer beyond 64 bits, a
+    non-string key).
+    """
+    try:
+        return orjson.dumps(data, option=_STANDARD_TYPES_ONLY)
+    except TypeError:
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def json_response(request, data, status=200, headers=()):

@@ -7,6 +7,7 @@ the storage thread.
 """
 
 from famd.clock import normalize
+from famd.storage.transaction import one_statement
 from famd.model import (
     Account,
     ActivationExpiration,
@@ -33,110 +34,113 @@ _DETAIL = (
 )
 _LISTING = _COLUMNS + ", " + _PHONE
 
+# The rows hanging off an account at most once (its latest activation
+# expiration, its pending e-mail change) come in the same statement.
+_RELATED = (
+    ', e."id", e."account_id", e."expires", e."created_at", e."updated_at"'
+    ', c."id", c."new_email", c."created_at"'
+)
+_JOINS = (
+    ' LEFT JOIN "activation_expirations" e ON e."id" = '
+    '(SELECT max("id") FROM "activation_expirations" WHERE "account_id" = a."id")'
+    ' LEFT JOIN "email_changed" c ON c."id" = '
+    '(SELECT max("id") FROM "email_changed" WHERE "account_id" = a."id")'
+)
+_DETAIL_RELATED = 15
+_LISTING_RELATED = 11
 
-def _expirations_txn(txn, ids):
-    if not ids:
-        return {}
-    rows = txn.all(
-        'SELECT "id", "account_id", "expires", "created_at", "updated_at" '
-        'FROM "activation_expirations" WHERE "account_id" IN (%s) ORDER BY "id"'
-        % (", ".join("?" for _ in ids),),
-        ids,
-    )
-    return {
-        row[1]: ActivationExpiration(
-            row[0], row[1], normalize(row[2]), normalize(row[3]), normalize(row[4])
+
+def _related(row, at):
+    """(activation expiration, e-mail change) from the _RELATED columns at C{at}."""
+    expiration = None
+    if row[at] is not None:
+        expiration = ActivationExpiration(
+            row[at], row[at + 1], normalize(row[at + 2]), normalize(row[at + 3]),
+            normalize(row[at + 4]),
         )
-        for row in rows
-    }
+    change = None
+    if row[at + 5] is not None:
+        change = EmailChange(row[at + 6], normalize(row[at + 7]))
+    return expiration, change
 
 
-def _email_changes_txn(txn, ids):
-    if not ids:
-        return {}
-    rows = txn.all(
-        'SELECT "account_id", "new_email", "created_at" FROM "email_changed" '
-        'WHERE "account_id" IN (%s)' % (", ".join("?" for _ in ids),),
-        ids,
-    )
-    return {row[0]: EmailChange(row[1], normalize(row[2])) for row in rows}
-
-
-def _passwords_txn(txn, account_id):
-    rows = txn.all(
-        'SELECT "password", "algorithm" FROM "passwords" WHERE "account_id" = ? ORDER BY "id"',
-        (account_id,),
-    )
-    return tuple(Password(row[0], row[1]) for row in rows)
-
-
-def _base(row):
-    return dict(
-        id=row[0],
-        username=row[1],
-        domain=row[2],
-        email=row[3],
-        activated=bool(row[4]),
-        confirmation_key=row[5],
-        ip_address=row[6],
-        user_agent=row[7],
-        creation_time=normalize(row[8]),
-        expire_time=normalize(row[9]),
-        phone=row[10],
+def _account(row, passwords, admin, api_key, at):
+    """An L{Account} from a row of _COLUMNS, the phone, then _RELATED at C{at}."""
+    expiration, change = _related(row, at)
+    return Account.loaded(
+        row[0], row[1], row[2], row[3], bool(row[4]), row[5], row[6], row[7],
+        normalize(row[8]), normalize(row[9]), passwords, admin, row[10], expiration, change, api_key,
     )
 
 
 def load_account_txn(txn, where, params):
-    """The first account matching the SQL condition C{where} on ``a``, fully loaded."""
-    row = txn.one(
-        'SELECT %s FROM "accounts" a WHERE %s ORDER BY a."id" LIMIT 1' % (_DETAIL, where),
+    """
+    The first account (lowest id) matching the SQL condition C{where} on
+    ``f``, fully loaded, in one statement: one row per password.
+    """
+    rows = txn.all(
+        'SELECT %s%s, p."password", p."algorithm" FROM "accounts" a%s '
+        'LEFT JOIN "passwords" p ON p."account_id" = a."id" '
+        'WHERE a."id" = (SELECT min(f."id") FROM "accounts" f WHERE %s) ORDER BY p."id"'
+        % (_DETAIL, _RELATED, _JOINS, where),
         params,
     )
-    if row is None:
+    if not rows:
         return None
-    account_id = row[0]
-    admin = Timestamps(normalize(row[13]), normalize(row[14])) if row[12] else None
-    return Account(
-        passwords=_passwords_txn(txn, account_id),
-        admin=admin,
-        api_key=row[11],
-        activation_expiration=_expirations_txn(txn, [account_id]).get(account_id),
-        email_changed=_email_changes_txn(txn, [account_id]).get(account_id),
-        **_base(row),
+    row = rows[0]
+    password = _DETAIL_RELATED + 8
+    return _account(
+        row,
+        tuple(Password(r[password], r[password + 1]) for r in rows if r[password] is not None),
+        Timestamps(normalize(row[13]), normalize(row[14])) if row[12] else None,
+        row[11],
+        _DETAIL_RELATED,
     )
 
 
+@one_statement
 def get_account_txn(txn, account_id):
-    return load_account_txn(txn, 'a."id" = ?', (account_id,))
+    return load_account_txn(txn, 'f."id" = ?', (account_id,))
 
 
+@one_statement
 def find_account_txn(txn, username, domain):
-    return load_account_txn(txn, 'a."username" = ? AND a."domain" = ?', (username, domain))
+    return load_account_txn(txn, 'f."username" = ? AND f."domain" = ?', (username, domain))
 
 
 def _listing_txn(txn, where, params, suffix="", suffix_params=()):
     rows = txn.all(
-        'SELECT %s FROM "accounts" a %s ORDER BY a."id" %s' % (_LISTING, where, suffix),
+        'SELECT %s%s FROM "accounts" a%s %s ORDER BY a."id" %s'
+        % (_LISTING, _RELATED, _JOINS, where, suffix),
         tuple(params) + tuple(suffix_params),
     )
-    ids = [row[0] for row in rows]
-    expirations = _expirations_txn(txn, ids)
-    changes = _email_changes_txn(txn, ids)
-    return [
-        Account(
-            activation_expiration=expirations.get(row[0]),
-            email_changed=changes.get(row[0]),
-            **_base(row),
-        )
-        for row in rows
-    ]
+    return [_account(row, (), None, None, _LISTING_RELATED) for row in rows]
 
 
 def list_accounts_txn(txn, offset, limit):
-    total = txn.scalar('SELECT count(*) FROM "accounts"')
+    """
+    The accounts ranked C{offset} to C{offset + limit - 1} by id, and how many
+    there are.  The page is read from the id of its first account: when the
+    ids have no gap (max - min + 1 = count, the usual case: accounts are
+    seldom deleted) rank r is id min + r, so every page costs the same;
+    otherwise that id is found by skipping ids, not whole rows, from
+    whichever end of the table is nearer.
+    """
+    total, lowest, highest = txn.one(
+        'SELECT (SELECT count(*) FROM "accounts"), (SELECT min("id") FROM "accounts"), '
+        '(SELECT max("id") FROM "accounts")'
+    )
     if offset >= total:
         return [], total
-    page = _listing_txn(txn, "", (), "LIMIT ? OFFSET ?", (limit, offset))
+    if highest - lowest + 1 == total:
+        first = lowest + offset
+    elif offset <= total - 1 - offset:
+        first = txn.scalar('SELECT "id" FROM "accounts" ORDER BY "id" LIMIT 1 OFFSET ?', (offset,))
+    else:
+        first = txn.scalar(
+            'SELECT "id" FROM "accounts" ORDER BY "id" DESC LIMIT 1 OFFSET ?', (total - 1 - offset,)
+        )
+    page = _listing_txn(txn, 'WHERE a."id" >= ?', (first,), "LIMIT ?", (limit,))
     return page, total
 
 

@@ -7,6 +7,16 @@ engine.  Only code running on a storage thread ever holds one.
 """
 
 
+def one_statement(function):
+    """
+    Mark a reading ``*_txn`` function that runs exactly one statement: an
+    engine may run it without BEGIN and COMMIT around it, since a single
+    statement already reads one consistent snapshot.
+    """
+    function.one_statement = True
+    return function
+
+
 class Transaction:
     """One open transaction on one connection."""
 

@@ -1,0 +1,75 @@
+"""
+The load generator: Debian's ``wrk`` (C, epoll), driven with ``wrk.lua``.
+
+L{ensure_wrk} installs the ``wrk`` package when it is missing (apt-get, as
+root or through sudo).  L{run} runs one bounded measurement against a URL on
+127.0.0.1 and returns what the script's ``done()`` printed.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCRIPT = os.path.join(HERE, "wrk.lua")
+MARK = "FAMD-BENCH "
+
+
+def ensure_wrk():
+    """The path of wrk, installing Debian's package first if needed."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    prefix = [] if os.geteuid() == 0 else ["sudo"]
+    print("wrk is missing: installing Debian's wrk package")
+    subprocess.run(prefix + ["apt-get", "update", "-qq"], check=True)
+    subprocess.run(
+        prefix + ["apt-get", "install", "-y", "-qq", "wrk"],
+        check=True, env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"),
+    )
+    found = shutil.which("wrk")
+    if not found:
+        raise RuntimeError("wrk is still missing after apt-get install wrk")
+    return found
+
+
+class Result:
+    """One wrk run: throughput, latency percentiles, errors."""
+
+    def __init__(self, data):
+        self.data = data
+        self.seconds = data["duration_us"] / 1e6
+        self.requests = data["requests"]
+        self.rate = self.requests / self.seconds if self.seconds else 0.0
+        self.p50_ms = data["p50_us"] / 1000.0
+        self.p99_ms = data["p99_us"] / 1000.0
+        self.ok = data["ok"]
+        self.unexpected = data["unexpected"]
+
+    def errors(self, expected_statuses_counted=False):
+        """Socket errors, timeouts and unexpected statuses."""
+        transport = sum(self.data[k] for k in ("connect", "read", "write", "timeout"))
+        if expected_statuses_counted:  # digest: 401s are part of the flow
+            return transport + self.unexpected
+        return transport + self.data["status"]
+
+
+def run(wrk, url, options, seconds, connections, threads=1, timeout=5):
+    """
+    Run wrk for C{seconds} against C{url} (the server's base URL) with the
+    script options C{options} (a dict, see ``wrk.lua``).
+    """
+    if not url.startswith("http://127.0.0.1:"):
+        raise ValueError("the benchmark only loads 127.0.0.1")
+    argv = [
+        wrk, "-t%d" % threads, "-c%d" % connections, "-d%ds" % seconds,
+        "--timeout", "%ds" % timeout, "-s", SCRIPT, url + "/api/ping", "--",
+    ] + ["%s=%s" % item for item in options.items()]
+    completed = subprocess.run(
+        argv, capture_output=True, text=True, timeout=seconds + timeout + 30
+    )
+    for line in completed.stdout.splitlines():
+        if line.startswith(MARK):
+            return Result(json.loads(line[len(MARK):]))
+    raise RuntimeError("wrk printed no result:\n%s\n%s" % (completed.stdout, completed.stderr))

@@ -1,0 +1,171 @@
+"""
+famd's benchmark: famd against a bare Klein floor, on this machine.
+
+    python3 bench/run.py                      # 1,000 accounts
+    python3 bench/run.py --accounts 1000 --accounts 1000000
+
+For each size it seeds a new SQLite file, starts famd (the checkout's code)
+and the floor (``floor.py``) on 127.0.0.1, and drives both with wrk
+(installed if missing), alternating famd and floor runs so that machine
+noise hits both; it prints famd's and the floor's requests/s, their ratio
+(median of the rounds), p50/p99 latency, errors, famd's resident memory and
+start-up time, then every budget of the performance issue with its verdict.
+Every process it starts is stopped at the end.  It needs famd's
+dependencies: it runs under the checkout's ``.venv`` when there is one.
+Never part of the test suite.
+"""
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CHECKOUT = os.path.dirname(HERE)
+
+
+def _reexec_in_venv():
+    """Run again under the checkout's .venv, which has famd's dependencies."""
+    venv_python = os.path.join(CHECKOUT, ".venv", "bin", "python")
+    if os.environ.get("FAMD_BENCH_PYTHON") or not os.path.exists(venv_python):
+        return
+    if os.path.realpath(sys.prefix) == os.path.realpath(os.path.join(CHECKOUT, ".venv")):
+        return
+    os.environ["FAMD_BENCH_PYTHON"] = venv_python
+    os.execv(venv_python, [venv_python] + sys.argv)
+
+
+_reexec_in_venv()
+sys.path[:0] = [CHECKOUT, HERE]
+try:
+    import klein  # noqa: F401
+    import yaml  # noqa: F401
+except ImportError as missing:
+    raise SystemExit(
+        "bench/run.py needs famd's dependencies (%s): python3 -m venv .venv && "
+        ".venv/bin/pip install . (it then runs itself under .venv)" % (missing,)
+    )
+
+import loadgen  # noqa: E402
+import report  # noqa: E402
+import seed  # noqa: E402
+import servers  # noqa: E402
+
+
+ENDPOINTS = ("ping", "info", "me", "admin", "digest")
+
+
+def arguments(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument("--accounts", type=int, action="append",
+                        help="accounts in the database (repeatable; default 1000)")
+    parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run (5)")
+    parser.add_argument("--rounds", type=int, default=3, help="famd/floor alternations (3)")
+    parser.add_argument("--connections", type=int, default=64, help="concurrent connections (64)")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (1)")
+    parser.add_argument("--only", action="append", choices=ENDPOINTS,
+                        help="measure only this endpoint (repeatable; default all)")
+    parser.add_argument("--access-log", choices=("file", "log", "off"), default="file",
+                        help="famd's access_log: a file of its own (default), famd's log, or none")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    return parser.parse_args(argv)
+
+
+def endpoint_options(seeded, name):
+    domain = seed.DOMAIN
+    if name == "ping":
+        return {"mode": "fixed", "path": "/api/ping"}
+    if name == "info":
+        return {"mode": "info", "domain": domain, "first": 2, "last": seeded.accounts}
+    if name == "me":
+        return {"mode": "me", "domain": domain, "first": seeded.first_keyed,
+                "step": seeded.key_step, "count": seeded.keyed}
+    if name == "admin":
+        return {"mode": "admin", "domain": domain, "key": seeded.admin_key, "page": 2}
+    if name == "digest":
+        return {"mode": "digest", "domain": domain, "first": 2, "last": seeded.accounts,
+                "password": seed.PASSWORD}
+    raise ValueError(name)
+
+
+def bench_size(args, wrk, python, size, folder):
+    database = os.path.join(folder, "famd.sqlite")
+    began = time.monotonic()
+    seeded = seed.seed(database, size)
+    seeding = time.monotonic() - began
+    access_log = {"file": '"%s"' % os.path.join(folder, "access.log"), "log": "true", "off": "false"}
+    famd = servers.famd(python, folder, database, seed.DOMAIN,
+                        extra="access_log: %s\n" % access_log[args.access_log])
+    floor = servers.floor(python, folder)
+    try:
+        startup = famd.start()
+        floor.start()
+        def run(server, options, connections=args.connections):
+            before = server.cpu_seconds()
+            result = loadgen.run(wrk, server.url, options, args.seconds, connections, args.threads)
+            result.cpu = server.cpu_seconds() - before
+            return result
+
+        ping = endpoint_options(seeded, "ping")
+        # Warm both up (imports, first connections, SQLite's page cache).
+        for name in ("ping", "info", "me", "admin"):
+            loadgen.run(wrk, famd.url, endpoint_options(seeded, name), 1, args.connections)
+        loadgen.run(wrk, floor.url, ping, 1, args.connections)
+        names = [name for name in ENDPOINTS if name in (args.only or ENDPOINTS)]
+        measured = {name: report.Measured(name) for name in names}
+        for round_number in range(args.rounds):
+            for name in names:
+                famd_result = run(famd, endpoint_options(seeded, name))
+                # The digest flow has no counterpart in the floor: no ratio.
+                measured[name].add(famd_result, run(floor, ping) if name != "digest" else None)
+            print("  %s accounts: round %d/%d done" % (format(size, ","), round_number + 1, args.rounds),
+                  flush=True)
+        last_page = max(1, -(-size // 20))
+        pages = run(famd, {"mode": "admin", "domain": seed.DOMAIN, "key": seeded.admin_key,
+                           "pages": last_page}, connections=1)
+        rss, peak = famd.memory()
+    finally:
+        famd.stop()
+        floor.stop()
+    extras = [
+        ("admin page, random of %s pages, 1 connection" % format(last_page, ","),
+         "%.0f req/s, p50 %.2f ms, p99 %.2f ms, %d errors"
+         % (pages.rate, pages.p50_ms, pages.p99_ms, pages.errors())),
+        ("famd resident memory", "%.1f MB now, %.1f MB peak" % (rss / 2**20, peak / 2**20)),
+        ("famd start-up (spawn to first pong)", "%.2f s" % startup),
+        ("seeding", "%.1f s" % seeding),
+    ]
+    print(report.table(size, measured, extras), flush=True)
+    return {"measured": measured, "admin_p99_ms": pages.p99_ms, "peak_rss": peak,
+            "startup": startup}
+
+
+def main(argv=None):
+    args = arguments(argv)
+    sizes = args.accounts or [1000]
+    wrk = loadgen.ensure_wrk()
+    python = sys.executable
+    estimate = sum(
+        (args.rounds * (2 * 4 + 1) + 4 + 1 + 1) * args.seconds + 15 + size / 100000 for size in sizes
+    )
+    print("famd benchmark on %s" % (report.machine(),))
+    print("%d connections, %d wrk thread(s), %d rounds of %d s, famd access log: %s; about %d s in all"
+          % (args.connections, args.threads, args.rounds, args.seconds, args.access_log, estimate),
+          flush=True)
+    results = {}
+    for size in sizes:
+        folder = tempfile.mkdtemp(prefix="famd-bench-")
+        try:
+            results[size] = bench_size(args, wrk, python, max(2, size), folder)
+        finally:
+            if args.keep:
+                print("kept %s" % (folder,))
+            else:
+                shutil.rmtree(folder, ignore_errors=True)
+    report.print_verdicts(results)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""
+The access log: one line per HTTP request, secrets masked (see
+L{famd.web.access_log_line}).
+
+Where the lines go is ``access_log`` in famd.yaml:
+
+ - ``true`` (the default): famd's own log, one event per request.  Simple,
+   but every line makes a trip through the log observers (formatting, a
+   timestamp, a write and a flush): on a busy server that is a large part of
+   a cheap request.
+ - a file path: the lines are kept in memory and appended to that file once
+   a second and when famd stops, so a request only formats its line.  The
+   file is rotated at 10 MB, keeping the 10 previous ones.
+ - ``false``: no access log (a reverse proxy in front already keeps one).
+"""
+
+import os
+import time
+
+from twisted.application.service import Service
+from twisted.logger import Logger, LogLevel, globalLogPublisher
+from twisted.python.logfile import LogFile
+
+ROTATE_LENGTH = 10 * 1000 * 1000
+ROTATED_FILES = 10
+FLUSH_INTERVAL = 1.0
+
+_LOGGER = Logger(namespace="famd.access")
+
+
+class LogAccess:
+    """Access lines as events in famd's log: ``[famd.access#info] LINE``."""
+
+    def __init__(self, observer=globalLogPublisher):
+        self._observer = observer
+
+    def __call__(self, line):
+        # A complete event, handed to the publisher as Logger.emit would.
+        self._observer(
+            {
+                "log_format": "{line}",
+                "line": line,
+                "log_logger": _LOGGER,
+                "log_level": LogLevel.info,
+                "log_namespace": "famd.access",
+                "log_source": None,
+                "log_time": time.time(),
+            }
+        )
+
+    def close(self):
+        pass
+
+
+class FileAccess:
+    """
+    Access lines appended to a file of their own, once a second: each line
+    is ``2026-06-01T10:00:00+0000 LINE``.
+    """
+
+    def __init__(self, path, clock):
+        self.path = path
+        self._clock = clock
+        self._file = None
+        self._lines = []
+        self._pending = None
+        self._second = None
+        self._stamp = ""
+        self._closed = False
+
+    def __call__(self, line):
+        now = self._clock.seconds()
+        second = int(now)
+        if second != self._second:
+            self._second = second
+            self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S+0000 ", time.gmtime(second))
+        self._lines.append(self._stamp + line + "\n")
+        if self._closed:  # a request finishing while famd stops
+            self.flush()
+        elif self._pending is None:
+            self._pending = self._clock.callLater(FLUSH_INTERVAL, self.flush)
+
+    def flush(self):
+        """Append the lines kept so far to the file."""
+        if self._pending is not None and self._pending.active():
+            self._pending.cancel()
+        self._pending = None
+        if not self._lines:
+            return
+        data, self._lines = "".join(self._lines), []
+        if self._file is None:
+            self._file = LogFile(
+                os.path.basename(self.path), os.path.dirname(self.path) or ".",
+                rotateLength=ROTATE_LENGTH, maxRotatedFiles=ROTATED_FILES,
+            )
+        self._file.write(data.encode("utf-8", "backslashreplace"))
+
+    def close(self):
+        """Write what is kept; from now on every line is written at once."""
+        self._closed = True
+        self.flush()
+
+
+def from_setting(setting, clock):
+    """The writer for an ``access_log`` value (True, False or a path); None when off."""
+    if setting is True:
+        return LogAccess()
+    if setting is False or setting is None:
+        return None
+    return FileAccess(setting, clock)
+
+
+class AccessLogService(Service):
+    """Writes what is left of the access log when famd stops."""
+
+    name = "access-log"
+
+    def __init__(self, access):
+        self.access = access
+
+    def stopService(self):
+        super().stopService()
+        if self.access is not None:
+            self.access.close()
+
+
+def check_setting(value):
+    """The ``access_log`` option's check: true, false or a file path."""
+    if isinstance(value, bool) or (isinstance(value, str) and value.strip()):
+        return None
+    return "must be true, false or a file path, not %r" % (value,)

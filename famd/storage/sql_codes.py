@@ -73,18 +73,17 @@ def phone_taken_txn(txn, phone, account_id):
     return username is not None
 
 
+def replace_pending_txn(txn, table, account_id, values, now):
+    """Make C{values} the account's only pending row of C{table}."""
+    txn.execute('DELETE FROM "%s" WHERE "account_id" = ?' % (table,), (account_id,))
+    row = {"account_id": account_id}
+    row.update(values)
+    row.update(created_at=now, updated_at=now)
+    txn.insert(table, row)
+
+
 def set_phone_change_txn(txn, account_id, phone, code, now):
-    txn.execute('DELETE FROM "phone_change_codes" WHERE "account_id" = ?', (account_id,))
-    txn.insert(
-        "phone_change_codes",
-        {
-            "account_id": account_id,
-            "code": code,
-            "phone": phone,
-            "created_at": now,
-            "updated_at": now,
-        },
-    )
+    replace_pending_txn(txn, "phone_change_codes", account_id, {"code": code, "phone": phone}, now)
 
 
 def phone_change_txn(txn, account_id):
@@ -126,17 +125,7 @@ def apply_phone_change_txn(txn, account_id, code):
 
 
 def set_email_change_txn(txn, account_id, new_email, secret, now):
-    txn.execute('DELETE FROM "email_changed" WHERE "account_id" = ?', (account_id,))
-    txn.insert(
-        "email_changed",
-        {
-            "account_id": account_id,
-            "new_email": new_email,
-            "hash": secret,
-            "created_at": now,
-            "updated_at": now,
-        },
-    )
+    replace_pending_txn(txn, "email_changed", account_id, {"new_email": new_email, "hash": secret}, now)
 
 
 def email_change_txn(txn, secret):

@@ -95,14 +95,19 @@ def phone_change_txn(txn, account_id):
     return None if row is None else (row[0], row[1])
 
 
-def drop_phone_change_txn(txn, account_id, code):
+def drop_pending_txn(txn, table, column, account_id, secret):
+    """Delete the account's pending row of C{table} whose C{column} is C{secret}."""
     return (
         txn.execute(
-            'DELETE FROM "phone_change_codes" WHERE "account_id" = ? AND "code" = ?',
-            (account_id, code),
+            'DELETE FROM "%s" WHERE "account_id" = ? AND "%s" = ?' % (table, column),
+            (account_id, secret),
         )
         > 0
     )
+
+
+def drop_phone_change_txn(txn, account_id, code):
+    return drop_pending_txn(txn, "phone_change_codes", "code", account_id, code)
 
 
 def apply_phone_change_txn(txn, account_id, code):
@@ -138,13 +143,7 @@ def email_change_txn(txn, secret):
 
 
 def drop_email_change_txn(txn, account_id, secret):
-    return (
-        txn.execute(
-            'DELETE FROM "email_changed" WHERE "account_id" = ? AND "hash" = ?',
-            (account_id, secret),
-        )
-        > 0
-    )
+    return drop_pending_txn(txn, "email_changed", "hash", account_id, secret)
 
 
 def apply_email_change_txn(txn, account_id, secret):

@@ -55,6 +55,15 @@ class Measured:
             return statistics.median(r.ok / r.seconds for r in self.famd)
         return statistics.median(r.rate for r in self.famd)
 
+    def kept(self, smaller):
+        """
+        This size's requests/s over C{smaller}'s, the median of the rounds'
+        ratios (the two were run one after the other in each round).
+        """
+        return statistics.median(
+            large.rate / small.rate for large, small in zip(self.famd, smaller.famd)
+        )
+
     def floor_rate(self):
         return statistics.median(r.rate for r in self.floor) if self.floor else None
 
@@ -136,7 +145,7 @@ def verdicts(results):
             for name in ("info", "me"):
                 if name not in large["measured"] or name not in small["measured"]:
                     continue
-                kept = large["measured"][name].rate() / small["measured"][name].rate()
+                kept = large["measured"][name].kept(small["measured"][name])
                 out.append(("1,000,000: %s keeps >= 90%% of 1,000's req/s" % LABELS[name],
                             "%.0f%%" % (100 * kept), kept >= 0.9))
     return out

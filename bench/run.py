@@ -4,12 +4,15 @@ famd's benchmark: famd against a bare Klein floor, on this machine.
     python3 bench/run.py                      # 1,000 accounts
     python3 bench/run.py --accounts 1000 --accounts 1000000
 
-For each size it seeds a new SQLite file, starts famd (the checkout's code)
-and the floor (``floor.py``) on 127.0.0.1, and drives both with wrk
-(installed if missing), alternating famd and floor runs so that machine
-noise hits both; it prints famd's and the floor's requests/s, their ratio
-(median of the rounds), p50/p99 latency, errors, famd's resident memory and
-start-up time, then every budget of the performance issue with its verdict.
+For each size it seeds a new SQLite file and starts a famd on it (the
+checkout's code), starts the floor (``floor.py``), all on 127.0.0.1, and
+drives them with wrk (installed if missing): in each round every endpoint
+is run on each size's famd, each run followed by a floor run, so that
+machine noise hits all of them alike.  It prints famd's and the floor's
+requests/s, their ratio (median of the rounds), p50/p99 latency, errors,
+famd's resident memory and start-up time, then every budget of the
+performance issue with its verdict (a million accounts against a thousand:
+the median of the rounds' ratios).
 Every process it starts is stopped at the end.  It needs famd's
 dependencies: it runs under the checkout's ``.venv`` when there is one.
 Never part of the test suite.
@@ -90,56 +93,83 @@ def endpoint_options(seeded, name):
     raise ValueError(name)
 
 
-def bench_size(args, wrk, python, size, folder):
-    database = os.path.join(folder, "famd.sqlite")
-    began = time.monotonic()
-    seeded = seed.seed(database, size)
-    seeding = time.monotonic() - began
-    access_log = {"file": '"%s"' % os.path.join(folder, "access.log"), "log": "true", "off": "false"}
-    famd = servers.famd(python, folder, database, seed.DOMAIN,
-                        extra="access_log: %s\n" % access_log[args.access_log])
-    floor = servers.floor(python, folder)
-    try:
-        startup = famd.start()
-        floor.start()
-        def run(server, options, connections=args.connections):
-            before = server.cpu_seconds()
-            result = loadgen.run(wrk, server.url, options, args.seconds, connections, args.threads)
-            result.cpu = server.cpu_seconds() - before
-            return result
+class Size:
+    """One database size under test: its seeded file and its famd."""
 
-        ping = endpoint_options(seeded, "ping")
-        # Warm both up (imports, first connections, SQLite's page cache).
-        for name in ("ping", "info", "me", "admin"):
-            loadgen.run(wrk, famd.url, endpoint_options(seeded, name), 1, args.connections)
+    def __init__(self, args, python, size, folder):
+        self.size = size
+        self.folder = os.path.join(folder, str(size))
+        os.mkdir(self.folder)
+        database = os.path.join(self.folder, "famd.sqlite")
+        began = time.monotonic()
+        self.seeded = seed.seed(database, size)
+        self.seeding = time.monotonic() - began
+        access_log = {"file": '"%s"' % os.path.join(self.folder, "access.log"), "log": "true",
+                      "off": "false"}
+        self.famd = servers.famd(python, self.folder, database, seed.DOMAIN,
+                                 extra="access_log: %s\n" % access_log[args.access_log])
+        self.measured = {}
+        self.startup = None
+
+
+def bench_sizes(args, wrk, python, sizes, folder):
+    """
+    Measure every size in the same rounds: in each round, each endpoint is
+    run on each size's famd, each time followed by a floor run, so that the
+    machine's ups and downs hit all of them alike (and the sizes can be
+    compared round by round).
+    """
+    under_test = [Size(args, python, size, folder) for size in sizes]
+    floor = servers.floor(python, folder)
+    names = [name for name in ENDPOINTS if name in (args.only or ENDPOINTS)]
+
+    def run(server, options, connections=args.connections):
+        before = server.cpu_seconds()
+        result = loadgen.run(wrk, server.url, options, args.seconds, connections, args.threads)
+        result.cpu = server.cpu_seconds() - before
+        return result
+
+    ping = endpoint_options(under_test[0].seeded, "ping")
+    try:
+        for size in under_test:  # one at a time: start-up is measured alone
+            size.startup = size.famd.start()
+        floor.start()
+        # Warm them up (imports, first connections, SQLite's page cache).
+        for size in under_test:
+            for name in ("ping", "info", "me", "admin"):
+                loadgen.run(wrk, size.famd.url, endpoint_options(size.seeded, name), 1, args.connections)
+            size.measured = {name: report.Measured(name) for name in names}
         loadgen.run(wrk, floor.url, ping, 1, args.connections)
-        names = [name for name in ENDPOINTS if name in (args.only or ENDPOINTS)]
-        measured = {name: report.Measured(name) for name in names}
         for round_number in range(args.rounds):
             for name in names:
-                famd_result = run(famd, endpoint_options(seeded, name))
-                # The digest flow has no counterpart in the floor: no ratio.
-                measured[name].add(famd_result, run(floor, ping) if name != "digest" else None)
-            print("  %s accounts: round %d/%d done" % (format(size, ","), round_number + 1, args.rounds),
-                  flush=True)
-        last_page = max(1, -(-size // 20))
-        pages = run(famd, {"mode": "admin", "domain": seed.DOMAIN, "key": seeded.admin_key,
-                           "pages": last_page}, connections=1)
-        rss, peak = famd.memory()
+                for size in under_test:
+                    famd_result = run(size.famd, endpoint_options(size.seeded, name))
+                    # The digest flow has no counterpart in the floor: no ratio.
+                    size.measured[name].add(famd_result, run(floor, ping) if name != "digest" else None)
+            print("  round %d/%d done" % (round_number + 1, args.rounds), flush=True)
+        results = {}
+        for size in under_test:
+            last_page = max(1, -(-size.size // 20))
+            pages = run(size.famd, {"mode": "admin", "domain": seed.DOMAIN, "key": size.seeded.admin_key,
+                                    "pages": last_page}, connections=1)
+            rss, peak = size.famd.memory()
+            extras = [
+                ("admin page, random of %s pages, 1 connection" % format(last_page, ","),
+                 "%.0f req/s, p50 %.2f ms, p99 %.2f ms, %d errors"
+                 % (pages.rate, pages.p50_ms, pages.p99_ms, pages.errors())),
+                ("famd resident memory", "%.1f MB now, %.1f MB peak" % (rss / 2**20, peak / 2**20)),
+                ("famd start-up (spawn to first pong)", "%.2f s" % size.startup),
+                ("seeding", "%.1f s" % size.seeding),
+            ]
+            results[size.size] = {"measured": size.measured, "admin_p99_ms": pages.p99_ms,
+                                  "peak_rss": peak, "startup": size.startup, "extras": extras}
     finally:
-        famd.stop()
+        for size in under_test:
+            size.famd.stop()
         floor.stop()
-    extras = [
-        ("admin page, random of %s pages, 1 connection" % format(last_page, ","),
-         "%.0f req/s, p50 %.2f ms, p99 %.2f ms, %d errors"
-         % (pages.rate, pages.p50_ms, pages.p99_ms, pages.errors())),
-        ("famd resident memory", "%.1f MB now, %.1f MB peak" % (rss / 2**20, peak / 2**20)),
-        ("famd start-up (spawn to first pong)", "%.2f s" % startup),
-        ("seeding", "%.1f s" % seeding),
-    ]
-    print(report.table(size, measured, extras), flush=True)
-    return {"measured": measured, "admin_p99_ms": pages.p99_ms, "peak_rss": peak,
-            "startup": startup}
+    for size, result in sorted(results.items()):
+        print(report.table(size, result["measured"], result["extras"]), flush=True)
+    return results
 
 
 def main(argv=None):
@@ -147,23 +177,21 @@ def main(argv=None):
     sizes = args.accounts or [1000]
     wrk = loadgen.ensure_wrk()
     python = sys.executable
-    estimate = sum(
-        (args.rounds * (2 * 4 + 1) + 4 + 1 + 1) * args.seconds + 15 + size / 100000 for size in sizes
+    estimate = len(sizes) * (args.rounds * (2 * 4 + 1) + 4 + 1 + 1) * args.seconds + sum(
+        15 + size / 100000 for size in sizes
     )
     print("famd benchmark on %s" % (report.machine(),))
     print("%d connections, %d wrk thread(s), %d rounds of %d s, famd access log: %s; about %d s in all"
           % (args.connections, args.threads, args.rounds, args.seconds, args.access_log, estimate),
           flush=True)
-    results = {}
-    for size in sizes:
-        folder = tempfile.mkdtemp(prefix="famd-bench-")
-        try:
-            results[size] = bench_size(args, wrk, python, max(2, size), folder)
-        finally:
-            if args.keep:
-                print("kept %s" % (folder,))
-            else:
-                shutil.rmtree(folder, ignore_errors=True)
+    folder = tempfile.mkdtemp(prefix="famd-bench-")
+    try:
+        results = bench_sizes(args, wrk, python, sorted({max(2, size) for size in sizes}), folder)
+    finally:
+        if args.keep:
+            print("kept %s" % (folder,))
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
     report.print_verdicts(results)
 
 

@@ -64,6 +64,15 @@ class FamdRequest(server.Request):
 
     max_body_size = 65536
 
+    def __init__(self, channel, *args, **kwargs):
+        # Twisted asks the channel for its local address on every request,
+        # one getsockname() system call each; a connection's local address
+        # never changes, so a keep-alive connection asks once.
+        if "getHost" not in vars(channel):
+            host = channel.getHost()
+            channel.getHost = lambda: host
+        super().__init__(channel, *args, **kwargs)
+
     def gotLength(self, length):
         self.body_too_large = False
         self._body_seen = 0

@@ -13,7 +13,11 @@ from twisted.internet import defer, utils
 from twisted.trial import unittest
 
 from famd.interfaces import SchemaTooNew
-from famd.storage.sqlite import SQLiteStorage
+from famd.model import Password
+from famd.storage import sql_accounts
+from famd.storage.sqlite import SQLiteStorage, connect, run_batch
+from famd.storage.dialect import Dialect
+from famd.storage.transaction import Transaction
 from famd.testing.storage import open_sqlite
 from famd.testing.storage_contract import StorageContract, new
 
@@ -37,6 +41,77 @@ class SQLiteContractTests(StorageContract, unittest.TestCase):
 
     def make_storage(self):
         return open_sqlite(self)
+
+
+class Lookups:
+    """A function the storage thread may call for a run at once (see run_batch)."""
+
+    def __init__(self):
+        self.runs = []
+
+    def __call__(self, value):
+        self.runs.append([value])
+        if value == "bad":
+            raise ValueError(value)
+        return value * 2
+
+    def many(self, arguments):
+        self.runs.append([value for value, in arguments])
+        if ("bad",) in arguments:
+            raise ValueError("bad")
+        return [value * 2 for value, in arguments]
+
+
+class RunBatchTests(unittest.TestCase):
+    """The storage thread's batches."""
+
+    def test_runs_of_one_function_made_at_once(self):
+        """Consecutive calls of a function with `many` become one call; the outcomes keep their order."""
+        lookups = Lookups()
+        other = lambda value: value + "!"  # noqa: E731
+        calls = [(lookups, ("a",)), (lookups, ("b",)), (other, ("c",)), (lookups, ("d",)),
+                 (lookups, ("e",)), (lookups, ("f",))]
+        outcomes = run_batch(calls)
+        self.assertEqual(outcomes, [(True, "aa"), (True, "bb"), (True, "c!"), (True, "dd"),
+                                    (True, "ee"), (True, "ff")])
+        self.assertEqual(lookups.runs, [["a", "b"], ["d", "e", "f"]])
+
+    def test_a_failing_run_fails_only_its_calls(self):
+        """When the run's call fails, each call of that run gets the failure, the others their results."""
+        lookups = Lookups()
+        outcomes = run_batch([(lookups, ("a",)), (lookups, ("bad",)), (str.upper, ("c",)),
+                              (lookups, ("bad",))])
+        self.assertEqual([succeeded for succeeded, _ in outcomes], [False, False, True, False])
+        self.assertEqual(outcomes[2], (True, "C"))
+        for _, failure in (outcomes[0], outcomes[1], outcomes[3]):
+            self.assertIsInstance(failure.value, ValueError)
+
+
+class FindAccountsTests(unittest.TestCase):
+    """The statement that looks up a run of addresses at once."""
+
+    def test_same_as_one_by_one(self):
+        """For every run length up to the largest, each address gets what find_account_txn gives."""
+        path = os.path.join(self.mktemp() + ".sqlite")
+        storage = SQLiteStorage(path, None)
+        storage.migrate_blocking()
+        connection = connect(path, 5.0)
+        self.addCleanup(connection.close)
+        txn = Transaction(connection.cursor(), Dialect())
+        for number in range(10):
+            passwords = tuple(Password("%032d" % (n,), "MD5") for n in range(number % 3))
+            sql_accounts.create_account_txn(txn, new(
+                "user%d" % (number,), passwords=passwords, api_key="key%d" % (number,) if number % 2 else None,
+                phone="+336000000%02d" % (number,) if number % 4 == 0 else None, admin=number == 3,
+            ))
+        names = ["user%d" % (number % 12) for number in range(70)]
+        addresses = [(name, "sip.example.org") for name in names]
+        for length in (1, 2, 3, 9, 33, 64):
+            run = (addresses[length:] + addresses)[:length]
+            self.assertEqual(
+                sql_accounts.find_accounts_txn(txn, run),
+                [sql_accounts.find_account_txn(txn, *address) for address in run],
+            )
 
 
 def schema_of(path):

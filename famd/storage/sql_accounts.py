@@ -85,8 +85,11 @@ def load_account_txn(txn, where, params):
         % (_DETAIL, _RELATED, _JOINS, where),
         params,
     )
-    if not rows:
-        return None
+    return _loaded(rows) if rows else None
+
+
+def _loaded(rows):
+    """The account of C{rows}: load_account_txn's columns, one row per password."""
     row = rows[0]
     password = _DETAIL_RELATED + 8
     return _account(
@@ -96,6 +99,44 @@ def load_account_txn(txn, where, params):
         row[11],
         _DETAIL_RELATED,
     )
+
+
+FIND_MANY_SIZES = (2, 4, 8, 16, 32, 64)
+"""How many addresses one L{find_accounts_txn} statement looks up: a run is
+padded to the next size, so that a handful of statement texts serve every
+run (and stay in the connection's prepared-statement cache)."""
+
+
+@one_statement
+def find_accounts_txn(txn, addresses):
+    """
+    L{find_account_txn} of each C{(username, domain)} of C{addresses} (at
+    most the largest of L{FIND_MANY_SIZES}), in one statement: a list of
+    accounts or Nones, in the same order.  SQLite runs this for a run of
+    lookups asked for together: the rows of all of them come from one
+    statement instead of one statement each.
+    """
+    size = next(size for size in FIND_MANY_SIZES if size >= len(addresses))
+    padding = [(None, None)] * (size - len(addresses))
+    rows = txn.all(
+        'WITH "wanted"("i", "username", "domain") AS (VALUES %s) '
+        'SELECT %s%s, p."password", p."algorithm", w."i" FROM "wanted" w '
+        'JOIN "accounts" a ON a."id" = (SELECT min(f."id") FROM "accounts" f '
+        'WHERE f."username" = w."username" AND f."domain" = w."domain")%s '
+        'LEFT JOIN "passwords" p ON p."account_id" = a."id" ORDER BY w."i", p."id"'
+        % (", ".join("(%d, ?, ?)" % (i,) for i in range(size)), _DETAIL, _RELATED, _JOINS),
+        [value for address in list(addresses) + padding for value in address],
+    )
+    found = [None] * len(addresses)
+    start = 0
+    while start < len(rows):
+        index = rows[start][-1]
+        end = start + 1
+        while end < len(rows) and rows[end][-1] == index:
+            end += 1
+        found[index] = _loaded(rows[start:end])
+        start = end
+    return found
 
 
 @one_statement

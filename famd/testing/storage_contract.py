@@ -98,6 +98,37 @@ class StorageContract:
         self.assertIsNone((yield self.storage.get_account(account_id + 1000)))
 
     @defer.inlineCallbacks
+    def test_find_accounts_asked_together(self):
+        """
+        Lookups asked for at the same moment (which a provider may run
+        together) each get what a lookup asked for alone gets: the same
+        account, every related row, or None.
+        """
+        yield self.storage.create_account(new(
+            "carol", email="c@example.org", activated=False, confirmation_key="C" * 13, admin=True,
+            phone="+33612345670", activation_expires="2040-01-02 03:04:05", api_key="key-c",
+            passwords=(Password("a" * 32, "MD5"), Password("b" * 64, "SHA-256")),
+        ))
+        for number in range(6):
+            yield self.storage.create_account(new("user%d" % (number,), passwords=()))
+        yield self.storage.create_account(new("carol", "other.example.org"))
+        names = ["carol", "user0", "user3", "nobody", "user5", "carol"] * 12
+        addresses = [(name, "sip.example.org") for name in names] + [("carol", "other.example.org")]
+        alone = []
+        for username, domain in addresses:
+            alone.append((yield self.storage.find_account(username, domain)))
+        together = yield defer.gatherResults(
+            [self.storage.find_account(username, domain) for username, domain in addresses]
+        )
+        self.assertEqual(together, alone)
+        self.assertEqual(
+            [account and account.username for account in together[:6]],
+            ["carol", "user0", "user3", None, "user5", "carol"],
+        )
+        self.assertEqual(together[0].passwords, (Password("a" * 32, "MD5"), Password("b" * 64, "SHA-256")))
+        self.assertEqual(together[-1].domain, "other.example.org")
+
+    @defer.inlineCallbacks
     def test_username_unique_per_domain(self):
         """A second account with the same username in the same domain is a username conflict."""
         yield self.storage.create_account(new())

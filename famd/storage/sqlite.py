@@ -8,7 +8,7 @@ reactor thread.  Writing transactions start with ``BEGIN IMMEDIATE`` so that
 check-then-write sequences are serialized against every other writer of the
 file, in this process or another.
 
-Transactions asked for while the thread is busy are sent to it together,
+Transactions asked for while the thread is busy are taken by it together,
 as one batch, when it is done: each still runs as its own transaction, in
 the order asked, but a busy server pays one trip to the thread and back for
 several of them instead of one each.  Account lookups that are next to
@@ -133,21 +133,22 @@ class AccountLookups:
 
 class StorageThread:
     """
-    One thread that runs batches of calls, in the order sent, and hands each
-    batch's outcomes back to the reactor thread.
+    One thread that runs calls in the order they were sent and hands their
+    outcomes back to the reactor thread.
 
-    Leaner than a one-thread L{twisted.python.threadpool.ThreadPool}: a batch
-    is one C{SimpleQueue.put} on the way in and one C{callFromThread} on the
-    way out, with no team coordination or logging context per call, so the
-    reactor thread (which holds the GIL for most of a busy server's time)
-    spends less of it on every trip.
+    Whenever it is free it takes every call waiting (up to C{most}) as one
+    batch (see L{run_batch}), then hands the whole batch's outcomes back
+    with one C{callFromThread}.  The reactor thread's side of a call is one
+    C{SimpleQueue.put}; nothing waits for the reactor to ask for the next
+    batch, so the thread keeps working while the reactor writes answers.
     """
 
     _STOP = object()
 
-    def __init__(self, reactor, name):
+    def __init__(self, reactor, name, most=256):
         self._reactor = reactor
         self._name = name
+        self._most = most
         self._queue = queue.SimpleQueue()
         self._thread = None
 
@@ -159,9 +160,11 @@ class StorageThread:
         self._thread = threading.Thread(target=self._work, name=self._name, daemon=True)
         self._thread.start()
 
-    def send(self, calls, deliver):
-        """Run C{calls} (see L{run_batch}); then C{deliver(outcomes)} in the reactor thread."""
-        self._queue.put((calls, deliver))
+    def submit(self, function, *args):
+        """Have the thread call C{function(*args)}; a Deferred of the result."""
+        d = Deferred()
+        self._queue.put((function, args, d))
+        return d
 
     def stop(self):
         """Let the thread end once what was sent before has run."""
@@ -170,13 +173,32 @@ class StorageThread:
             self._thread = None
 
     def _work(self):
-        get, call_from_thread = self._queue.get, self._reactor.callFromThread
+        get, get_nowait = self._queue.get, self._queue.get_nowait
+        call_from_thread, most = self._reactor.callFromThread, self._most
         while True:
-            item = get()
-            if item is self._STOP:
+            batch = [get()]
+            try:
+                while len(batch) < most and batch[-1] is not self._STOP:
+                    batch.append(get_nowait())
+            except queue.Empty:
+                pass
+            stopping = batch[-1] is self._STOP
+            if stopping:
+                batch.pop()
+            if batch:
+                outcomes = run_batch([(function, args) for function, args, _ in batch])
+                call_from_thread(_deliver, batch, outcomes)
+            if stopping:
                 return
-            calls, deliver = item
-            call_from_thread(deliver, run_batch(calls))
+
+
+def _deliver(batch, outcomes):
+    """Fire each call's Deferred with its outcome (in the reactor thread)."""
+    for (_, _, d), (succeeded, value) in zip(batch, outcomes):
+        if succeeded:
+            d.callback(value)
+        else:
+            d.errback(value)
 
 
 @implementer(IStorage)
@@ -190,8 +212,6 @@ class SQLiteStorage(SQLStorage):
         self._busy_timeout = busy_timeout
         self._thread = StorageThread(reactor, "famd-sqlite")
         self._connection = None
-        self._waiting = []
-        self._sending = False
         self._lookups = AccountLookups(self)
 
     def migrate_blocking(self):
@@ -228,29 +248,7 @@ class SQLiteStorage(SQLStorage):
         return self._submit(self._in_thread, write, function, args)
 
     def _submit(self, function, *args):
-        """Have the thread call C{function(*args)}; a Deferred of the result."""
-        d = Deferred()
-        self._waiting.append((function, args, d))
-        if not self._sending:
-            self._send()
-        return d
-
-    def _send(self):
-        batch, self._waiting = self._waiting, []
-        self._sending = True
-        calls = [(function, args) for function, args, _ in batch]
-        self._thread.send(calls, lambda outcomes: self._delivered(outcomes, batch))
-
-    def _delivered(self, outcomes, batch):
-        self._sending = False
-        if self._waiting:
-            self._send()  # keep the thread busy while these results are used
-        for (_, _, d), (succeeded, value) in zip(batch, outcomes):
-            if succeeded:
-                d.callback(value)
-            else:
-                d.errback(value)
-
+        return self._thread.submit(function, *args)
 
 
 def build(options, context):

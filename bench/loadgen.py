@@ -55,6 +55,22 @@ class Result:
         return transport + self.data["status"]
 
 
+COUNTS = ("requests", "duration_us", "ok", "unexpected", "connect", "read", "write", "timeout", "status")
+
+
+def merge(results):
+    """
+    One L{Result} for consecutive runs against the same server: counts and
+    durations added up, the median of their p50s and the worst of their p99s.
+    """
+    data = {key: sum(r.data[key] for r in results) for key in COUNTS}
+    data["p50_us"] = sorted(r.data["p50_us"] for r in results)[len(results) // 2]
+    data["p99_us"] = max(r.data["p99_us"] for r in results)
+    merged = Result(data)
+    merged.cpu = sum(getattr(r, "cpu", 0.0) for r in results)
+    return merged
+
+
 def run(wrk, url, options, seconds, connections, threads=1, timeout=5):
     """
     Run wrk for C{seconds} against C{url} (the server's base URL) with the

@@ -65,7 +65,9 @@ def arguments(argv=None):
     parser.add_argument("--accounts", type=int, action="append",
                         help="accounts in the database (repeatable; default 1000)")
     parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run (5)")
-    parser.add_argument("--rounds", type=int, default=3, help="famd/floor alternations (3)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds, whose median is kept (3)")
+    parser.add_argument("--slices", type=int, default=5,
+                        help="famd/floor alternations within a round's run of each (5: 1 s each)")
     parser.add_argument("--connections", type=int, default=64, help="concurrent connections (64)")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (1)")
     parser.add_argument("--only", action="append", choices=ENDPOINTS,
@@ -123,11 +125,26 @@ def bench_sizes(args, wrk, python, sizes, folder):
     floor = servers.floor(python, folder)
     names = [name for name in ENDPOINTS if name in (args.only or ENDPOINTS)]
 
-    def run(server, options, connections=args.connections):
+    def run(server, options, connections=args.connections, seconds=args.seconds):
         before = server.cpu_seconds()
-        result = loadgen.run(wrk, server.url, options, args.seconds, connections, args.threads)
+        result = loadgen.run(wrk, server.url, options, seconds, connections, args.threads)
         result.cpu = server.cpu_seconds() - before
         return result
+
+    def famd_and_floor(famd, options, floor_too):
+        """
+        A round's run of famd (and the floor's), made of slices that
+        alternate between the two: a slowdown of the machine lasting a
+        few seconds hits both alike.
+        """
+        slices = max(1, min(args.slices, args.seconds))
+        seconds = max(1, args.seconds // slices)
+        famd_parts, floor_parts = [], []
+        for _ in range(slices):
+            famd_parts.append(run(famd, options, seconds=seconds))
+            if floor_too:
+                floor_parts.append(run(floor, ping, seconds=seconds))
+        return loadgen.merge(famd_parts), loadgen.merge(floor_parts) if floor_parts else None
 
     ping = endpoint_options(under_test[0].seeded, "ping")
     try:
@@ -143,9 +160,10 @@ def bench_sizes(args, wrk, python, sizes, folder):
         for round_number in range(args.rounds):
             for name in names:
                 for size in under_test:
-                    famd_result = run(size.famd, endpoint_options(size.seeded, name))
                     # The digest flow has no counterpart in the floor: no ratio.
-                    size.measured[name].add(famd_result, run(floor, ping) if name != "digest" else None)
+                    size.measured[name].add(
+                        *famd_and_floor(size.famd, endpoint_options(size.seeded, name), name != "digest")
+                    )
             print("  round %d/%d done" % (round_number + 1, args.rounds), flush=True)
         results = {}
         for size in under_test:

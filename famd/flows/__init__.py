@@ -12,7 +12,13 @@ passwords) are compared in constant time and never logged.
 from dataclasses import dataclass
 from typing import Any
 
+from twisted.internet.defer import inlineCallbacks
+from twisted.logger import Logger
+
+from famd.interfaces import DeliveryFailed
 from famd.ratelimit import CodeAttempts
+
+log = Logger(namespace="famd.flows")
 
 
 class Refused(Exception):
@@ -60,3 +66,23 @@ class Context:
     def attempts(self):
         """The failed-code limiter of this deployment."""
         return CodeAttempts.from_config(self.config, self.storage, self.now)
+
+
+@inlineCallbacks
+def send_or_withdraw(change, message, account, send, withdraw, not_sent):
+    """
+    Send the C{message} of a pending C{change} of C{account} (both names
+    for the log): C{send()} fires once the notifier accepted it.  When it
+    is not accepted, C{withdraw()} removes the pending change, so that
+    nothing stays pending, and the flow fails with L{Unavailable}(C{not_sent}).
+    """
+    try:
+        yield send()
+    except DeliveryFailed as failure:
+        log.warn(
+            "{change} of account {id}: {what} not sent: {reason}",
+            change=change, what=message, id=account.id, reason=str(failure),
+        )
+        yield withdraw()
+        raise Unavailable(not_sent) from None
+    log.info("{change} of account {id} requested", change=change, id=account.id)

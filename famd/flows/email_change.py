@@ -15,8 +15,7 @@ from twisted.logger import Logger
 
 from famd.clock import from_db
 from famd.credentials import random_string, same
-from famd.flows import Forbidden, NotFound, Unavailable
-from famd.interfaces import DeliveryFailed
+from famd.flows import Forbidden, NotFound, Unavailable, send_or_withdraw
 from famd.notifiers import templates
 
 log = Logger(namespace="famd.flows.email_change")
@@ -57,17 +56,12 @@ def request_change(context, account, new_email):
         config.templates,
     )
     yield context.storage.set_email_change(account.id, new_email, secret, context.now())
-    try:
-        yield context.email.send(new_email, subject, text, html)
-    except DeliveryFailed as failure:
-        log.warn(
-            "e-mail change of account {id}: confirmation not sent: {reason}",
-            id=account.id,
-            reason=str(failure),
-        )
-        yield context.storage.drop_email_change(account.id, secret)
-        raise Unavailable(NOT_SENT) from None
-    log.info("e-mail change of account {id} requested", id=account.id)
+    yield send_or_withdraw(
+        "e-mail change", "confirmation", account,
+        lambda: context.email.send(new_email, subject, text, html),
+        lambda: context.storage.drop_email_change(account.id, secret),
+        NOT_SENT,
+    )
 
 
 @inlineCallbacks

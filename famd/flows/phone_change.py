@@ -11,8 +11,7 @@ from twisted.internet.defer import inlineCallbacks
 from twisted.logger import Logger
 
 from famd.credentials import digits, same
-from famd.flows import Forbidden, NotFound, Unavailable
-from famd.interfaces import DeliveryFailed
+from famd.flows import Forbidden, NotFound, Unavailable, send_or_withdraw
 from famd.notifiers import templates
 from famd.ratelimit import account_scope, address_scope
 
@@ -42,17 +41,12 @@ def request_change(context, account, phone):
         context.config.templates,
     )
     yield context.storage.set_phone_change(account.id, phone, code, context.now())
-    try:
-        yield context.sms.send(phone, text)
-    except DeliveryFailed as failure:
-        log.warn(
-            "phone change of account {id}: code not sent: {reason}",
-            id=account.id,
-            reason=str(failure),
-        )
-        yield context.storage.drop_phone_change(account.id, code)
-        raise Unavailable(NOT_SENT) from None
-    log.info("phone change of account {id} requested", id=account.id)
+    yield send_or_withdraw(
+        "phone change", "code", account,
+        lambda: context.sms.send(phone, text),
+        lambda: context.storage.drop_phone_change(account.id, code),
+        NOT_SENT,
+    )
 
 
 @inlineCallbacks

@@ -198,6 +198,23 @@ class SQLiteFileTests(unittest.TestCase):
         self.assertEqual(len(set(seen)), 1)
 
     @defer.inlineCallbacks
+    def test_closed_then_opened_again(self):
+        """A closed storage opened again runs every transaction asked of it, in order, on a new thread."""
+        storage = yield open_sqlite(self, path=self.path)
+        first = yield storage.read(lambda txn: threading.current_thread())
+        yield storage.close()
+        yield storage.open()
+        account_id = yield storage.create_account(new())
+        results = yield defer.gatherResults(
+            [storage.read(lambda txn: threading.current_thread())]
+            + [storage.find_account("alice", "sip.example.org") for _ in range(3)]
+        )
+        self.assertIsNot(results[0], first)
+        first.join(10)
+        self.assertFalse(first.is_alive())
+        self.assertEqual([account.id for account in results[1:]], [account_id] * 3)
+
+    @defer.inlineCallbacks
     def test_another_process_writing_at_the_same_time(self):
         """famd and another process creating accounts in the same file at once both succeed."""
         storage = yield open_sqlite(self, path=self.path)

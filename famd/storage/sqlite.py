@@ -167,9 +167,13 @@ class StorageThread:
         return d
 
     def stop(self):
-        """Let the thread end once what was sent before has run."""
+        """
+        Let the thread end once what was sent before has run (a thread
+        started afterwards takes its calls from a queue of its own).
+        """
         if self._thread is not None:
             self._queue.put(self._STOP)
+            self._queue = queue.SimpleQueue()
             self._thread = None
 
     def _work(self):
@@ -232,7 +236,7 @@ class SQLiteStorage(SQLStorage):
                 self._connection.close()
                 self._connection = None
 
-        d = self._submit(release)
+        d = self._thread.submit(release)
         d.addBoth(lambda result: (self._thread.stop(), result)[1])
         return d
 
@@ -242,13 +246,10 @@ class SQLiteStorage(SQLStorage):
         return transact(self._connection, self.dialect, write, function, args)
 
     def find_account(self, username, domain):
-        return self._submit(self._lookups, username, domain)
+        return self._thread.submit(self._lookups, username, domain)
 
     def _run(self, write, function, *args):
-        return self._submit(self._in_thread, write, function, args)
-
-    def _submit(self, function, *args):
-        return self._thread.submit(function, *args)
+        return self._thread.submit(self._in_thread, write, function, args)
 
 
 def build(options, context):

@@ -10,9 +10,7 @@ here touches storage, the clock or a request: L{famd.auth} does.
 import re
 
 from famd.credentials import digest_hash, ha1, same
-
-ALGORITHMS = ("MD5", "SHA-256")
-"""The algorithms famd challenges with, in the order a CLRTXT row offers them."""
+from famd.model import ALGORITHMS  # famd challenges with them, in the order a CLRTXT row offers them
 
 _TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 _PARAM = re.compile(

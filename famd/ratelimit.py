@@ -15,20 +15,10 @@ import math
 from twisted.internet.defer import inlineCallbacks
 
 from famd.clock import ago, from_db
+from famd.errors import TooMany
 
 SCOPE_LENGTH = 191
 """The width of ``famd_code_failures.scope``."""
-
-
-class TooManyAttempts(Exception):
-    """
-    A scope used up its failures; C{retry_after} is the number of whole
-    seconds (at least 1) until it may try again.
-    """
-
-    def __init__(self, retry_after):
-        super().__init__(retry_after)
-        self.retry_after = retry_after
 
 
 def account_scope(username, domain):
@@ -90,7 +80,7 @@ class CodeAttempts:
         Reserve one attempt in every scope.
 
         @return: a Deferred firing with an L{Attempt}, or failing with
-            L{TooManyAttempts} when a scope has no failure left.
+            L{famd.errors.TooMany} when a scope has no failure left.
         """
         now = self.now()
         ids, oldest = yield self.storage.reserve_attempt(
@@ -98,5 +88,5 @@ class CodeAttempts:
         )
         if oldest is not None:
             free_at = from_db(oldest).timestamp() + self.window
-            raise TooManyAttempts(max(1, math.ceil(free_at - now.timestamp())))
+            raise TooMany(max(1, math.ceil(free_at - now.timestamp())))
         return Attempt(self.storage, ids)

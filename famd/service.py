@@ -14,8 +14,13 @@ from twisted.logger import Logger
 
 from famd import accesslog
 from famd.accesslog import AccessLogService
+from famd.api.app import api
+from famd.auth import Authenticator
 from famd.backends import BackendContext
 from famd.clock import ago, reactor_clock
+from famd.flows import Context
+from famd.provisioning import web as provisioning_web
+from famd.web import make_site, mount
 
 log = Logger()
 
@@ -69,21 +74,28 @@ def build_components(config, reactor):
     }
 
 
+def build_resources(config, components):
+    """
+    The applications of the site, by first path segment: ``/api`` and
+    ``/provisioning`` (reads the message templates and the provisioning rc
+    file: call at start-up).
+    """
+    storage, now = components["storage"], components["now"]
+    context = Context.from_config(
+        config, storage, now,
+        email=components["email"], sms=components["sms"], push=components["push"],
+    )
+    authenticator = Authenticator.from_config(config, storage, now)
+    provisioning = provisioning_web.from_config(config, storage, components["hooks"], now)
+    return {
+        b"api": api(config, storage, now, authenticator, context, components["registrar"]).resource(),
+        b"provisioning": mount(provisioning).resource(),
+    }
+
+
 def build_site(config, components, reactor, access=None):
     """The HTTP site serving /api and /provisioning; access log lines go to C{access}."""
-    from famd.api import Api
-    from famd.web import make_site
-
-    children = {b"api": Api(config=config, reactor=reactor, **components).resource()}
-    children[b"provisioning"] = _provisioning_resource(config, components)
-    return make_site(children, config.max_body_size, access=access)
-
-
-def _provisioning_resource(config, components):
-    from famd.provisioning.web import from_config
-
-    provisioning = from_config(config, components["storage"], components["hooks"], components["now"])
-    return provisioning.app.resource()
+    return make_site(build_resources(config, components), config.max_body_size, reactor, access=access)
 
 
 def build_service(config, reactor, components=None):

@@ -1,30 +1,163 @@
 """
-The HTTP front: the root resource and the site that serves it.
+The HTTP front: the root resource, the request class, the site, and the one
+table that turns every refusal into an answer.
 
-``/api`` is the L{famd.api.Api} Klein application, ``/provisioning`` the
-provisioning one; any other path gets a JSON 404.  L{FamdRequest} stops
-buffering a request body past the configured size, so a huge body costs
-nothing and gets a 413.
+The root dispatches the first path segment (``api``, ``provisioning``) to
+the application mounted there; any other path is a refusal like the others.
+An application is the routes of small Klein classes put side by side on
+one router by L{mount}.
+L{FamdRequest} stops buffering a body past the configured size, answers the
+standard reason phrase of every status (Twisted knows no 422 or 429) and
+names no software version.  L{answer_refusal} is the table: what
+L{famd.errors} raises below the web layer, the storage or registrar being
+unreachable, an unknown route or method, and anything unexpected, each
+become FAM's status, headers and JSON body here and nowhere else.
 """
 
+from http import HTTPStatus
 from urllib.parse import unquote_to_bytes
 
+from klein import Klein
+from twisted.logger import Logger
 from twisted.web import http, resource, server
+from werkzeug import exceptions as routing
 
+from famd import errors
 from famd.accesslog import LogAccess
-from famd.api.http import encode
+from famd.api.http import json_response
+from famd.interfaces import RegistrarUnavailable, StorageUnavailable
 from famd.logsafe import redact
 
+log = Logger(namespace="famd.web")
 
-class JSONNotFound(resource.Resource):
-    """A JSON 404 for every path outside the applications."""
+NO_ROUTE = "No such endpoint."
+STORAGE_DOWN = "The account database is unavailable, try again later."
+REGISTRAR_DOWN = "The SIP registrar is unavailable, try again later."
+INTERNAL = "Internal error."
+SERVER = b"famd"
+"""The ``Server`` header: the software, not its version."""
+
+_PHRASES = {status.value: status.phrase.encode("ascii") for status in HTTPStatus}
+
+_STATUSES = (
+    (errors.BadRequest, 400),
+    (errors.Unauthorized, 401),
+    (errors.Forbidden, 403),
+    (errors.NotFound, 404),
+    (errors.NotAllowed, 405),
+    (errors.TooLarge, 413),
+    (errors.UnsupportedMedia, 415),
+    (errors.Invalid, 422),
+    (errors.Conflict, 422),
+    (errors.TooMany, 429),
+    (errors.Unavailable, 503),
+)
+"""Every refusal's status; the first class that matches wins."""
+
+
+def _refusal_of(error, request):
+    """The L{errors.Refusal} standing for C{error}, anything that can fail a request."""
+    if isinstance(error, errors.Refusal):
+        return error
+    if isinstance(error, StorageUnavailable):
+        log.warn("storage unavailable: {reason}", reason=str(error))
+        return errors.Unavailable(STORAGE_DOWN)
+    if isinstance(error, RegistrarUnavailable):
+        log.warn("registrar unavailable: {reason}", reason=str(error))
+        return errors.Unavailable(REGISTRAR_DOWN)
+    if isinstance(error, routing.MethodNotAllowed):
+        allowed = sorted(error.valid_methods or ())
+        return errors.NotAllowed(
+            "The %s method is not supported for this route. Supported methods: %s."
+            % (request.method.decode("ascii", "replace"), ", ".join(allowed)),
+            allowed,
+        )
+    if isinstance(error, routing.NotFound):
+        return errors.NotFound(NO_ROUTE)
+    return None
+
+
+def _body_and_headers(refusal):
+    """The JSON body and extra headers of a refusal's answer."""
+    if isinstance(refusal, errors.Invalid):
+        if not refusal.laravel:
+            return {"errors": refusal.errors}, ()
+        return {"message": refusal.message, "errors": refusal.errors}, ()
+    if isinstance(refusal, errors.Conflict):
+        return {"message": errors.VALIDATION_MESSAGE, "errors": {refusal.field: [refusal.message]}}, ()
+    body = {"message": refusal.message}
+    if isinstance(refusal, errors.Unauthorized):
+        return body, [(b"WWW-Authenticate", c.encode("utf-8")) for c in refusal.challenges]
+    if isinstance(refusal, errors.TooMany):
+        return body, [(b"Retry-After", str(refusal.retry_after).encode("ascii"))]
+    if isinstance(refusal, errors.NotAllowed):
+        return body, [(b"Allow", ", ".join(refusal.allowed).encode("ascii"))]
+    return body, ()
+
+
+def answer_refusal(request, refusal):
+    """Answer C{request} with C{refusal}: set status and headers, return the JSON body."""
+    status = next(code for kind, code in _STATUSES if isinstance(refusal, kind))
+    body, headers = _body_and_headers(refusal)
+    return json_response(request, body, status, headers)
+
+
+def answer_failure(request, failure):
+    """
+    Answer C{request} for a L{Failure} (as a Klein error handler receives
+    it).  A failure that stands for no refusal is logged with its traceback
+    (secrets masked from the path) and answered 500.
+    """
+    refusal = _refusal_of(failure.value, request)
+    if refusal is None:
+        log.failure("unexpected error answering {method} {path}", failure,
+                    method=request.method, path=redact(request.path))
+        return json_response(request, {"message": INTERNAL}, 500)
+    return answer_refusal(request, refusal)
+
+
+def _delegate(bound, endpoint):
+    """A route function running C{endpoint} of the bound Klein app C{bound}."""
+
+    def route(request, **arguments):
+        return bound.execute_endpoint(endpoint, request, **arguments)
+
+    route.__name__ = endpoint
+    return route
+
+
+def mount(*route_objects):
+    """
+    One Klein router serving the routes of every object of
+    C{route_objects} (instances of classes whose routes are on their
+    class's C{app}), its failures answered by L{famd.web.answer_failure}.
+    """
+    router = Klein()
+    for routes in route_objects:
+        bound = routes.app
+        family = type(routes).__name__
+        for rule in bound.url_map.iter_rules():
+            router.route(
+                rule.rule,
+                methods=sorted(rule.methods) if rule.methods else None,
+                strict_slashes=rule.strict_slashes,
+                endpoint="%s.%s" % (family, rule.endpoint),
+            )(_delegate(bound, rule.endpoint))
+    router.handle_errors(Exception)(answer_failure)
+    return router
+
+
+class RefusalResource(resource.Resource):
+    """Answers every request with one refusal (an unknown path outside the applications)."""
 
     isLeaf = True
 
+    def __init__(self, refusal):
+        super().__init__()
+        self._refusal = refusal
+
     def render(self, request):
-        request.setResponseCode(404)
-        request.setHeader(b"Content-Type", b"application/json")
-        return encode({"message": "No such endpoint."})
+        return answer_refusal(request, self._refusal)
 
 
 class Root(resource.Resource):
@@ -33,15 +166,13 @@ class Root(resource.Resource):
     def __init__(self, children):
         super().__init__()
         self._applications = dict(children)
+        self._no_route = RefusalResource(errors.NotFound(NO_ROUTE))
 
     def getChild(self, path, request):
-        child = self._applications.get(path)
-        if child is None:
-            return JSONNotFound()
-        return child
+        return self._applications.get(path, self._no_route)
 
     def render(self, request):
-        return JSONNotFound().render(request)
+        return self._no_route.render(request)
 
 
 def _utf8_path(path):
@@ -59,7 +190,8 @@ class FamdRequest(server.Request):
     """
     A request that keeps at most C{max_body_size} bytes of its body; a
     larger one is answered 413, and a path that is not UTF-8 once
-    %-decoded 400, without reaching any resource.
+    %-decoded 400, without reaching any resource.  Every status goes out
+    with its standard reason phrase.
     """
 
     max_body_size = 65536
@@ -73,6 +205,13 @@ class FamdRequest(server.Request):
             channel.getHost = lambda: host
         super().__init__(channel, *args, **kwargs)
 
+    def setResponseCode(self, code, message=None):
+        super().setResponseCode(code, message if message is not None else _PHRASES.get(code))
+
+    def setHeader(self, name, value):
+        # Twisted's process() names itself with its version; famd says less.
+        super().setHeader(name, SERVER if name == b"Server" else value)
+
     def gotLength(self, length):
         self.body_too_large = False
         self._body_seen = 0
@@ -82,16 +221,15 @@ class FamdRequest(server.Request):
 
     def process(self):
         if self.body_too_large:
-            self._refuse(413, "The request body is too large (at most %d bytes)." % (self.max_body_size,))
+            self._refuse(errors.TooLarge(
+                "The request body is too large (at most %d bytes)." % (self.max_body_size,)))
         elif not _utf8_path(self.path):
-            self._refuse(400, "The request path is not valid UTF-8.")
+            self._refuse(errors.BadRequest("The request path is not valid UTF-8."))
         else:
             super().process()
 
-    def _refuse(self, code, message):
-        self.setResponseCode(code)
-        self.setHeader(b"Content-Type", b"application/json")
-        self.write(encode({"message": message}))
+    def _refuse(self, refusal):
+        self.write(answer_refusal(self, refusal))
         self.finish()
 
     def handleContentChunk(self, data):
@@ -133,21 +271,18 @@ class FamdSite(server.Site):
             self.access(self._logFormatter(self._logDateTime, request))
 
 
-def make_site(children, max_body_size, reactor=None, access=LOG_ACCESS):
+def make_site(children, max_body_size, reactor, access=LOG_ACCESS):
     """
-    A L{server.Site} serving C{children} ({b'api': resource, ...}); its
-    access log lines go to C{access} (famd's log unless told otherwise; None
-    for no access log).
+    A L{server.Site} on C{reactor} serving C{children} ({b'api': resource,
+    ...}); its access log lines go to C{access} (famd's log unless told
+    otherwise; None for no access log).
     """
 
     class Request(FamdRequest):
         pass
 
     Request.max_body_size = max_body_size
-    kwargs = {"logFormatter": access_log_line}
-    if reactor is not None:
-        kwargs["reactor"] = reactor
-    site = FamdSite(Root(children), **kwargs)
+    site = FamdSite(Root(children), logFormatter=access_log_line, reactor=reactor)
     site.access = access
     site.requestFactory = Request
     site.displayTracebacks = False

@@ -1,10 +1,9 @@
 """
-The /api resource tree, served for tests: the real Klein application over
-real storage on a loopback port (through famd.web.make_site, so the body
-limit and request class are the daemon's), seeded with the accounts of
-fam-2021-transcripts.md, and a small RFC 7616 client written independently
-of famd.digest.  The storage is the test class's engine (SQLite unless
-L{tests.engines.on_engines} made it MySQL or PostgreSQL).
+What the API tests share: the configuration and seeded accounts of
+fam-2021-transcripts.md on the test class's storage engine (SQLite unless
+L{tests.engines.on_engines} made it MySQL or PostgreSQL), a plain HTTP call
+for the installed daemon on its port, and a small RFC 7616 client written
+independently of famd.digest.  L{tests.serving} serves famd in memory.
 """
 
 import hashlib
@@ -14,12 +13,10 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 
 import treq
-from twisted.internet import defer, reactor
+from twisted.internet import defer
 
 from famd.accounts import new_account
-from famd.api import Api
 from famd.config import from_mapping
-from famd.web import make_site
 from tests.engines import open_storage
 
 SIP_DOMAIN = "sip.example.org"
@@ -31,19 +28,6 @@ NOW = datetime(2026, 11, 28, 14, 32, 50, tzinfo=timezone.utc)
 USER = "sip:user@sip.example.org"
 BOB = "sip:bob@sip.example.org"
 CAROL = "sip:carol@sip.example.org"
-
-
-class Now:
-    """A settable "now" callable (aware UTC datetimes)."""
-
-    def __init__(self, moment=NOW):
-        self.moment = moment
-
-    def __call__(self):
-        return self.moment
-
-    def advance(self, seconds):
-        self.moment += timedelta(seconds=seconds)
 
 
 def make_config(**settings):
@@ -79,27 +63,6 @@ def open_served_storage(test_case, config, beside=None):
     return storage
 
 
-class Served:
-    """One running API: its URL, config, storage, clock and Api."""
-
-    def __init__(self, url, config, storage, now, api):
-        self.url = url
-        self.config = config
-        self.storage = storage
-        self.now = now
-        self.api = api
-
-    def request(self, method, path, sip=USER, key=None, authorization=None, body=None,
-                headers=None):
-        """Fire with (status, headers, body bytes)."""
-        return call(self.url, method, path, sip, key, authorization, body, headers)
-
-    def json(self, method, path, **kwargs):
-        """Fire with (status, decoded JSON body, headers)."""
-        d = self.request(method, path, **kwargs)
-        return d.addCallback(lambda r: (r[0], json.loads(r[2]) if r[2] else None, r[1]))
-
-
 @defer.inlineCallbacks
 def call(url, method, path, sip=USER, key=None, authorization=None, body=None, headers=None):
     all_headers = {b"Accept": [b"application/json"], b"Content-Type": [b"application/json"]}
@@ -116,25 +79,6 @@ def call(url, method, path, sip=USER, key=None, authorization=None, body=None, h
                                   persistent=False)
     content = yield treq.content(response)
     return response.code, response.headers, content
-
-
-@defer.inlineCallbacks
-def serve_api(test_case, storage=None, beside=None, now=None, **settings):
-    """
-    Serve a seeded API on 127.0.0.1 for C{test_case}; fire with L{Served}.
-    Pass C{beside} (a L{Served}) to serve another API on its database, as
-    another famd process would.
-    """
-    config = make_config(**settings)
-    if storage is None:
-        storage = yield open_served_storage(test_case, config, beside)
-    now = now or Now()
-    api = Api(config=config, storage=storage, now=now, reactor=reactor)
-    site = make_site({b"api": api.resource()}, config.max_body_size)
-    port = reactor.listenTCP(0, site, interface="127.0.0.1")
-    test_case.addCleanup(port.stopListening)
-    url = "http://127.0.0.1:%d/api" % (port.getHost().port,)
-    return Served(url, config, storage, now, api)
 
 
 # ---------------------------------------------------------------- a DIGEST client

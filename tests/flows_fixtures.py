@@ -1,9 +1,8 @@
 """
-The self-service flows served for end-to-end tests: the real /api resource
-tree on a loopback port over the test's storage engine (seeded as in
-fam-2021-transcripts.md), a Clock-driven "now", and real notifier backends
-talking to the in-process fakes of L{tests.notifier_fakes}: an SMTP server,
-the OVH SMS API and a ``flexisip_pusher`` executable.
+The real notifier backends of the flow tests, each talking to an in-process
+fake of L{tests.notifier_fakes}: an SMTP server, the OVH SMS API and a
+``flexisip_pusher`` executable; and reading what they carried (links, codes,
+log lines).  L{tests.serving.serve} serves famd with them.
 """
 
 import email
@@ -11,17 +10,13 @@ import re
 from email import policy
 
 from treq.client import HTTPClient
-from twisted.internet import defer, reactor, task
+from twisted.internet import reactor
 from twisted.logger import formatEvent, globalLogPublisher
 from twisted.web.client import Agent, HTTPConnectionPool
 
-from famd.api import Api
-from famd.clock import reactor_clock
 from famd.notifiers.ovh import OVHSMSSender
 from famd.notifiers.pusher import FlexisipPusher
 from famd.notifiers.smtp import SMTPEmailSender
-from famd.web import make_site
-from tests.api_helpers import NOW, Served, make_config, open_served_storage
 from tests.notifier_fakes import (
     FakeOVH,
     FakePusher,
@@ -39,41 +34,6 @@ OVH_KEYS = dict(
 )
 OVH_SERVICE = "sms-ab12345-1"
 _LINK = re.compile(r"(http://\S+/api/accounts/me/email/confirm/(\S+))")
-
-
-class FlowsServed(Served):
-    """A running API with its Clock (drives "now") and its notifier fakes."""
-
-    clock = None
-
-
-def clock_at(moment=NOW):
-    """A Clock whose time is C{moment}, for L{famd.clock.reactor_clock}."""
-    clock = task.Clock()
-    clock.advance(moment.timestamp())
-    return clock
-
-
-@defer.inlineCallbacks
-def serve_flows(test_case, email=None, sms=None, push=None, beside=None, clock=None, **settings):
-    """
-    Serve a seeded API with these notifiers (None: the feature is off).
-    Pass C{beside} (a L{Served}) to serve a second API (another famd
-    process) on its database.
-    """
-    config = make_config(**settings)
-    storage = yield open_served_storage(test_case, config, beside)
-    clock = clock or clock_at()
-    now = reactor_clock(clock)
-    api = Api(config=config, storage=storage, now=now, reactor=reactor,
-              email=email, sms=sms, push=push)
-    site = make_site({b"api": api.resource()}, config.max_body_size)
-    port = reactor.listenTCP(0, site, interface="127.0.0.1")
-    test_case.addCleanup(port.stopListening)
-    served = FlowsServed("http://127.0.0.1:%d/api" % (port.getHost().port,),
-                         config, storage, now, api)
-    served.clock = clock
-    return served
 
 
 # ---------------------------------------------------------------- e-mail

@@ -6,18 +6,15 @@ famd's log, a file of their own written once a second, or nowhere.
 import os
 import tempfile
 
-import treq
-from twisted.internet import defer, endpoints, reactor, task
+from twisted.internet import defer, task
 from twisted.logger import formatEvent, globalLogPublisher
 from twisted.trial import unittest
 
 from famd.accesslog import AccessLogService, FileAccess, LogAccess, from_setting
-from famd.api import Api
-from famd.clock import utcnow
 from famd.config import ConfigError, from_mapping
-from famd.service import build_service
+from famd.service import build_resources, build_service
 from famd.testing.storage import open_sqlite
-from famd.web import make_site
+from tests.serving import InMemoryClient, clock_at, components
 
 
 def config(**settings):
@@ -110,16 +107,12 @@ class SiteTests(unittest.TestCase):
     @defer.inlineCallbacks
     def serve(self, access):
         storage = yield open_sqlite(self)
-        api = Api(config=config(), storage=storage, now=utcnow)
-        site = make_site({b"api": api.resource(), b"provisioning": api.resource()}, 1024, access=access)
-        port = yield endpoints.TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(site)
-        self.addCleanup(port.stopListening)
-        return "http://127.0.0.1:%d" % (port.getHost().port,)
+        built = components(storage, clock_at())
+        self.client = InMemoryClient(build_resources(config(), built), 1024, access=access)
+        return "http://famd.test"
 
-    @defer.inlineCallbacks
     def get(self, url):
-        response = yield treq.get(url, persistent=False, headers={"User-Agent": "tester"})
-        yield response.content()
+        return self.client.request("GET", url, headers={b"User-Agent": [b"tester"]})
 
     @defer.inlineCallbacks
     def test_lines_to_a_callable(self):

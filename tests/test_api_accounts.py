@@ -9,8 +9,9 @@ import json
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from tests.api_helpers import ADMIN_KEY, BOB, BOB_KEY, CAROL, serve_api
+from tests.api_helpers import ADMIN_KEY, BOB, BOB_KEY, CAROL
 from tests.engines import on_engines
+from tests.serving import serve
 
 ME_USER = (
     '{"id":1,"username":"user","domain":"sip.example.org","email":"user@example.org",'
@@ -40,7 +41,7 @@ class PublicTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def setUp(self):
-        self.api = yield serve_api(self)
+        self.api = yield serve(self)
 
     @defer.inlineCallbacks
     def test_info(self):
@@ -53,7 +54,7 @@ class PublicTests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_info_realm(self):
         """The realm shown is the configured one."""
-        api = yield serve_api(self, realm="famd.example.org")
+        api = yield serve(self, realm="famd.example.org")
         code, body, _ = yield api.json("GET", "/accounts/user@sip.example.org/info")
         self.assertEqual((code, body), (200, {"activated": True, "realm": "famd.example.org"}))
 
@@ -71,7 +72,7 @@ class MeTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def setUp(self):
-        self.api = yield serve_api(self)
+        self.api = yield serve(self)
 
     @defer.inlineCallbacks
     def test_me_admin(self):
@@ -112,7 +113,7 @@ class AdminAccessTests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_non_admin_forbidden(self):
         """A non-admin gets 403 "Unauthorized area" on every admin endpoint."""
-        api = yield serve_api(self)
+        api = yield serve(self)
         for method, path in (("GET", "/accounts"), ("POST", "/accounts"), ("GET", "/accounts/1"),
                              ("DELETE", "/accounts/1"), ("GET", "/accounts/1/activate"),
                              ("GET", "/accounts/1/deactivate")):
@@ -122,14 +123,14 @@ class AdminAccessTests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_everyone_is_admin(self):
         """With everyone_is_admin, any authenticated account may list accounts."""
-        api = yield serve_api(self, everyone_is_admin=True)
+        api = yield serve(self, everyone_is_admin=True)
         code, body, _ = yield api.json("GET", "/accounts", sip=BOB, key=BOB_KEY)
         self.assertEqual((code, body["total"]), (200, 3))
 
     @defer.inlineCallbacks
     def test_admin_endpoints_need_authentication(self):
         """Without credentials an admin endpoint answers 401 with a challenge."""
-        api = yield serve_api(self)
+        api = yield serve(self)
         code, body, headers = yield api.json("GET", "/accounts")
         self.assertEqual((code, body), (401, {"message": "Unauthenticated request"}))
         self.assertTrue(headers.getRawHeaders(b"www-authenticate"))
@@ -140,7 +141,7 @@ class ShowActivateDeleteTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def setUp(self):
-        self.api = yield serve_api(self)
+        self.api = yield serve(self)
         code, self.created, _ = yield self.api.json(
             "POST", "/accounts", key=ADMIN_KEY,
             body={"username": "newuser", "password": "newpass", "algorithm": "MD5",

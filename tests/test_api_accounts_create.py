@@ -12,8 +12,9 @@ from twisted.trial import unittest
 
 from famd.accounts import new_account
 from famd.model import Conflict
-from tests.api_helpers import ADMIN_KEY, NOW, serve_api
+from tests.api_helpers import ADMIN_KEY, NOW
 from tests.engines import engine_of, on_engines
+from tests.serving import serve
 
 CREATE_KEYS = [
     "id", "username", "domain", "email", "activated", "confirmation_key", "ip_address",
@@ -28,7 +29,7 @@ class CreateTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def setUp(self):
-        self.api = yield serve_api(self)
+        self.api = yield serve(self)
 
     def create(self, body, **kwargs):
         return self.api.json("POST", "/accounts", key=ADMIN_KEY, body=body, **kwargs)
@@ -240,7 +241,7 @@ class CreateTests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_body_limit(self):
         """A body above max_body_size gets 413; the account is not created."""
-        api = yield serve_api(self, max_body_size=1024)
+        api = yield serve(self, max_body_size=1024)
         body = {"username": "biguser", "password": "secret1", "algorithm": "MD5", "pad": "x" * 2000}
         code, answer, _ = yield api.json("POST", "/accounts", key=ADMIN_KEY, body=body)
         self.assertEqual(code, 413)

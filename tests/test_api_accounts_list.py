@@ -9,8 +9,9 @@ from twisted.trial import unittest
 
 from famd.accounts import new_account
 from famd.api import render
-from tests.api_helpers import ADMIN_KEY, NOW, PUBLIC_URL, serve_api
+from tests.api_helpers import ADMIN_KEY, NOW, PUBLIC_URL
 from tests.engines import on_engines
+from tests.serving import serve
 
 PAGE_1 = (
     '{"current_page":1,"data":[{"id":1,"username":"user","domain":"sip.example.org",'
@@ -47,7 +48,7 @@ class ListingTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def setUp(self):
-        self.api = yield serve_api(self)
+        self.api = yield serve(self)
 
     def page(self, query=""):
         return self.api.request("GET", "/accounts" + query, key=ADMIN_KEY)
@@ -123,9 +124,9 @@ class TripTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def setUp(self):
-        seeded = yield serve_api(self)
+        seeded = yield serve(self)
         self.storage = CountingStorage(seeded.storage)
-        self.api = yield serve_api(self, storage=self.storage)
+        self.api = yield serve(self, storage=self.storage)
 
     @defer.inlineCallbacks
     def check(self, method, path, expected, body=None):

@@ -10,7 +10,7 @@ from twisted.trial import unittest
 
 from famd.testing.storage_contract import new
 from tests.engines import on_engines
-from tests.flows_fixtures import serve_flows
+from tests.serving import serve
 
 NO_ACCOUNT = {"message": "No query results for model [App\\Account]."}
 WRONG = "abcdefghijklm"
@@ -22,7 +22,7 @@ class ActivationTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def setUp(self):
-        self.served = yield serve_flows(self)
+        self.served = yield serve(self)
         carol = yield self.served.storage.find_account("carol", "sip.example.org")
         self.key = carol.confirmation_key
 
@@ -88,7 +88,7 @@ class GuessingTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def setUp(self):
-        self.served = yield serve_flows(self, trusted_proxies=["127.0.0.1"])
+        self.served = yield serve(self, trusted_proxies=["127.0.0.1"])
         carol = yield self.served.storage.find_account("carol", "sip.example.org")
         self.key = carol.confirmation_key
 
@@ -141,7 +141,7 @@ class GuessingTests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_untrusted_forwarded_for_ignored(self):
         """Behind no trusted proxy, a forged X-Forwarded-For does not escape the address limit."""
-        served = yield serve_flows(self)
+        served = yield serve(self)
         for n in range(5):
             code, _, _ = yield served.json(
                 "POST", "/accounts/user%d@sip.example.org/activate/email" % (n,), sip=None,

@@ -4,22 +4,19 @@ against a Flexisip CLI socket that behaves like Flexisip's, on every
 storage engine.
 """
 
-import json
 import os
 import shutil
 import tempfile
 
-import treq
 from twisted.internet import defer, reactor
 from twisted.trial.unittest import TestCase
 
-from famd.api import Api
 from famd.registrar.flexisip_cli import FlexisipCLIRegistrar
 from famd.testing.flexisip_cli import GARBAGE, FakeFlexisipCLI
 from famd.testing.registrar_contract import IOS_UA, device, registration
-from famd.web import make_site
-from tests.api_helpers import BOB_KEY, Now, make_config, open_served_storage
+from tests.api_helpers import BOB_KEY
 from tests.engines import on_engines
+from tests.serving import serve
 
 BOB = "sip:bob@sip.example.org"
 
@@ -37,24 +34,13 @@ class DevicesTests(TestCase):
         yield self.fake.listen(self.socket)
         self.fake.records.register("bob@sip.example.org", registration("1111-aaaa"))
         self.fake.records.register("bob@sip.example.org", registration("2222-bbbb", IOS_UA))
-        self.url = yield self.serve(FlexisipCLIRegistrar(reactor, socket=self.socket, timeout=2))
+        registrar = FlexisipCLIRegistrar(reactor, socket=self.socket, timeout=2)
+        self.served = yield serve(self, registrar=registrar)
 
     @defer.inlineCallbacks
-    def serve(self, registrar):
-        config = make_config()
-        storage = yield open_served_storage(self, config)
-        api = Api(config=config, storage=storage, now=Now(), reactor=reactor, registrar=registrar)
-        port = reactor.listenTCP(0, make_site({b"api": api.resource()}, 65536), interface="127.0.0.1")
-        self.addCleanup(port.stopListening)
-        return "http://127.0.0.1:%d/api" % (port.getHost().port,)
-
-    @defer.inlineCallbacks
-    def call(self, method, path, url=None, key=BOB_KEY):
-        headers = {"From": BOB, "Accept": "application/json"}
-        if key:
-            headers["x-api-key"] = key
-        response = yield treq.request(method, (url or self.url) + path, headers=headers, persistent=False)
-        return response.code, json.loads((yield response.content()))
+    def call(self, method, path, served=None, key=BOB_KEY):
+        code, body, _ = yield (served or self.served).json(method, path, sip=BOB, key=key)
+        return code, body
 
     @defer.inlineCallbacks
     def test_list(self):
@@ -109,10 +95,10 @@ class DevicesTests(TestCase):
     @defer.inlineCallbacks
     def test_registrar_none(self):
         """With the none registrar the list is empty and a removal finds nothing."""
-        url = yield self.serve(None)
-        code, body = yield self.call("GET", "/accounts/me/devices", url=url)
+        served = yield serve(self)
+        code, body = yield self.call("GET", "/accounts/me/devices", served=served)
         self.assertEqual((code, body), (200, {}))
-        code, _ = yield self.call("DELETE", "/accounts/me/devices/urn:uuid:1111-aaaa", url=url)
+        code, _ = yield self.call("DELETE", "/accounts/me/devices/urn:uuid:1111-aaaa", served=served)
         self.assertEqual(code, 404)
 
 

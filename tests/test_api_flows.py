@@ -13,7 +13,8 @@ from twisted.trial import unittest
 
 from tests.api_helpers import BOB, BOB_KEY, USER, ADMIN_KEY
 from tests.engines import on_engines
-from tests.flows_fixtures import captured_logs, mailed_link, serve_flows, smtp_down, smtp_server
+from tests.flows_fixtures import captured_logs, mailed_link, smtp_down, smtp_server
+from tests.serving import serve
 
 NOT_SENT = {"message": "The confirmation e-mail could not be sent, try again later."}
 
@@ -24,7 +25,7 @@ class EmailChangeTests(unittest.TestCase):
     @defer.inlineCallbacks
     def setUp(self):
         self.delivery, sender = smtp_server(self)
-        self.served = yield serve_flows(self, email=sender)
+        self.served = yield serve(self, email=sender)
 
     def request(self, email, sip=BOB, key=BOB_KEY):
         return self.served.json("POST", "/accounts/me/email/request", sip=sip, key=key,
@@ -108,7 +109,7 @@ class EmailFailureTests(unittest.TestCase):
     def test_smtp_down(self):
         """With the SMTP server down the answer is 503, logged, and nothing stays pending."""
         logs = captured_logs(self)
-        served = yield serve_flows(self, email=smtp_down())
+        served = yield serve(self, email=smtp_down())
         code, body, _ = yield served.json("POST", "/accounts/me/email/request", sip=BOB,
                                           key=BOB_KEY, body={"email": "bob@example.org"})
         self.assertEqual((code, body), (503, NOT_SENT))
@@ -119,7 +120,7 @@ class EmailFailureTests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_email_off(self):
         """Without an e-mail backend the answer is 503."""
-        served = yield serve_flows(self)
+        served = yield serve(self)
         code, body, _ = yield served.json("POST", "/accounts/me/email/request", sip=BOB,
                                           key=BOB_KEY, body={"email": "bob@example.org"})
         self.assertEqual((code, body), (503, NOT_SENT))
@@ -130,7 +131,7 @@ class PasswordTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def setUp(self):
-        self.served = yield serve_flows(self)
+        self.served = yield serve(self)
 
     def change(self, **body):
         return self.served.json("POST", "/accounts/me/password", sip=BOB, key=BOB_KEY, body=body)

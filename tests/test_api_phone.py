@@ -11,7 +11,8 @@ from twisted.trial import unittest
 from famd.testing.storage_contract import new
 from tests.api_helpers import BOB, BOB_KEY
 from tests.engines import on_engines
-from tests.flows_fixtures import captured_logs, ovh_server, serve_flows, sms_code
+from tests.flows_fixtures import captured_logs, ovh_server, sms_code
+from tests.serving import serve
 
 PHONE = "+33612345678"
 NOT_SENT = {"message": "The SMS could not be sent, try again later."}
@@ -23,7 +24,7 @@ class PhoneChangeTests(unittest.TestCase):
     @defer.inlineCallbacks
     def setUp(self):
         self.ovh, sender = ovh_server(self)
-        self.served = yield serve_flows(self, sms=sender)
+        self.served = yield serve(self, sms=sender)
 
     def request(self, phone=PHONE):
         return self.served.json("POST", "/accounts/me/phone/request", sip=BOB, key=BOB_KEY,
@@ -97,7 +98,7 @@ class PhoneFailureTests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_sms_off(self):
         """Without an SMS backend the request is 503."""
-        served = yield serve_flows(self)
+        served = yield serve(self)
         code, body, _ = yield served.json("POST", "/accounts/me/phone/request", sip=BOB,
                                           key=BOB_KEY, body={"phone": PHONE})
         self.assertEqual((code, body), (503, NOT_SENT))
@@ -107,7 +108,7 @@ class PhoneFailureTests(unittest.TestCase):
         """An OVH error answer is 503, logged without the code, and leaves nothing pending."""
         logs = captured_logs(self)
         ovh, sender = ovh_server(self, consumer_key="not-the-right-consumer-key")
-        served = yield serve_flows(self, sms=sender)
+        served = yield serve(self, sms=sender)
         code, body, _ = yield served.json("POST", "/accounts/me/phone/request", sip=BOB,
                                           key=BOB_KEY, body={"phone": PHONE})
         self.assertEqual((code, body), (503, NOT_SENT))
@@ -121,7 +122,7 @@ class PhoneFailureTests(unittest.TestCase):
         """A number OVH reports invalid is 503 too."""
         ovh, sender = ovh_server(self)
         ovh.invalid = True
-        served = yield serve_flows(self, sms=sender)
+        served = yield serve(self, sms=sender)
         code, body, _ = yield served.json("POST", "/accounts/me/phone/request", sip=BOB,
                                           key=BOB_KEY, body={"phone": PHONE})
         self.assertEqual((code, body), (503, NOT_SENT))

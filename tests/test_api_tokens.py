@@ -9,7 +9,8 @@ from twisted.internet import defer
 from twisted.trial import unittest
 
 from tests.engines import on_engines
-from tests.flows_fixtures import captured_logs, pusher, serve_flows
+from tests.flows_fixtures import captured_logs, pusher
+from tests.serving import serve
 
 DEVICE = {"pn_provider": "fcm", "pn_param": "ABCD1234", "pn_prid": "device-token-1"}
 NOT_SENT = {"message": "Token not sent"}
@@ -27,7 +28,7 @@ class TokenTests(unittest.TestCase):
     @defer.inlineCallbacks
     def setUp(self):
         self.fake, sender = pusher(self)
-        self.served = yield serve_flows(self, push=sender)
+        self.served = yield serve(self, push=sender)
 
     def post(self, body=DEVICE):
         return self.served.json("POST", "/tokens", sip=None, body=body)
@@ -87,7 +88,7 @@ class TokenFailureTests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_push_off(self):
         """Without a push backend the answer is 503 'Token not sent' and nothing is stored."""
-        served = yield serve_flows(self)
+        served = yield serve(self)
         code, body, _ = yield served.json("POST", "/tokens", sip=None, body=DEVICE)
         self.assertEqual((code, body), (503, NOT_SENT))
         self.assertEqual((yield served.storage.read(tokens_txn)), [])
@@ -97,7 +98,7 @@ class TokenFailureTests(unittest.TestCase):
         """A pusher exiting 1 gives 503, stores nothing and logs the failure without the token."""
         logs = captured_logs(self)
         fake, sender = pusher(self, status=1)
-        served = yield serve_flows(self, push=sender)
+        served = yield serve(self, push=sender)
         code, body, _ = yield served.json("POST", "/tokens", sip=None, body=DEVICE)
         self.assertEqual((code, body), (503, NOT_SENT))
         self.assertEqual((yield served.storage.read(tokens_txn)), [])
@@ -110,7 +111,7 @@ class TokenFailureTests(unittest.TestCase):
         """A pusher exiting 0 but counting a failed notification also gives 503."""
         output = "1 push notification(s) sent, 0 successfully and 1 failed.\n"
         _, sender = pusher(self, output=output)
-        served = yield serve_flows(self, push=sender)
+        served = yield serve(self, push=sender)
         code, body, _ = yield served.json("POST", "/tokens", sip=None, body=DEVICE)
         self.assertEqual((code, body), (503, NOT_SENT))
         self.assertEqual((yield served.storage.read(tokens_txn)), [])
@@ -122,7 +123,7 @@ class WithTokenTests(unittest.TestCase):
     @defer.inlineCallbacks
     def setUp(self):
         self.fake, sender = pusher(self)
-        self.served = yield serve_flows(self, push=sender)
+        self.served = yield serve(self, push=sender)
         yield self.served.json("POST", "/tokens", sip=None, body=DEVICE)
         self.token = self.fake.pushed()[0][3]["token"]
 
@@ -191,8 +192,8 @@ class ConcurrentTokenTests(unittest.TestCase):
     def test_exactly_one_succeeds(self):
         """Of twelve simultaneous creations with one token over two APIs, exactly one succeeds."""
         fake, sender = pusher(self)
-        first = yield serve_flows(self, push=sender)
-        second = yield serve_flows(self, beside=first)
+        first = yield serve(self, push=sender)
+        second = yield serve(self, beside=first)
         yield first.json("POST", "/tokens", sip=None, body=DEVICE)
         token = fake.pushed()[0][3]["token"]
         requests = [

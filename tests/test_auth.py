@@ -10,10 +10,10 @@ import re
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from famd.auth import MalformedAddress, parse_from
-from tests.api_helpers import (
-    ADMIN_KEY, BOB, BOB_KEY, CAROL, USER, answer, challenge_for, challenges, serve_api)
+from famd.sip import MalformedAddress, parse_address as parse_from
+from tests.api_helpers import ADMIN_KEY, BOB, BOB_KEY, CAROL, USER, answer, challenge_for, challenges
 from tests.engines import on_engines
+from tests.serving import serve
 
 CHALLENGE = re.compile(
     r'^Digest realm="sip\.example\.org",qop="auth",algorithm=MD5,nonce="[A-Za-z0-9]{32}",'
@@ -48,7 +48,7 @@ class HeaderTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def setUp(self):
-        self.api = yield serve_api(self)
+        self.api = yield serve(self)
 
     @defer.inlineCallbacks
     def test_missing_from(self):
@@ -114,7 +114,7 @@ class DigestTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def setUp(self):
-        self.api = yield serve_api(self)
+        self.api = yield serve(self)
 
     def me(self, authorization, sip=USER, method="GET"):
         return self.api.request(method, "/accounts/me", sip=sip, authorization=authorization)

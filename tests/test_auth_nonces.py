@@ -14,8 +14,9 @@ from famd.accounts import new_account
 from famd.auth import Authenticator
 from famd.model import Password
 from famd.service import purge_nonces
-from tests.api_helpers import NOW, answer, challenge_for, challenges, serve_api
+from tests.api_helpers import NOW, answer, challenge_for, challenges
 from tests.engines import on_engines
+from tests.serving import serve
 
 ME = "/api/accounts/me"
 ANNE = "sip:annette@sip.example.org"
@@ -27,7 +28,7 @@ class ChallengeTests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_one_challenge_per_password(self):
         """Passwords in row order give SHA-256 then MD5; each algorithm logs in."""
-        api = yield serve_api(self)
+        api = yield serve(self)
         yield api.storage.create_account(new_account(
             api.config, NOW, "annette", "annepass", "SHA-256", activated=True))
         account = yield api.storage.find_account("annette", "sip.example.org")
@@ -46,7 +47,7 @@ class ChallengeTests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_clear_text_offers_both(self):
         """A CLRTXT row offers MD5 and SHA-256, and both verify."""
-        api = yield serve_api(self)
+        api = yield serve(self)
         yield api.storage.create_account(new_account(
             api.config, NOW, "annette", "x", "MD5", activated=True))
         account = yield api.storage.find_account("annette", "sip.example.org")
@@ -61,7 +62,7 @@ class ChallengeTests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_configured_realm(self):
         """With a configured realm, challenges carry it and HA1s are computed with it."""
-        api = yield serve_api(self, realm="famd.example.org")
+        api = yield serve(self, realm="famd.example.org")
         yield api.storage.create_account(new_account(
             api.config, NOW, "annette", "annepass", "MD5", activated=True))
         offered = yield challenge_for(api, sip=ANNE)
@@ -77,8 +78,8 @@ class SharedTests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_nonce_accepted_by_another_process(self):
         """A nonce issued by one famd is accepted by another on the same database, once."""
-        first = yield serve_api(self)
-        second = yield serve_api(self, beside=first)
+        first = yield serve(self)
+        second = yield serve(self, beside=first)
         self.assertIsNot(first.storage, second.storage)
         offered = yield challenge_for(first)
         code, headers, _ = yield second.request(
@@ -92,12 +93,13 @@ class SharedTests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_opaque_shared_and_secret_free(self):
         """Every Authenticator on a database gets the same random opaque, stored once."""
-        first = yield serve_api(self)
-        second = yield serve_api(self, beside=first)
+        first = yield serve(self)
+        second = yield serve(self, beside=first)
         opaques = yield defer.gatherResults([
-            Authenticator(first.config, first.storage, first.now).opaque(),
-            Authenticator(second.config, second.storage, second.now).opaque(),
-            first.api.authenticator.opaque()])
+            Authenticator.from_config(first.config, first.storage, first.now).opaque(),
+            Authenticator.from_config(second.config, second.storage, second.now).opaque(),
+            challenge_for(first)])
+        opaques[2] = opaques[2]["opaque"]
         self.assertEqual(len(set(opaques)), 1)
         self.assertEqual(len(opaques[0]), 32)
         stored = yield second.storage.read(lambda txn: txn.all(
@@ -111,13 +113,13 @@ class LifetimeTests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_expired_nonce_invalid(self):
         """A nonce older than nonce_lifetime is invalid; a younger one works."""
-        api = yield serve_api(self, nonce_lifetime=600)
+        api = yield serve(self, nonce_lifetime=600)
         offered = yield challenge_for(api)
-        api.now.advance(599)
+        api.clock.advance(599)
         code, _, _ = yield api.request("GET", "/accounts/me",
                                        authorization=answer(offered, "user", "secret", "GET", ME))
         self.assertEqual(code, 200)
-        api.now.advance(2)
+        api.clock.advance(2)
         code, _, body = yield api.request(
             "GET", "/accounts/me", authorization=answer(offered, "user", "secret", "GET", ME, nc=2))
         self.assertEqual((code, json.loads(body)), (401, {"message": "Nonce invalid"}))
@@ -125,10 +127,10 @@ class LifetimeTests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_purged(self):
         """The timer's purge deletes the nonces of past challenges, not fresh ones."""
-        api = yield serve_api(self)
+        api = yield serve(self)
         for _ in range(3):
             yield challenge_for(api)
-        api.now.advance(3601)
+        api.clock.advance(3601)
         fresh = yield challenge_for(api)
         deleted = yield purge_nonces(api.storage, api.now, api.config.nonce_lifetime)
         self.assertEqual(deleted, 3)

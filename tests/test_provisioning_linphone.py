@@ -18,7 +18,7 @@ from famd.testing import linphone
 from famd.testing.storage import open_sqlite
 from famd.testing.storage_contract import NOW
 from tests.test_provisioning_web import ALICE_KEY, PUBLIC_URL, create_accounts
-from tests.test_provisioning_web import serve as serve_provisioning
+from tests.test_provisioning_web import listen as serve_provisioning
 
 if linphone.executable() is None and os.environ.get("FAMD_TEST_REQUIRE_SERVICES") != "1":
     SKIP = "linphonec (Debian package linphone-cli) is not installed"

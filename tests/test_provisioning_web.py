@@ -1,6 +1,7 @@
 """
 Tests for the /provisioning routes over famd's real storage (every engine),
-through a real HTTP listener on loopback.
+through famd's site in memory (a real listener only for linphonec, in
+L{listen}).
 """
 
 import io
@@ -9,7 +10,6 @@ import os
 import sqlite3
 from datetime import timedelta
 
-import treq
 from PIL import Image
 from pyzbar import pyzbar
 from twisted.internet import defer, reactor
@@ -24,11 +24,13 @@ from famd.provisioning import rcfile
 from famd.provisioning.hooks import QueryParamsHook
 from famd.provisioning.web import Provisioning, from_config
 from famd.logsafe import redact
-from famd.web import make_site
+from famd.web import LOG_ACCESS, make_site
+from famd.web import mount
 from famd.storage.sqlite import SQLiteStorage
 from famd.testing.storage import open_sqlite
 from famd.testing.storage_contract import NOW, new
 from tests.engines import on_engines, open_storage
+from tests.serving import InMemoryClient
 from tests.test_provisioning_document import values_of, sections_of
 
 DEFAULTS = rcfile.parse("[sip]\nfamd_default=yes\n[proxy_0]\nreg_expires=60\n")
@@ -37,21 +39,34 @@ ALICE_KEY = "alicekey01234"
 EXPIRED_KEY = "expiredkey012"
 
 
+_served = {}
+"""The in-memory sites of the running test, by the host of their base URL."""
+
+
 def serve(test, provisioning):
-    """Mount C{provisioning} at /provisioning on 127.0.0.1; return the base URL."""
-    site = make_site({b"provisioning": provisioning.app.resource()}, 65536)
+    """Mount C{provisioning} at /provisioning in memory; return the base URL."""
+    host = "provisioning-%d.test" % (len(_served),)
+    _served[host] = InMemoryClient({b"provisioning": mount(provisioning).resource()}, access=LOG_ACCESS)
+    test.addCleanup(_served.pop, host)
+    return "http://" + host
+
+
+def listen(test, provisioning):
+    """Mount C{provisioning} at /provisioning on 127.0.0.1 (for a real client); return the base URL."""
+    site = make_site({b"provisioning": mount(provisioning).resource()}, 65536, reactor)
     port = reactor.listenTCP(0, site, interface="127.0.0.1")
     test.addCleanup(port.stopListening)
     return "http://127.0.0.1:%d" % (port.getHost().port,)
 
 
 @defer.inlineCallbacks
-def get(url, headers=None):
-    """GET C{url}: (status, content type, body)."""
-    response = yield treq.get(url, headers=headers, persistent=False, allow_redirects=False)
-    body = yield treq.content(response)
-    content_type = (response.headers.getRawHeaders(b"content-type") or [b""])[0]
-    return response.code, content_type.decode("ascii"), body
+def get(url, headers=None, method="GET"):
+    """GET C{url} from its in-memory site: (status, content type, body)."""
+    host = url.split("/")[2]
+    raw = {name.encode("ascii"): [value.encode("ascii")] for name, value in (headers or {}).items()}
+    code, response_headers, body = yield _served[host].request(method, url, raw)
+    content_type = (response_headers.getRawHeaders(b"content-type") or [b""])[0]
+    return code, content_type.decode("ascii"), body
 
 
 @defer.inlineCallbacks
@@ -185,9 +200,8 @@ class ProvisioningWebTests(TestCase):
         code, content_type, body = yield get(self.url + "/a/b")
         self.assertEqual((code, content_type), (404, "application/json"))
         self.assertIn("message", json.loads(body))
-        response = yield treq.post(self.url + "/" + ALICE_KEY, persistent=False)
-        body = yield treq.content(response)
-        self.assertEqual(response.code, 405)
+        code, _, body = yield get(self.url + "/" + ALICE_KEY, method="POST")
+        self.assertEqual(code, 405)
         self.assertIn("message", json.loads(body))
         self.assertTrue((yield self.storage.confirmation_key_valid(ALICE_KEY, NOW)))
 

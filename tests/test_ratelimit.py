@@ -8,16 +8,11 @@ from twisted.internet import defer
 from twisted.trial import unittest
 
 from famd.clock import reactor_clock
-from famd.ratelimit import (
-    SCOPE_LENGTH,
-    CodeAttempts,
-    TooManyAttempts,
-    account_scope,
-    address_scope,
-)
+from famd.errors import TooMany
+from famd.ratelimit import SCOPE_LENGTH, CodeAttempts, account_scope, address_scope
 from tests.api_helpers import make_config
 from tests.engines import on_engines, open_storage
-from tests.flows_fixtures import clock_at
+from tests.serving import clock_at
 
 
 class CodeAttemptsTests(unittest.TestCase):
@@ -41,15 +36,15 @@ class CodeAttemptsTests(unittest.TestCase):
         yield self.fail_times(1)
         self.clock.advance(100)
         yield self.fail_times(2)
-        error = yield self.assertFailure(self.attempts.begin(["s"]), TooManyAttempts)
+        error = yield self.assertFailure(self.attempts.begin(["s"]), TooMany)
         self.assertEqual(error.retry_after, 500)
         self.clock.advance(499)
-        error = yield self.assertFailure(self.attempts.begin(["s"]), TooManyAttempts)
+        error = yield self.assertFailure(self.attempts.begin(["s"]), TooMany)
         self.assertEqual(error.retry_after, 1)
         self.clock.advance(1)
         attempt = yield self.attempts.begin(["s"])
         attempt.failed()
-        error = yield self.assertFailure(self.attempts.begin(["s"]), TooManyAttempts)
+        error = yield self.assertFailure(self.attempts.begin(["s"]), TooMany)
         self.assertEqual(error.retry_after, 100)
 
     @defer.inlineCallbacks
@@ -59,15 +54,15 @@ class CodeAttemptsTests(unittest.TestCase):
             attempt = yield self.attempts.begin(["s"])
             yield attempt.succeeded()
         yield self.fail_times(3)
-        yield self.assertFailure(self.attempts.begin(["s"]), TooManyAttempts)
+        yield self.assertFailure(self.attempts.begin(["s"]), TooMany)
 
     @defer.inlineCallbacks
     def test_any_full_scope_refuses(self):
         """An attempt is refused when any of its scopes is full, and then counts in none."""
         yield self.fail_times(3, ["a"])
-        yield self.assertFailure(self.attempts.begin(["b", "a"]), TooManyAttempts)
+        yield self.assertFailure(self.attempts.begin(["b", "a"]), TooMany)
         yield self.fail_times(3, ["b"])
-        yield self.assertFailure(self.attempts.begin(["b"]), TooManyAttempts)
+        yield self.assertFailure(self.attempts.begin(["b"]), TooMany)
 
     @defer.inlineCallbacks
     def test_from_config(self):
@@ -75,7 +70,7 @@ class CodeAttemptsTests(unittest.TestCase):
         config = make_config(code_failures=1, code_failure_window=60)
         attempts = CodeAttempts.from_config(config, self.storage, reactor_clock(self.clock))
         (yield attempts.begin(["c"])).failed()
-        error = yield self.assertFailure(attempts.begin(["c"]), TooManyAttempts)
+        error = yield self.assertFailure(attempts.begin(["c"]), TooMany)
         self.assertEqual(error.retry_after, 60)
 
     def test_scopes(self):

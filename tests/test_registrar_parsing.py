@@ -6,15 +6,9 @@ L{famd.registrar}.
 
 from twisted.trial.unittest import TestCase
 
+from famd.api.render import devices as render_devices
 from famd.interfaces import RegistrarUnavailable
-from famd.registrar import (
-    Device,
-    address_of_record,
-    iso_time,
-    public_id,
-    sip_user,
-    to_json,
-)
+from famd.registrar import Device, address_of_record, iso_time, public_id, sip_user
 from famd.registrar.cli_reply import Binding, parse_reply
 from famd.registrar.redis import RedisTarget, parse_url, url_problem
 from famd.registrar.redis_contact import parse_contact
@@ -301,14 +295,14 @@ class HelperTests(TestCase):
         for value in (0, -1, None, True, "1764340370", 10**20):
             self.assertIsNone(iso_time(value), value)
 
-    def test_to_json(self):
+    def test_rendered(self):
         """Devices render as an object keyed by uuid."""
         devices = [
             Device("urn:uuid:a", "UA", "2100-01-01T00:00:00Z", None),
             Device("fs-gen-b", None, None, None),
         ]
         self.assertEqual(
-            to_json(devices),
+            render_devices(devices),
             {
                 "urn:uuid:a": {
                     "uuid": "urn:uuid:a",
@@ -324,4 +318,4 @@ class HelperTests(TestCase):
                 },
             },
         )
-        self.assertEqual(to_json([]), {})
+        self.assertEqual(render_devices([]), {})

@@ -1,58 +1,105 @@
 """
-The HTTP front through the real resource tree: ping, JSON 404 and 405,
-the body size limit, redacted access log lines.
+The HTTP front through the real resource tree and request class, in
+memory: ping, the one refusal table (JSON 404, 405, 413, 400, standard
+reason phrases), the Server header, redacted access log lines.
 """
 
 import json
 
-import treq
-from twisted.internet import defer, endpoints, reactor
+from twisted.internet import defer
+from twisted.python.failure import Failure
 from twisted.trial import unittest
-from treq.testing import StubTreq
+from twisted.web.test.requesthelper import DummyRequest
 
-from famd.api import Api
-from famd.clock import utcnow
-from famd.config import from_mapping
-from famd.testing.storage import open_sqlite
+from famd import errors
+from famd.interfaces import RegistrarUnavailable, StorageUnavailable
 from famd.logsafe import redact
-from famd.web import access_log_line, make_site
+from famd.web import answer_failure
+from tests.serving import serve
 
 
 class WebTests(unittest.TestCase):
-    """The root resource and the /api application."""
+    """The root resource, the /api and /provisioning applications and the request class."""
 
     @defer.inlineCallbacks
     def setUp(self):
-        self.config = from_mapping({"sip_domain": "sip.example.org", "max_body_size": 1024}, "/tmp")
-        self.storage = yield open_sqlite(self)
-        self.site = make_site(
-            {b"api": Api(config=self.config, storage=self.storage, now=utcnow).resource()}, 1024)
-        self.client = StubTreq(self.site.resource)
+        self.served = yield serve(self, max_body_size=1024, code_failures=1)
+
+    def get(self, path, method="GET", **kwargs):
+        return self.served.request(method, path, base="", sip=None, **kwargs)
 
     @defer.inlineCallbacks
     def test_ping(self):
         """GET /api/ping answers pong."""
-        response = yield self.client.get("http://famd/api/ping")
-        self.assertEqual(response.code, 200)
-        self.assertEqual((yield response.content()), b"pong")
+        code, _, body = yield self.get("/api/ping")
+        self.assertEqual((code, body), (200, b"pong"))
 
     @defer.inlineCallbacks
     def test_unknown_paths_are_json_404(self):
-        """Unknown paths inside and outside /api get a JSON 404."""
-        for url in ("http://famd/nope", "http://famd/", "http://famd/api/nope"):
-            response = yield self.client.get(url)
-            self.assertEqual(response.code, 404, url)
-            self.assertEqual(response.headers.getRawHeaders(b"content-type"), [b"application/json"])
-            self.assertIn("message", json.loads((yield response.content())))
+        """Unknown paths inside and outside the applications get the same JSON 404."""
+        for path in ("/nope", "/", "/api/nope", "/provisioning/qrcode/a/b"):
+            code, headers, body = yield self.get(path)
+            self.assertEqual(code, 404, path)
+            self.assertEqual(headers.getRawHeaders(b"content-type"), [b"application/json"])
+            self.assertEqual(body, b'{"message":"No such endpoint."}', path)
 
     @defer.inlineCallbacks
     def test_wrong_method_is_json_405(self):
-        """A wrong method gets a JSON 405 naming the allowed ones."""
-        response = yield self.client.put("http://famd/api/ping")
-        self.assertEqual(response.code, 405)
-        body = json.loads((yield response.content()))
-        self.assertIn("PUT method is not supported", body["message"])
-        self.assertIn(b"GET", response.headers.getRawHeaders(b"allow")[0])
+        """A wrong method gets a JSON 405 naming the allowed ones, in /api and /provisioning."""
+        code, headers, body = yield self.get("/api/ping", method="PUT")
+        self.assertEqual(code, 405)
+        self.assertEqual(json.loads(body), {"message": (
+            "The PUT method is not supported for this route. Supported methods: GET, HEAD.")})
+        self.assertEqual(headers.getRawHeaders(b"allow"), [b"GET, HEAD"])
+        code, headers, _ = yield self.get("/provisioning/KEY", method="POST")
+        self.assertEqual((code, headers.getRawHeaders(b"allow")), (405, [b"GET, HEAD"]))
+
+    @defer.inlineCallbacks
+    def test_body_over_the_limit_is_413(self):
+        """A body larger than max_body_size is refused with a JSON 413 before any route."""
+        code, _, body = yield self.get("/api/accounts", method="POST", body=b"x" * 5000)
+        self.assertEqual(code, 413)
+        self.assertIn("too large", json.loads(body)["message"])
+
+    @defer.inlineCallbacks
+    def test_body_within_the_limit_reaches_the_route(self):
+        """A body under the limit is handed to the application."""
+        code, _, _ = yield self.get("/api/ping", method="PUT", body=b"x" * 100)
+        self.assertEqual(code, 405)
+
+    @defer.inlineCallbacks
+    def test_path_not_utf8_is_400(self):
+        """A %-escaped path that is not UTF-8 gets a JSON 400, not a traceback."""
+        code, _, body = yield self.get("/api/accounts/%ff/info")
+        self.assertEqual(code, 400)
+        self.assertIn("UTF-8", json.loads(body)["message"])
+        code, _, _ = yield self.get("/api/accounts/%C3%A9l%C3%A9na@sip.example.org/info")
+        self.assertEqual(code, 404)
+
+    @defer.inlineCallbacks
+    def test_standard_reason_phrases(self):
+        """422 and 429 go out with their standard reason phrases, not "Unknown Status"."""
+        response, _ = yield self.served.client.exchange(
+            "POST", "http://famd.test/api/accounts/me/email/request",
+            {b"From": [b"sip:user@sip.example.org"], b"x-api-key": [b"wrong"]})
+        self.assertEqual((response.code, response.phrase), (401, b"Unauthorized"))
+        response, _ = yield self.served.client.exchange(
+            "POST", "http://famd.test/api/accounts/me/email/request",
+            {b"From": [b"sip:"], b"x-api-key": [b"wrong"]})
+        self.assertEqual((response.code, response.phrase), (422, b"Unprocessable Entity"))
+        phrases = []
+        for _ in range(2):
+            response, _ = yield self.served.client.exchange(
+                "POST", "http://famd.test/api/accounts/carol@sip.example.org/activate/email",
+                {b"Content-Type": [b"application/json"]}, b'{"code": "0123456789abc"}')
+            phrases.append((response.code, response.phrase))
+        self.assertEqual(phrases, [(404, b"Not Found"), (429, b"Too Many Requests")])
+
+    @defer.inlineCallbacks
+    def test_server_header_names_no_version(self):
+        """The Server header says famd and no version of anything."""
+        _, headers, _ = yield self.get("/api/ping")
+        self.assertEqual(headers.getRawHeaders(b"server"), [b"famd"])
 
     def test_redacted_paths(self):
         """Secret path segments and query strings never reach the access log."""
@@ -63,51 +110,50 @@ class WebTests(unittest.TestCase):
                          b"/api/accounts/me/email/confirm/***")
 
 
-class ListeningTests(unittest.TestCase):
-    """The site on a real loopback port."""
+class RefusalTableTests(unittest.TestCase):
+    """Every refusal, and every error that stands for one, has its status, headers and JSON body."""
 
-    @defer.inlineCallbacks
-    def setUp(self):
-        config = from_mapping({"sip_domain": "sip.example.org"}, "/tmp")
-        storage = yield open_sqlite(self)
-        self.site = make_site({b"api": Api(config=config, storage=storage, now=utcnow).resource()}, 1024)
-        self.lines = []
-        self.site._logFormatter = lambda ts, request: self.lines.append(access_log_line(ts, request)) or "x"
-        port = yield endpoints.TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(self.site)
-        self.addCleanup(port.stopListening)
-        self.base = "http://127.0.0.1:%d" % (port.getHost().port,)
+    def answer(self, error):
+        request = DummyRequest([b""])
+        request.method = b"GET"
+        request.path = b"/api/x"
+        body = answer_failure(request, Failure(error))
+        headers = {name: values for name, values in request.responseHeaders.getAllRawHeaders()}
+        return request.responseCode, json.loads(body), headers
 
-    @defer.inlineCallbacks
-    def test_body_over_the_limit_is_413(self):
-        """A body larger than max_body_size is refused with a JSON 413 and not buffered."""
-        response = yield treq.post(self.base + "/api/accounts", data=b"x" * 5000,
-                                   headers={b"Content-Type": [b"application/json"]}, persistent=False)
-        self.assertEqual(response.code, 413)
-        self.assertIn("too large", json.loads((yield response.content()))["message"])
+    def test_table(self):
+        """Each refusal becomes FAM's status and body."""
+        cases = [
+            (errors.BadRequest("b"), 400, {"message": "b"}),
+            (errors.Unauthorized("u", ["Digest x"]), 401, {"message": "u"}),
+            (errors.Forbidden("f"), 403, {"message": "f"}),
+            (errors.NotFound("n"), 404, {"message": "n"}),
+            (errors.TooLarge("t"), 413, {"message": "t"}),
+            (errors.UnsupportedMedia("m"), 415, {"message": "m"}),
+            (errors.Invalid({"a": ["x"]}), 422,
+             {"message": "The given data was invalid.", "errors": {"a": ["x"]}}),
+            (errors.Invalid({"a": "x"}, laravel=False), 422, {"errors": {"a": "x"}}),
+            (errors.Conflict("phone"), 422, {"message": "The given data was invalid.",
+                                             "errors": {"phone": ["The phone has already been taken."]}}),
+            (errors.TooMany(7), 429, {"message": "Too Many Attempts."}),
+            (errors.Unavailable("s"), 503, {"message": "s"}),
+            (StorageUnavailable("down"), 503,
+             {"message": "The account database is unavailable, try again later."}),
+            (RegistrarUnavailable("down"), 503,
+             {"message": "The SIP registrar is unavailable, try again later."}),
+        ]
+        for error, status, body in cases:
+            self.assertEqual(self.answer(error)[:2], (status, body), error)
 
-    @defer.inlineCallbacks
-    def test_path_not_utf8_is_400(self):
-        """A %-escaped path that is not UTF-8 gets a JSON 400, not a traceback."""
-        response = yield treq.get(self.base + "/api/accounts/%ff/info", persistent=False)
-        self.assertEqual(response.code, 400)
-        self.assertIn("UTF-8", json.loads((yield response.content()))["message"])
-        response = yield treq.get(self.base + "/api/accounts/%C3%A9l%C3%A9na@sip.example.org/info",
-                                  persistent=False)
-        self.assertEqual(response.code, 404)
-        yield response.content()
+    def test_headers(self):
+        """Challenges, Retry-After and Allow go out as headers."""
+        self.assertEqual(self.answer(errors.Unauthorized("u", ["Digest a", "Digest b"]))[2][b"WWW-Authenticate"],
+                         [b"Digest a", b"Digest b"])
+        self.assertEqual(self.answer(errors.TooMany(7))[2][b"Retry-After"], [b"7"])
+        self.assertEqual(self.answer(errors.NotAllowed("x", ["GET", "HEAD"]))[2][b"Allow"], [b"GET, HEAD"])
 
-    @defer.inlineCallbacks
-    def test_body_within_the_limit_reaches_the_route(self):
-        """A body under the limit is handed to the application."""
-        response = yield treq.put(self.base + "/api/ping", data=b"x" * 100, persistent=False)
-        self.assertEqual(response.code, 405)
-        yield response.content()
-
-    @defer.inlineCallbacks
-    def test_access_log_has_no_secrets(self):
-        """The access log line of a provisioning request masks its key."""
-        response = yield treq.get(self.base + "/provisioning/SECRETKEY1234?x=1", persistent=False)
-        yield response.content()
-        self.assertEqual(len(self.lines), 1)
-        self.assertIn("/provisioning/***", self.lines[0])
-        self.assertNotIn("SECRETKEY1234", self.lines[0])
+    def test_anything_else_is_a_logged_500(self):
+        """An unexpected exception is answered 500 with a JSON body and logged with its traceback."""
+        code, body, _ = self.answer(ZeroDivisionError("boom"))
+        self.assertEqual((code, body), (500, {"message": "Internal error."}))
+        self.assertEqual(len(self.flushLoggedErrors(ZeroDivisionError)), 1)

@@ -1,16 +1,6 @@
 """
-The REST API under ``/api``: one Klein application (L{famd.api.app.Api}),
-whose routes live in one module per group of endpoints.  Importing this
-package registers them all.
+The REST API under ``/api``: small Klein classes, one per family of routes
+(L{accounts}, L{admin_accounts}, L{signup}, L{self_service}, L{devices}),
+each built with the collaborators its routes use, and mounted side by side
+by L{famd.api.app}.  Importing a module registers nothing anywhere.
 """
-
-from famd.api import app  # noqa: F401  (the Klein app and its error handlers)
-from famd.api import accounts  # noqa: F401  (accounts, me, admin accounts)
-from famd.api import tokens  # noqa: F401  (push tokens, account creation with a token)
-from famd.api import activation  # noqa: F401  (activation by e-mail or phone code)
-from famd.api import self_service  # noqa: F401  (me: e-mail, password, phone changes)
-from famd.api import devices  # noqa: F401  (a user's registered devices)
-
-from famd.api.app import Api
-
-__all__ = ["Api"]

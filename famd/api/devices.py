@@ -1,55 +1,54 @@
 """
-The devices endpoints: ``GET /accounts/me/devices`` and ``DELETE
+The devices routes: ``GET /accounts/me/devices`` and ``DELETE
 /accounts/me/devices/{uuid}``, answered from the configured registrar
 (L{famd.interfaces.IRegistrar}).
 
 With the ``none`` registrar the feature is off: the list is empty (``{}``)
 and a removal finds no device (404).  A registrar that cannot be reached
-answers 503; everything else keeps working.
+answers 503 (see L{famd.web}); everything else keeps working.
 """
 
+from klein import Klein
 from twisted.internet.defer import inlineCallbacks
-from twisted.logger import Logger
 
-from famd.api.app import Api
-from famd.api.http import HTTPError, json_response
-from famd.interfaces import RegistrarUnavailable
-from famd.registrar import to_json
+from famd.api import render
+from famd.api.http import authenticated, json_response
+from famd.errors import NotFound
 
-app = Api.app
-log = Logger()
-
-UNAVAILABLE = "The SIP registrar is unavailable, try again later."
+NO_DEVICE = "No such device."
 
 
-@inlineCallbacks
-def _ask(call, *args):
-    try:
-        return (yield call(*args))
-    except RegistrarUnavailable as error:
-        log.warn("registrar unavailable: {reason}", reason=str(error))
-        raise HTTPError(503, UNAVAILABLE) from None
+class Devices:
+    """
+    @param authenticator: the L{famd.auth.Authenticator}.
+    @param registrar: the L{famd.interfaces.IRegistrar}, or None when the
+        feature is off.
+    """
 
+    app = Klein()
 
-@app.route("/accounts/me/devices", methods=["GET"], endpoint="devices_list")
-@inlineCallbacks
-def list_devices(api, request):
-    account = yield api.authenticator.authenticate(request)
-    registrar = api.services.get("registrar")
-    if registrar is None:
-        return json_response(request, {})
-    devices = yield _ask(registrar.list_devices, account.username, account.domain)
-    return json_response(request, to_json(devices))
+    def __init__(self, authenticator, registrar):
+        self._authenticator = authenticator
+        self._registrar = registrar
 
+    @app.route("/accounts/me/devices", methods=["GET"])
+    @inlineCallbacks
+    def list_devices(self, request):
+        """The caller's registered devices, keyed by uuid."""
+        account = yield authenticated(self._authenticator, request)
+        devices = []
+        if self._registrar is not None:
+            devices = yield self._registrar.list_devices(account.username, account.domain)
+        return json_response(request, render.devices(devices))
 
-@app.route("/accounts/me/devices/<string:uuid>", methods=["DELETE"], endpoint="devices_delete")
-@inlineCallbacks
-def remove_device(api, request, uuid):
-    account = yield api.authenticator.authenticate(request)
-    registrar = api.services.get("registrar")
-    removed = False
-    if registrar is not None:
-        removed = yield _ask(registrar.remove_device, account.username, account.domain, uuid)
-    if not removed:
-        raise HTTPError(404, "No such device.")
-    return json_response(request, {"message": "Device removed."})
+    @app.route("/accounts/me/devices/<string:uuid>", methods=["DELETE"])
+    @inlineCallbacks
+    def remove_device(self, request, uuid):
+        """Unregister one of the caller's devices."""
+        account = yield authenticated(self._authenticator, request)
+        removed = False
+        if self._registrar is not None:
+            removed = yield self._registrar.remove_device(account.username, account.domain, uuid)
+        if not removed:
+            raise NotFound(NO_DEVICE)
+        return json_response(request, {"message": "Device removed."})

@@ -1,40 +1,17 @@
 """
-JSON in, JSON out: the HTTP helpers every API route uses.
+JSON in, JSON out, and who is asking: the HTTP helpers every route uses.
 
-Routes raise L{HTTPError} (or its L{ValidationError} form) and return plain
-data; the application's error handlers and L{json_response} turn both into
-JSON bodies.  No handler ever lets an exception become a 500 without a JSON
-body.
+Routes read their body with L{read_json_object}, learn their caller with
+L{authenticated} and answer with L{json_response}; whatever they refuse
+they raise as a L{famd.errors} refusal, answered by L{famd.web}.
 """
 
 import json
 
 import orjson
 
-VALIDATION_MESSAGE = "The given data was invalid."
-
-
-class HTTPError(Exception):
-    """An answer other than success: status, JSON body and extra headers."""
-
-    def __init__(self, status, message, headers=None, body=None):
-        super().__init__(message)
-        self.status = status
-        self.body = body if body is not None else {"message": message}
-        self.headers = headers or []
-
-
-class ValidationError(HTTPError):
-    """422 with the 2021 shape: a message and every failing field's texts."""
-
-    def __init__(self, errors):
-        super().__init__(422, VALIDATION_MESSAGE, body={"message": VALIDATION_MESSAGE, "errors": errors})
-        self.errors = errors
-
-
-def not_found(what="Not found"):
-    return HTTPError(404, what)
-
+from famd.auth import Presented
+from famd.errors import BadRequest, UnsupportedMedia
 
 _STANDARD_TYPES_ONLY = (
     orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
@@ -70,13 +47,13 @@ def read_json_object(request):
     """
     The request body as a dict.
 
-    @raise HTTPError: 415 for a form body, 400 when it is not a JSON
-        object.  (A body over the size limit never gets here: see
-        L{famd.web.FamdRequest}.)
+    @raise UnsupportedMedia: a form body.
+    @raise BadRequest: not a JSON object.  (A body over the size limit
+        never gets here: see L{famd.web.FamdRequest}.)
     """
     content_type = (request.getHeader(b"content-type") or b"").split(b";")[0].strip().lower()
     if content_type in (b"application/x-www-form-urlencoded", b"multipart/form-data"):
-        raise HTTPError(415, "Send a JSON object with Content-Type: application/json.")
+        raise UnsupportedMedia("Send a JSON object with Content-Type: application/json.")
     request.content.seek(0)
     raw = request.content.read()
     if not raw.strip():
@@ -84,7 +61,38 @@ def read_json_object(request):
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):
-        raise HTTPError(400, "The request body is not valid JSON.") from None
+        raise BadRequest("The request body is not valid JSON.") from None
     if not isinstance(data, dict):
-        raise HTTPError(400, "The request body must be a JSON object.")
+        raise BadRequest("The request body must be a JSON object.")
     return data
+
+
+def presented(request):
+    """What C{request} presents to prove its sender (L{famd.auth.Presented})."""
+    headers = request.requestHeaders
+    return Presented(
+        sender=_last(headers.getRawHeaders(b"from")),
+        api_key=_last(headers.getRawHeaders(b"x-api-key")),
+        authorization=_last(headers.getRawHeaders(b"authorization")),
+        method=request.method,
+        uri=request.uri,
+    )
+
+
+def _last(values):
+    return values[-1] if values else None
+
+
+def authenticated(authenticator, request, admin=False):
+    """
+    Authenticate C{request} with C{authenticator}; fire with the account,
+    having added the DIGEST challenges to repeat to the answer's headers.
+    """
+    d = authenticator.authenticate(presented(request), admin)
+    return d.addCallback(_repeat_challenges, request)
+
+
+def _repeat_challenges(proven, request):
+    for challenge in proven.challenges:
+        request.responseHeaders.addRawHeader(b"WWW-Authenticate", challenge.encode("utf-8"))
+    return proven.account

@@ -143,3 +143,19 @@ def page(config, accounts, current, per_page, total, path="/api/accounts"):
         "to": first_item + len(accounts) - 1 if accounts else None,
         "total": total,
     }
+
+
+def devices(found):
+    """
+    The body of a device list (L{famd.registrar.Device}s): an object keyed
+    by uuid.
+    """
+    return {
+        device.uuid: {
+            "uuid": device.uuid,
+            "user_agent": device.user_agent,
+            "expires_at": device.expires_at,
+            "update_time": device.update_time,
+        }
+        for device in found
+    }

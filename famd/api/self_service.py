@@ -10,18 +10,15 @@ Field rules and texts follow the 2021 account manager; the rules of each
 change live in L{famd.flows}.
 """
 
+from klein import Klein
 from twisted.internet.defer import inlineCallbacks
 
 from famd.api import render, validation
-from famd.api.activation import phone_code
-from famd.api.app import Api
-from famd.api.flow_errors import flow_context, refusals_as_http
-from famd.api.http import HTTPError, ValidationError, json_response, read_json_object
+from famd.api.http import authenticated, json_response, read_json_object
 from famd.client_address import client_address
+from famd.errors import Invalid
 from famd.flows import email_change, password, phone_change
 from famd.model import Conflict
-
-app = Api.app
 
 INCORRECT_OLD_PASSWORD = "Incorrect old password"
 
@@ -34,82 +31,91 @@ def required(data, field, errors):
     return True
 
 
-@app.route("/accounts/me/email/request", methods=["POST"], endpoint="me_email_request")
-@refusals_as_http
-@inlineCallbacks
-def request_email_change(api, request):
-    account = yield api.authenticator.authenticate(request)
-    data = read_json_object(request)
-    errors = validation.Errors()
-    new_email = validation.email(data, errors) if required(data, "email", errors) else None
-    if new_email is not None and new_email == account.email:
-        errors.add("email", "The selected email is invalid.")
-    if errors:
-        raise ValidationError(errors.fields)
-    yield email_change.request_change(flow_context(api), account, new_email)
-    return json_response(request, {})
+class SelfService:
+    """
+    @param authenticator: the L{famd.auth.Authenticator}.
+    @param context: the L{famd.flows.Context}.
+    """
 
+    app = Klein()
 
-@app.route("/accounts/me/email/confirm/<string:secret>", methods=["GET"], endpoint="me_email_confirm")
-@refusals_as_http
-@inlineCallbacks
-def confirm_email_change(api, request, secret):
-    new_email = yield email_change.confirm_change(flow_context(api), secret)
-    return json_response(
-        request, {"message": "The e-mail address is now %s." % (new_email,), "email": new_email}
-    )
+    def __init__(self, authenticator, context):
+        self._authenticator = authenticator
+        self._context = context
+        self._config = context.config
 
-
-@app.route("/accounts/me/password", methods=["POST"], endpoint="me_password")
-@inlineCallbacks
-def change_password(api, request):
-    account = yield api.authenticator.authenticate(request)
-    data = read_json_object(request)
-    errors = validation.Errors()
-    algorithm = validation.algorithm(data, errors)
-    new_password = validation.required_text(data, "password", errors, minimum=6)
-    if errors:
-        raise ValidationError(errors.fields)
-    if account.passwords:
-        old = validation.required_text(data, "old_password", errors)
+    @app.route("/accounts/me/email/request", methods=["POST"])
+    @inlineCallbacks
+    def request_email_change(self, request):
+        """Mail a confirmation link to a new address."""
+        account = yield authenticated(self._authenticator, request)
+        data = read_json_object(request)
+        errors = validation.Errors()
+        new_email = validation.email(data, errors) if required(data, "email", errors) else None
+        if new_email is not None and new_email == account.email:
+            errors.add("email", "The selected email is invalid.")
         if errors:
-            raise ValidationError(errors.fields)
-        if not password.old_password_matches(api.config, account, old):
-            raise HTTPError(
-                422, INCORRECT_OLD_PASSWORD, body={"errors": {"old_password": INCORRECT_OLD_PASSWORD}}
-            )
-    yield password.change_password(flow_context(api), account, new_password, algorithm)
-    return json_response(request, [])
+            raise Invalid(errors.fields)
+        yield email_change.request_change(self._context, account, new_email)
+        return json_response(request, {})
 
+    @app.route("/accounts/me/email/confirm/<string:secret>", methods=["GET"])
+    @inlineCallbacks
+    def confirm_email_change(self, request, secret):
+        """Apply the change whose link this is."""
+        new_email = yield email_change.confirm_change(self._context, secret)
+        return json_response(
+            request, {"message": "The e-mail address is now %s." % (new_email,), "email": new_email}
+        )
 
-@app.route("/accounts/me/phone/request", methods=["POST"], endpoint="me_phone_request")
-@refusals_as_http
-@inlineCallbacks
-def request_phone_change(api, request):
-    account = yield api.authenticator.authenticate(request)
-    data = read_json_object(request)
-    errors = validation.Errors()
-    taken = ()
-    candidate = data.get("phone")
-    if validation.is_text(candidate) and candidate:
-        if (yield api.storage.phone_taken(candidate, account.id)):
-            taken = ("phone",)
-    phone = validation.phone(data, errors, taken) if required(data, "phone", errors) else None
-    if errors:
-        raise ValidationError(errors.fields)
-    yield phone_change.request_change(flow_context(api), account, phone)
-    return json_response(request, {})
+    @app.route("/accounts/me/password", methods=["POST"])
+    @inlineCallbacks
+    def change_password(self, request):
+        """Replace the caller's passwords by a new one."""
+        account = yield authenticated(self._authenticator, request)
+        data = read_json_object(request)
+        errors = validation.Errors()
+        algorithm = validation.algorithm(data, errors)
+        new_password = validation.required_text(data, "password", errors, minimum=6)
+        if errors:
+            raise Invalid(errors.fields)
+        if account.passwords:
+            old = validation.required_text(data, "old_password", errors)
+            if errors:
+                raise Invalid(errors.fields)
+            if not password.old_password_matches(self._config, account, old):
+                # The 2021 answer: field errors without Laravel's message.
+                raise Invalid({"old_password": INCORRECT_OLD_PASSWORD}, laravel=False)
+        yield password.change_password(self._context, account, new_password, algorithm)
+        return json_response(request, [])
 
+    @app.route("/accounts/me/phone/request", methods=["POST"])
+    @inlineCallbacks
+    def request_phone_change(self, request):
+        """Send a code by SMS to a new number."""
+        account = yield authenticated(self._authenticator, request)
+        data = read_json_object(request)
+        errors = validation.Errors()
+        taken = ()
+        candidate = data.get("phone")
+        if validation.is_text(candidate) and candidate:
+            if (yield self._context.storage.phone_taken(candidate, account.id)):
+                taken = ("phone",)
+        phone = validation.phone(data, errors, taken) if required(data, "phone", errors) else None
+        if errors:
+            raise Invalid(errors.fields)
+        yield phone_change.request_change(self._context, account, phone)
+        return json_response(request, {})
 
-@app.route("/accounts/me/phone", methods=["POST"], endpoint="me_phone")
-@refusals_as_http
-@inlineCallbacks
-def confirm_phone_change(api, request):
-    account = yield api.authenticator.authenticate(request)
-    code = phone_code(read_json_object(request))
-    address = client_address(request, api.config.trusted_proxies)
-    try:
-        updated = yield phone_change.confirm_change(flow_context(api), account, code, address)
-    except Conflict:
-        raise ValidationError({"phone": ["The phone has already been taken."]}) from None
-    return json_response(request, render.account(api.config, updated))
+    @app.route("/accounts/me/phone", methods=["POST"])
+    @inlineCallbacks
+    def confirm_phone_change(self, request):
+        """Apply the pending phone change with its code."""
+        account = yield authenticated(self._authenticator, request)
+        code = validation.phone_code(read_json_object(request))
+        address = client_address(request, self._config.trusted_proxies)
+        try:
+            updated = yield phone_change.confirm_change(self._context, account, code, address)
+        except Conflict:
+            raise Invalid({"phone": ["The phone has already been taken."]}) from None
+        return json_response(request, render.account(self._config, updated))

@@ -13,6 +13,7 @@ import re
 from datetime import datetime
 
 from famd.clock import DB_FORMAT
+from famd.errors import Invalid
 from famd.model import ALGORITHMS
 
 SIP_USER = re.compile(r"^[A-Za-z0-9\-_.!~*'()&=+$,;?/]+\Z")
@@ -89,7 +90,7 @@ def boolean(data, field, errors):
     return value
 
 
-def username(data, errors, taken):
+def username(data, errors, taken=()):
     value = required_text(data, "username", errors, minimum=6, maximum=64)
     if value is not None and not SIP_USER.match(value):
         errors.add("username", "The username must be a valid SIP user part.")
@@ -123,7 +124,7 @@ def email(data, errors):
     return value
 
 
-def phone(data, errors, taken):
+def phone(data, errors, taken=()):
     value = data.get("phone")
     if value is None:
         return None
@@ -160,26 +161,48 @@ def datetime_field(data, field, errors):
     return None
 
 
-def new_account(data, taken=()):
-    """
-    The admin ``POST /api/accounts`` rules.  ``domain`` is ignored: the
-    account always gets the configured sip_domain.
+NEW_ACCOUNT_FIELDS = (
+    "username", "algorithm", "password", "email", "activated", "admin",
+    "confirmation_key_expires", "phone",
+)
+"""The fields of L{new_account}, in the order its rules run."""
 
-    @param taken: the fields storage found already used ('username',
-        'phone').
+
+def new_account(data):
+    """
+    The admin ``POST /api/accounts`` rules but uniqueness, which needs the
+    database (see L{with_taken}).  ``domain`` is ignored: the account always
+    gets the configured sip_domain.
+
     @return: (values, L{Errors}); values has username, password,
         algorithm, email, activated, admin, phone, activation_expires.
     """
     errors = Errors()
-    values = {"username": username(data, errors, taken)}
+    values = {"username": username(data, errors)}
     values["algorithm"] = algorithm(data, errors)
     values["password"] = required_text(data, "password", errors, minimum=6)
     values["email"] = email(data, errors)
     values["activated"] = boolean(data, "activated", errors)
     values["admin"] = boolean(data, "admin", errors)
     values["activation_expires"] = datetime_field(data, "confirmation_key_expires", errors)
-    values["phone"] = phone(data, errors, taken)
+    values["phone"] = phone(data, errors)
     return values, errors
+
+
+def with_taken(fields, taken, order=NEW_ACCOUNT_FIELDS):
+    """
+    Laravel's ``unique`` rule added to the messages C{fields} (field ->
+    messages) of the other rules: for each field in C{taken}, "has already
+    been taken" after its other messages, the fields in rule C{order}.
+    """
+    merged = {}
+    for field in order:
+        messages = list(fields.get(field, ()))
+        if field in taken:
+            messages.append("The %s has already been taken." % (label(field),))
+        if messages:
+            merged[field] = messages
+    return merged
 
 
 def unique_candidates(data):
@@ -187,3 +210,35 @@ def unique_candidates(data):
     name = data.get("username")
     number = data.get("phone")
     return (name if is_text(name) and name else None, number if is_text(number) and number else None)
+
+
+EMAIL_CODE_LENGTH = 13
+_PHONE_CODE = re.compile(r"[0-9]{4}")
+
+
+def email_code(data):
+    """
+    The ``code`` of an e-mail activation: exactly 13 characters.
+
+    @raise Invalid: anything else.
+    """
+    code = data.get("code")
+    if missing(code):
+        raise Invalid({"code": ["The code field is required."]})
+    if not is_text(code) or len(code) != EMAIL_CODE_LENGTH:
+        raise Invalid({"code": ["The code must be %d characters." % (EMAIL_CODE_LENGTH,)]})
+    return code
+
+
+def phone_code(data):
+    """
+    A 4-digit ``code`` (phone activation, phone change).
+
+    @raise Invalid: anything else.
+    """
+    code = data.get("code")
+    if missing(code):
+        raise Invalid({"code": ["The code field is required."]})
+    if not is_text(code) or not _PHONE_CODE.fullmatch(code):
+        raise Invalid({"code": ["The code must be 4 digits."]})
+    return code

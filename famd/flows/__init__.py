@@ -2,11 +2,11 @@
 The self-service rules, once, above storage and below HTTP: account-creation
 tokens sent by push, activation by code, e-mail, phone and password changes.
 
-Each flow takes a L{Context} (config, storage, clock, the notifiers) and
-either returns its result or raises one of the L{Refused} exceptions below
-(or L{famd.ratelimit.TooManyAttempts}); the API turns those into statuses.
-Nothing here knows HTTP or SQL.  Secrets (codes, tokens, link secrets,
-passwords) are compared in constant time and never logged.
+Each flow takes the deployment's L{Context} (config, storage, clock, the
+notifiers, the message templates, the wrong-code limiter), built once at
+start-up, and either returns its result or raises a refusal of
+L{famd.errors}.  Nothing here knows HTTP or SQL.  Secrets (codes, tokens,
+link secrets, passwords) are compared in constant time and never logged.
 """
 
 from dataclasses import dataclass
@@ -15,38 +15,12 @@ from typing import Any
 from twisted.internet.defer import inlineCallbacks
 from twisted.logger import Logger
 
+from famd.errors import Unavailable
 from famd.interfaces import DeliveryFailed
+from famd.notifiers.templates import Templates
 from famd.ratelimit import CodeAttempts
 
 log = Logger(namespace="famd.flows")
-
-
-class Refused(Exception):
-    """A flow said no; C{message} is safe to show to the client."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
-
-
-class NotFound(Refused):
-    """No such account, pending change or code."""
-
-
-class Forbidden(Refused):
-    """The request is understood and refused (expired, wrong code, limit)."""
-
-
-class Unavailable(Refused):
-    """The notifier the flow needs is turned off or failed to deliver."""
-
-
-class Invalid(Refused):
-    """The input breaks a rule; C{errors} maps each field to its messages."""
-
-    def __init__(self, errors):
-        super().__init__("The given data was invalid.")
-        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -54,18 +28,40 @@ class Context:
     """
     What the flows work with.  A notifier left None means its feature is
     turned off (the ``none`` backend).
+
+    @ivar templates: the L{famd.notifiers.templates.Templates} of the
+        messages sent.
+    @ivar attempts: the L{CodeAttempts} limiting wrong codes.
     """
 
     config: Any
     storage: Any
     now: Any
+    templates: Any
+    attempts: Any
     email: Any = None
     sms: Any = None
     push: Any = None
 
-    def attempts(self):
-        """The failed-code limiter of this deployment."""
-        return CodeAttempts.from_config(self.config, self.storage, self.now)
+    @classmethod
+    def from_config(cls, config, storage, now, email=None, sms=None, push=None):
+        """
+        The context C{config} describes; reads the message templates
+        (blocking: call at start-up).
+
+        @raise famd.notifiers.templates.TemplateError: a template is missing
+            or unreadable.
+        """
+        return cls(
+            config=config,
+            storage=storage,
+            now=now,
+            templates=Templates(config.templates),
+            attempts=CodeAttempts.from_config(config, storage, now),
+            email=email,
+            sms=sms,
+            push=push,
+        )
 
 
 @inlineCallbacks

@@ -13,7 +13,7 @@ from twisted.logger import Logger
 
 from famd.clock import from_db
 from famd.credentials import same
-from famd.flows import Forbidden, NotFound
+from famd.errors import Forbidden, NotFound
 from famd.ratelimit import account_scope, address_scope
 
 log = Logger(namespace="famd.flows.activation")
@@ -42,9 +42,9 @@ def activate(context, username, domain, code, client_address, how):
     @return: a Deferred firing with the activated L{famd.model.Account}, or
         failing with L{NotFound} (unknown account or wrong code),
         L{Forbidden} (the activation expired) or
-        L{famd.ratelimit.TooManyAttempts}.
+        L{famd.errors.TooMany}.
     """
-    attempt = yield context.attempts().begin(
+    attempt = yield context.attempts.begin(
         [account_scope(username, domain), address_scope(client_address)]
     )
     account = None

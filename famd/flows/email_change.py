@@ -15,8 +15,8 @@ from twisted.logger import Logger
 
 from famd.clock import from_db
 from famd.credentials import random_string, same
-from famd.flows import Forbidden, NotFound, Unavailable, send_or_withdraw
-from famd.notifiers import templates
+from famd.errors import Forbidden, NotFound, Unavailable
+from famd.flows import send_or_withdraw
 
 log = Logger(namespace="famd.flows.email_change")
 
@@ -45,7 +45,7 @@ def request_change(context, account, new_email):
         raise Unavailable(NOT_SENT)
     config = context.config
     secret = random_string(SECRET_LENGTH)
-    subject, text, html = templates.render(
+    subject, text, html = context.templates.render(
         "email_change",
         {
             "app_name": config.app_name,
@@ -53,7 +53,6 @@ def request_change(context, account, new_email):
             "link": confirmation_link(config, secret),
             "new_email": new_email,
         },
-        config.templates,
     )
     yield context.storage.set_email_change(account.id, new_email, secret, context.now())
     yield send_or_withdraw(

@@ -8,11 +8,9 @@ from twisted.logger import Logger
 
 from famd.accounts import password_row
 from famd.credentials import ha1, realm_for, same
+from famd.model import ALGORITHMS
 
 log = Logger(namespace="famd.flows.password")
-
-DIGEST_ALGORITHMS = ("MD5", "SHA-256")
-
 
 def old_password_matches(config, account, old_password):
     """
@@ -25,7 +23,7 @@ def old_password_matches(config, account, old_password):
     for row in account.passwords:
         if row.algorithm == "CLRTXT":
             candidate = old_password
-        elif row.algorithm in DIGEST_ALGORITHMS:
+        elif row.algorithm in ALGORITHMS:
             candidate = ha1(account.username, realm, old_password, row.algorithm)
         else:
             continue

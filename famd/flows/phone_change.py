@@ -11,8 +11,8 @@ from twisted.internet.defer import inlineCallbacks
 from twisted.logger import Logger
 
 from famd.credentials import digits, same
-from famd.flows import Forbidden, NotFound, Unavailable, send_or_withdraw
-from famd.notifiers import templates
+from famd.errors import Forbidden, NotFound, Unavailable
+from famd.flows import send_or_withdraw
 from famd.ratelimit import account_scope, address_scope
 
 log = Logger(namespace="famd.flows.phone_change")
@@ -35,10 +35,8 @@ def request_change(context, account, phone):
     if context.sms is None:
         raise Unavailable(NOT_SENT)
     code = digits(CODE_LENGTH)
-    _, text, _ = templates.render(
-        "sms_phone_code",
-        {"app_name": context.config.app_name, "code": code},
-        context.config.templates,
+    _, text, _ = context.templates.render(
+        "sms_phone_code", {"app_name": context.config.app_name, "code": code}
     )
     yield context.storage.set_phone_change(account.id, phone, code, context.now())
     yield send_or_withdraw(
@@ -56,11 +54,11 @@ def confirm_change(context, account, code, client_address):
 
     @return: a Deferred firing with the updated L{famd.model.Account}, or
         failing with L{NotFound} (nothing pending), L{Forbidden} (wrong
-        code; the pending change is gone), L{famd.model.Conflict} ('phone':
+        code; the pending change is gone), L{famd.errors.Conflict} ('phone':
         another account took the number meanwhile) or
-        L{famd.ratelimit.TooManyAttempts}.
+        L{famd.errors.TooMany}.
     """
-    attempt = yield context.attempts().begin(
+    attempt = yield context.attempts.begin(
         [account_scope(account.username, account.domain), address_scope(client_address)]
     )
     pending = yield context.storage.phone_change(account.id)

@@ -14,7 +14,7 @@ from twisted.logger import Logger
 
 from famd import accounts
 from famd.credentials import confirmation_key, same
-from famd.flows import Forbidden, Unavailable
+from famd.errors import Forbidden, Unavailable
 from famd.interfaces import DeliveryFailed
 
 log = Logger(namespace="famd.flows.tokens")

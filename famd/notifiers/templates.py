@@ -19,8 +19,9 @@ The defaults ship in the ``templates`` folder beside this module:
 A C{template_dir} replaces a default as a whole: when it holds
 ``<name>.txt``, every file of that template is read from it (so a missing
 ``.html`` there means a plain-text message), otherwise the packaged files are
-used.  Files are read once and kept in memory; restart famd after editing
-them.
+used.  A deployment's L{Templates} reads every file when famd starts (never
+on the reactor thread while serving) and keeps them in memory; restart famd
+after editing them.
 """
 
 import html
@@ -30,7 +31,9 @@ from importlib import resources
 from string import Template
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
-_cache = {}
+
+NAMES = ("activation", "email_change", "sms_phone_code")
+"""The templates famd sends."""
 
 
 class TemplateError(Exception):
@@ -82,13 +85,10 @@ def load(name, template_dir=None):
     """
     if not _NAME.match(name):
         raise TemplateError("invalid template name %r" % (name,))
-    key = (template_dir, name)
-    if key not in _cache:
-        _cache[key] = tuple(
-            None if content is None else Template(content)
-            for content in _read_files(name, template_dir)
-        )
-    return _cache[key]
+    return tuple(
+        None if content is None else Template(content)
+        for content in _read_files(name, template_dir)
+    )
 
 
 def _substitute(template, values, filename):
@@ -102,9 +102,37 @@ def _substitute(template, values, filename):
         raise TemplateError("template %s: %s" % (filename, e)) from None
 
 
+class Templates:
+    """
+    The templates of one deployment, read from disk once, when it is built
+    (at start-up), and rendered from memory.
+
+    @param template_dir: a folder whose templates replace the packaged ones,
+        or None.
+    @raise TemplateError: see L{load}.
+    """
+
+    def __init__(self, template_dir=None, names=NAMES):
+        self._loaded = {name: load(name, template_dir) for name in names}
+
+    def render(self, name, variables):
+        """
+        Render the template C{name}.
+
+        @param variables: a mapping of variable name to value (made str).
+        @return: (subject or None, text, html or None), the text without its
+            trailing line breaks.
+        @raise TemplateError: no such template, or a variable is missing.
+        """
+        if name not in self._loaded:
+            raise TemplateError("no template %r" % (name,))
+        return _render(name, self._loaded[name], variables)
+
+
 def render(name, variables, template_dir=None):
     """
-    Render the template C{name}.
+    Render the template C{name}, read now from disk (blocking: serving code
+    uses a L{Templates} built at start-up).
 
     @param variables: a mapping of variable name to value (made str).
     @param template_dir: a folder whose templates replace the packaged ones,
@@ -113,7 +141,11 @@ def render(name, variables, template_dir=None):
         trailing line breaks.
     @raise TemplateError: see L{load}, or a variable is missing.
     """
-    subject_t, text_t, html_t = load(name, template_dir)
+    return _render(name, load(name, template_dir), variables)
+
+
+def _render(name, loaded, variables):
+    subject_t, text_t, html_t = loaded
     plain = {key: str(value) for key, value in variables.items()}
     subject = None
     if subject_t is not None:

@@ -7,20 +7,20 @@ The ``/provisioning`` web routes (not under ``/api``):
   without consuming the key, or 404 for an unknown or expired key.
 
 The confirmation key is a credential: it is never logged (the site's access
-log masks it, see L{famd.web.redact}).
+log masks it, see L{famd.logsafe.redact}).  Refusals are answered like the
+API's, by L{famd.web}.
 """
-
-import json
 
 from klein import Klein
 from twisted.internet.defer import inlineCallbacks
 from twisted.logger import Logger
-from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from famd.clock import utcnow
-from famd.interfaces import StorageUnavailable
+from famd.errors import NotFound
 from famd.provisioning import document, qr, rcfile
 from famd.provisioning.document import ProvisioningRequest
+
+UNKNOWN_KEY = "Unknown or expired confirmation key"
 
 _NO_STORE = b"no-store"
 
@@ -40,12 +40,6 @@ def provisioning_request(request):
         for name, values in request.requestHeaders.getAllRawHeaders()
     }
     return ProvisioningRequest(args=args, headers=headers)
-
-
-def _json_error(request, code, message):
-    request.setResponseCode(code)
-    request.setHeader(b"Content-Type", b"application/json")
-    return json.dumps({"message": message}).encode("utf-8")
 
 
 class Provisioning:
@@ -86,18 +80,6 @@ class Provisioning:
         self._hooks = tuple(hooks)
         self._clock = clock
 
-    @app.handle_errors(NotFound, MethodNotAllowed)
-    def _http_error(self, request, failure):
-        error = failure.value
-        if error.code == 405 and error.valid_methods:
-            request.setHeader(b"Allow", ", ".join(error.valid_methods).encode("ascii"))
-        return _json_error(request, error.code, error.name)
-
-    @app.handle_errors(StorageUnavailable)
-    def _unavailable(self, request, failure):
-        self.log.warn("provisioning: storage unavailable: {error}", error=failure.value)
-        return _json_error(request, 503, "The service is temporarily unavailable")
-
     @app.route("/", methods=["GET"], strict_slashes=False)
     def defaults_only(self, request):
         """The defaults, for a device that has no key."""
@@ -116,7 +98,7 @@ class Provisioning:
         """The QR code of the provisioning URL of a valid key."""
         valid = yield self._storage.confirmation_key_valid(key, self._clock())
         if not valid:
-            return _json_error(request, 404, "Unknown or expired confirmation key")
+            raise NotFound(UNKNOWN_KEY)
         request.setHeader(b"Content-Type", b"image/png")
         request.setHeader(b"Cache-Control", _NO_STORE)
         return qr.png(qr.provisioning_url(self._public_url, key))

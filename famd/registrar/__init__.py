@@ -40,23 +40,6 @@ class Device:
     update_time: Optional[str]
 
 
-def to_json(devices):
-    """
-    The API's body for a list of L{Device}: an object keyed by uuid.
-
-    @return: a dict uuid -> {"uuid", "user_agent", "expires_at", "update_time"}.
-    """
-    return {
-        device.uuid: {
-            "uuid": device.uuid,
-            "user_agent": device.user_agent,
-            "expires_at": device.expires_at,
-            "update_time": device.update_time,
-        }
-        for device in devices
-    }
-
-
 def iso_time(epoch):
     """
     An epoch second count as ISO 8601 UTC, or None for a missing, zero or

@@ -1,0 +1,143 @@
+"""
+The administrators' account routes: ``POST /accounts``, ``GET /accounts``
+(Laravel's paginated listing), ``GET``/``DELETE /accounts/{id}``, ``GET
+/accounts/{id}/activate`` and ``/deactivate``.
+"""
+
+import re
+
+from klein import Klein
+from twisted.internet.defer import inlineCallbacks, succeed
+
+from famd.accounts import USER_AGENT, new_account
+from famd.api import render, validation
+from famd.api.http import authenticated, json_response, read_json_object
+from famd.client_address import client_address
+from famd.errors import Invalid, NotFound
+from famd.model import Conflict
+
+PER_PAGE = 20
+MAX_PAGE = 2**63 - 1
+_PAGE = re.compile(r"^\s*\+?0*([0-9]{1,19})\s*$")
+
+
+def no_account(account_id):
+    """The 2021 refusal for an unknown account id."""
+    return NotFound("No query results for model [App\\Account] %d" % (account_id,))
+
+
+def page_number(request):
+    """Laravel's ``?page=``: a positive integer, anything else is page 1."""
+    values = (request.args or {}).get(b"page") or [b""]
+    match = _PAGE.match(values[-1].decode("ascii", "replace"))
+    number = int(match.group(1)) if match else 1
+    return number if 1 <= number <= MAX_PAGE else 1
+
+
+class AdminAccounts:
+    """
+    @param authenticator: the L{famd.auth.Authenticator}.
+    @param storage: the L{famd.interfaces.IAccountStore}.
+    @param config: the L{famd.config.Config} (sip_domain, realm, public_url,
+        trusted_proxies).
+    @param now: a callable returning the current aware UTC datetime.
+    """
+
+    app = Klein()
+
+    def __init__(self, authenticator, storage, config, now):
+        self._authenticator = authenticator
+        self._storage = storage
+        self._config = config
+        self._now = now
+
+    def _admin(self, request):
+        return authenticated(self._authenticator, request, admin=True)
+
+    @app.route("/accounts", methods=["POST"])
+    @inlineCallbacks
+    def create(self, request):
+        """Create an account with the given fields."""
+        yield self._admin(request)
+        data = read_json_object(request)
+        values, errors = validation.new_account(data)
+        if errors:
+            taken = yield self._taken(data)
+            raise Invalid(validation.with_taken(errors.fields, taken))
+        config = self._config
+        fresh = new_account(
+            config,
+            self._now(),
+            values["username"],
+            values["password"],
+            values["algorithm"],
+            domain=config.sip_domain,
+            activated=values["activated"],
+            admin=values["admin"],
+            email=values["email"],
+            phone=values["phone"],
+            activation_expires=values["activation_expires"],
+            ip_address=client_address(request, config.trusted_proxies),
+            user_agent=USER_AGENT,
+        )
+        try:
+            account = yield self._storage.create_and_load_account(fresh)
+        except Conflict as conflict:
+            # Every unique field taken, not only the one the transaction met.
+            taken = yield self._taken(data)
+            raise Invalid(validation.with_taken({}, set(taken) | {conflict.field})) from None
+        return json_response(request, render.account(config, account, confirmation_key=True))
+
+    def _taken(self, data):
+        """Fire with the unique fields of C{data} another account already uses."""
+        username, phone = validation.unique_candidates(data)
+        if username is None and phone is None:
+            return succeed([])
+        return self._storage.account_conflicts(username, self._config.sip_domain, phone)
+
+    @app.route("/accounts", methods=["GET"])
+    @inlineCallbacks
+    def listing(self, request):
+        """One page of accounts, ordered by id."""
+        yield self._admin(request)
+        number = page_number(request)
+        accounts, total = yield self._storage.list_accounts((number - 1) * PER_PAGE, PER_PAGE)
+        return json_response(request, render.page(self._config, accounts, number, PER_PAGE, total))
+
+    @app.route("/accounts/<int:account_id>", methods=["GET"])
+    @inlineCallbacks
+    def show(self, request, account_id):
+        """One account by id."""
+        yield self._admin(request)
+        account = yield self._storage.get_account(account_id)
+        if account is None:
+            raise no_account(account_id)
+        body = render.account(self._config, account, confirmation_key=True, relations=False)
+        return json_response(request, body)
+
+    @app.route("/accounts/<int:account_id>", methods=["DELETE"], endpoint="delete")
+    @inlineCallbacks
+    def delete(self, request, account_id):
+        """Delete one account by id."""
+        yield self._admin(request)
+        if not (yield self._storage.delete_account(account_id)):
+            raise no_account(account_id)
+        return json_response(request, {})
+
+    @app.route("/accounts/<int:account_id>/activate", methods=["GET"])
+    def activate(self, request, account_id):
+        """Activate one account by id."""
+        return self._set_activated(request, account_id, True)
+
+    @app.route("/accounts/<int:account_id>/deactivate", methods=["GET"])
+    def deactivate(self, request, account_id):
+        """Deactivate one account by id."""
+        return self._set_activated(request, account_id, False)
+
+    @inlineCallbacks
+    def _set_activated(self, request, account_id, activated):
+        yield self._admin(request)
+        account = yield self._storage.set_activated(account_id, activated)
+        if account is None:
+            raise no_account(account_id)
+        return json_response(request, render.account(self._config, account))

@@ -1,0 +1,136 @@
+"""
+famd served in memory for tests: the one serving fixture.
+
+L{serve} builds what the daemon builds (L{famd.service.build_resources}
+under L{famd.web.make_site}, so the request class, body limit and refusal
+table are the daemon's) over the test's storage engine, seeded with the
+accounts of fam-2021-transcripts.md, with the notifiers and registrar a test
+gives and a L{task.Clock} as the one "now".  Requests go through treq's
+L{StubTreq}: no port, no socket.  A storage answers from its own thread, so
+L{InMemoryClient} pumps the in-memory connection until each answer is
+complete.
+"""
+
+import json
+
+from treq.testing import StubTreq
+from twisted.internet import defer, reactor, task
+from twisted.internet.testing import MemoryReactorClock
+
+from famd.clock import reactor_clock
+from famd.service import build_resources
+from famd.web import make_site
+from tests.api_helpers import NOW, USER, make_config, open_served_storage
+
+PUMP_INTERVAL = 0.001
+"""Seconds between two pumps of the in-memory connection while an answer is pending."""
+
+
+def clock_at(moment=NOW):
+    """A Clock whose time is C{moment}, for L{famd.clock.reactor_clock}."""
+    clock = task.Clock()
+    clock.advance(moment.timestamp())
+    return clock
+
+
+def components(storage, clock, email=None, sms=None, push=None, registrar=None, hooks=()):
+    """What L{famd.service.build_resources} builds a famd from (None: the feature is off)."""
+    return {
+        "storage": storage, "email": email, "sms": sms, "push": push,
+        "registrar": registrar, "hooks": list(hooks), "now": reactor_clock(clock),
+    }
+
+
+class InMemoryClient:
+    """
+    HTTP requests to a resource tree served by famd's own site, in memory.
+
+    @param children: the site's applications by first path segment
+        ({b'api': resource, ...}).
+    @param access: where the site's access log lines go (None: nowhere).
+    """
+
+    def __init__(self, children, max_body_size=65536, access=None):
+        site = make_site(children, max_body_size, MemoryReactorClock(), access=access)
+        self._stub = StubTreq(site.resource)
+        # StubTreq answers through a plain twisted.web Site of its own; famd's
+        # site (its request class: body limit, UTF-8 paths, reason phrases)
+        # takes its place, so the answers are the daemon's.
+        agent = self._stub._agent
+        assert hasattr(agent, "_serverFactory"), "treq's RequestTraversalAgent changed"
+        agent._serverFactory = site
+
+    @defer.inlineCallbacks
+    def exchange(self, method, url, headers=None, body=None):
+        """Fire with (the treq response, its body bytes)."""
+        response = yield self._pumped(self._stub.request(method, url, headers=headers, data=body))
+        content = yield self._pumped(self._stub.content(response))
+        return response, content
+
+    def request(self, method, url, headers=None, body=None):
+        """Fire with (status, headers, body bytes)."""
+        d = self.exchange(method, url, headers, body)
+        return d.addCallback(lambda exchanged: (exchanged[0].code, exchanged[0].headers, exchanged[1]))
+
+    @defer.inlineCallbacks
+    def _pumped(self, d):
+        done = []
+        d.addBoth(lambda result: done.append(result) or result)
+        while not done:
+            self._stub.flush()
+            if not done:
+                yield task.deferLater(reactor, PUMP_INTERVAL, lambda: None)
+        return (yield d)
+
+
+class Served:
+    """
+    One famd in memory: its config, storage, clock, "now" and components,
+    and requests to its ``/api`` (paths are relative to it).
+    """
+
+    def __init__(self, client, config, storage, clock, components):
+        self.client = client
+        self.config = config
+        self.storage = storage
+        self.clock = clock
+        self.now = components["now"]
+        self.components = components
+
+    def request(self, method, path, sip=USER, key=None, authorization=None, body=None,
+                headers=None, base="/api"):
+        """Fire with (status, headers, body bytes)."""
+        all_headers = {b"Accept": [b"application/json"], b"Content-Type": [b"application/json"]}
+        if sip is not None:
+            all_headers[b"From"] = [sip.encode("utf-8") if isinstance(sip, str) else sip]
+        if key is not None:
+            all_headers[b"x-api-key"] = [key.encode("utf-8")]
+        if authorization is not None:
+            all_headers[b"Authorization"] = [authorization.encode("utf-8")]
+        all_headers.update(headers or {})
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode("utf-8")
+        return self.client.request(method, "http://famd.test" + base + path, all_headers, body)
+
+    def json(self, method, path, **kwargs):
+        """Fire with (status, decoded JSON body, headers)."""
+        d = self.request(method, path, **kwargs)
+        return d.addCallback(lambda r: (r[0], json.loads(r[2]) if r[2] else None, r[1]))
+
+
+@defer.inlineCallbacks
+def serve(test_case, beside=None, storage=None, clock=None, email=None, sms=None, push=None,
+          registrar=None, hooks=(), **settings):
+    """
+    Serve a seeded famd for C{test_case}; fire with L{Served}.  Notifiers
+    and registrar left None are turned off.  Pass C{beside} (a L{Served})
+    to serve another famd on its database, as another process would, or
+    C{storage} to serve one the test made.
+    """
+    config = make_config(**settings)
+    if storage is None:
+        storage = yield open_served_storage(test_case, config, beside)
+    clock = clock or clock_at()
+    built = components(storage, clock, email, sms, push, registrar, hooks)
+    client = InMemoryClient(build_resources(config, built), config.max_body_size)
+    return Served(client, config, storage, clock, built)

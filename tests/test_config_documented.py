@@ -1,5 +1,6 @@
 """
-famd.yaml explains every configuration key once, and nothing else.
+famd.yaml explains every configuration key once, and nothing else; the
+README's configuration section only names them, and names them all.
 
 The keys the code knows are famd.config's top-level and provisioning
 options, every built-in backend (the modules of famd/plugins/) and each of
@@ -31,7 +32,9 @@ from famd.config import PROVISIONING, TOP_LEVEL, from_mapping, load
 from famd.interfaces import IBackend
 from famd.options import REQUIRED
 
-SAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "famd.yaml")
+CHECKOUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+SAMPLE = os.path.join(CHECKOUT, "famd.yaml")
+README = os.path.join(CHECKOUT, "README.md")
 
 KEY_LINE = re.compile(r"^(?P<indent> *)(?P<key>[a-z_]+):")
 BACKEND_LINE = re.compile(r"^# backend: (?P<name>[\w-]+)  # (?P<meaning>\S.*)$")
@@ -146,6 +149,15 @@ class ConfigDocumentedTests(unittest.TestCase):
         sample = load(SAMPLE)
         defaults = from_mapping({"sip_domain": sample.sip_domain}, sample.base_dir)
         self.assertEqual(dataclasses.replace(sample, path=None), defaults)
+
+    def test_readme_names_every_key_and_backend(self):
+        """README's configuration section names every top-level key, provisioning key and backend."""
+        with open(README, encoding="utf-8") as f:
+            readme = f.read()
+        section = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+        names = {option.key for option in TOP_LEVEL + PROVISIONING}
+        names |= {backend.name for backend in self.backends}
+        self.assertEqual({name for name in names if "`%s`" % (name,) not in section}, set())
 
     def test_rule_catches_an_undocumented_option(self):
         """An option line removed or pushed under another backend is found missing."""

@@ -15,6 +15,7 @@ from typing import Any
 from twisted.plugin import IPlugin, getPlugins
 from zope.interface import implementer
 
+import famd.plugins
 from famd.interfaces import IBackend
 
 KINDS = ("storage", "email", "sms", "push", "registrar", "provisioning")
@@ -71,16 +72,10 @@ class BackendContext:
     config: Any
 
 
-def _plugin_package():
-    import famd.plugins
-
-    return famd.plugins
-
-
 def available(kind):
     """Every backend of C{kind}, as a dict name -> L{IBackend} provider."""
     found = {}
-    for backend in getPlugins(IBackend, _plugin_package()):
+    for backend in getPlugins(IBackend, famd.plugins):
         if backend.kind == kind:
             found.setdefault(backend.name, backend)
     return found

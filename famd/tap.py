@@ -14,6 +14,7 @@ from twisted.python import usage
 
 from famd.config import ConfigError, load
 from famd.interfaces import SchemaTooNew, StorageUnavailable
+from famd.notifiers.templates import TemplateError
 from famd.provisioning.rcfile import RcFileError
 
 
@@ -60,6 +61,8 @@ class ExitZeroOnSignal(Service):
 
 def makeService(options):
     """Build famd's service tree from parsed L{Options}."""
+    # Imported here, once twistd has installed the reactor of its choice:
+    # Klein, under famd.service, imports the global reactor.
     from twisted.internet import reactor
 
     from famd.service import build_components, build_service
@@ -69,8 +72,8 @@ def makeService(options):
         components = build_components(config, reactor)
         components["storage"].migrate_blocking()
         service = build_service(config, reactor, components)
-    except (SchemaTooNew, StorageUnavailable, RcFileError, ValueError, OSError) as error:
-        # Cross-key checks of backends, an unreadable rc file, a database
+    except (SchemaTooNew, StorageUnavailable, RcFileError, TemplateError, ValueError, OSError) as error:
+        # Cross-key checks of backends, an unreadable rc file or template, a database
         # that is ahead of us or unreachable: say it and exit 1, unbound.
         raise SystemExit("famd: cannot start: %s" % (error,))
     ExitZeroOnSignal(reactor).setServiceParent(service)

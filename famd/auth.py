@@ -13,10 +13,9 @@ their count is raised atomically.  Keys, HA1s and responses are compared in
 constant time and never logged.
 """
 
-from dataclasses import dataclass
-from typing import Any, Optional, Tuple
+from typing import Any, NamedTuple, Optional, Tuple
 
-from twisted.internet.defer import inlineCallbacks, succeed
+from twisted.internet.defer import fail, inlineCallbacks, succeed
 
 from famd import digest
 from famd.clock import ago
@@ -33,8 +32,7 @@ NOT_ADMIN = "Unauthorized area"
 OPAQUE_SETTING = "digest_opaque"
 
 
-@dataclass(frozen=True)
-class Presented:
+class Presented(NamedTuple):
     """
     What a request presents to prove who sends it: raw header values
     (bytes, or None when absent), its method and its URI as sent.
@@ -47,8 +45,7 @@ class Presented:
     uri: bytes
 
 
-@dataclass(frozen=True)
-class Authenticated:
+class Authenticated(NamedTuple):
     """
     A proven account, with the DIGEST challenges (str) to send back with
     the answer (the same nonce, so the client goes on with the next count;
@@ -96,37 +93,53 @@ class Authenticator:
         """The authenticator a L{famd.config.Config} describes."""
         return cls(storage, now, config.realm, config.nonce_lifetime, config.everyone_is_admin)
 
-    @inlineCallbacks
     def authenticate(self, presented, admin=False):
         """
         Fire with the L{Authenticated}, activated account C{presented}
         proves (an admin when C{admin}), or fail with a refusal.
+
+        Every authenticated request takes this chain, so it is plain
+        callbacks, one step after the other: find the account, check its
+        proof, check its rights.
         """
-        username, domain = sender_address(presented.sender)
-        account = yield self.storage.find_account(username, domain)
+        try:
+            username, domain = sender_address(presented.sender)
+        except Invalid:
+            return fail()
+        d = self.storage.find_account(username, domain)
+        d.addCallback(self._prove, presented)
+        if admin:
+            d.addCallback(self._authorize_admin)
+        return d
+
+    def _prove(self, account, presented):
+        """The L{Authenticated} C{account}, if C{presented} proves it (a Deferred for DIGEST)."""
         if account is None:
             raise NotFound(NO_ACCOUNT)
         if not account.activated:
-            raise (yield self.unauthorized(account, UNAUTHENTICATED))
-        if presented.api_key:
-            if not same(presented.api_key, account.api_key):
-                raise (yield self.unauthorized(account, UNAUTHENTICATED))
-            challenges = ()
-        else:
-            challenges = yield self._digest(presented, account)
-        if admin and account.admin is None and not self.everyone_is_admin:
+            return self._refuse(account, UNAUTHENTICATED)
+        if not presented.api_key:
+            return self._digest(presented, account)
+        if not same(presented.api_key, account.api_key):
+            return self._refuse(account, UNAUTHENTICATED)
+        return Authenticated(account)
+
+    def _authorize_admin(self, proven):
+        if proven.account.admin is None and not self.everyone_is_admin:
             raise Forbidden(NOT_ADMIN)
-        return Authenticated(account, challenges)
+        return proven
 
     @inlineCallbacks
     def _digest(self, presented, account):
-        """The challenges to repeat once C{presented}'s DIGEST answer is proven and its nonce used."""
+        """The L{Authenticated} C{account} once C{presented}'s DIGEST answer is proven and its nonce used."""
         if not presented.authorization:
-            raise (yield self.unauthorized(account, UNAUTHENTICATED))
+            yield self._refuse(account, UNAUTHENTICATED)
         try:
             params = digest.parse_authorization(presented.authorization.decode("utf-8"))
         except (UnicodeDecodeError, digest.DigestError):
-            raise (yield self.unauthorized(account, UNAUTHORIZED)) from None
+            params = None
+        if params is None:
+            yield self._refuse(account, UNAUTHORIZED)
         opaque = yield self.opaque()
         nc = digest.check(
             params,
@@ -138,14 +151,14 @@ class Authenticator:
             passwords=account.passwords,
         )
         if nc is None:
-            raise (yield self.unauthorized(account, UNAUTHORIZED))
+            yield self._refuse(account, UNAUTHORIZED)
         now = self.now()
         outcome = yield self.storage.use_nonce(
             account.id, params["nonce"], nc, ago(now, self.nonce_lifetime), now
         )
         if outcome != "ok":
-            raise (yield self.unauthorized(account, REPLAYED if outcome == "replayed" else INVALID_NONCE))
-        return self.challenges(account, params["nonce"], opaque)
+            yield self._refuse(account, REPLAYED if outcome == "replayed" else INVALID_NONCE)
+        return Authenticated(account, self.challenges(account, params["nonce"], opaque))
 
     def opaque(self):
         """
@@ -175,9 +188,9 @@ class Authenticator:
         )
 
     @inlineCallbacks
-    def unauthorized(self, account, message):
-        """Fire with the L{Unauthorized} challenging C{account} with a freshly stored nonce."""
+    def _refuse(self, account, message):
+        """Fail with the L{Unauthorized} challenging C{account} with a freshly stored nonce."""
         nonce = random_string(32)
         opaque = yield self.opaque()
         yield self.storage.create_nonce(account.id, nonce, self.now())
-        return Unauthorized(message, self.challenges(account, nonce, opaque))
+        raise Unauthorized(message, self.challenges(account, nonce, opaque))

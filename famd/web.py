@@ -5,16 +5,14 @@ table that turns every refusal into an answer.
 The root dispatches the first path segment (``api``, ``provisioning``) to
 the application mounted there; any other path is a refusal like the others.
 An application is the routes of small Klein classes put side by side on
-one router by L{mount}.
-L{FamdRequest} stops buffering a body past the configured size, answers the
-standard reason phrase of every status (Twisted knows no 422 or 429) and
-names no software version.  L{answer_refusal} is the table: what
-L{famd.errors} raises below the web layer, the storage or registrar being
+one router by L{mount}.  L{FamdRequest} stops buffering a body past the
+configured size and names no software version.  L{answer_refusal} is the
+table: what L{famd.errors} raises below the web layer, the storage or registrar being
 unreachable, an unknown route or method, and anything unexpected, each
 become FAM's status, headers and JSON body here and nowhere else.
 """
 
-from http import HTTPStatus
+import functools
 from urllib.parse import unquote_to_bytes
 
 from klein import Klein
@@ -36,8 +34,6 @@ REGISTRAR_DOWN = "The SIP registrar is unavailable, try again later."
 INTERNAL = "Internal error."
 SERVER = b"famd"
 """The ``Server`` header: the software, not its version."""
-
-_PHRASES = {status.value: status.phrase.encode("ascii") for status in HTTPStatus}
 
 _STATUSES = (
     (errors.BadRequest, 400),
@@ -116,16 +112,6 @@ def answer_failure(request, failure):
     return answer_refusal(request, refusal)
 
 
-def _delegate(bound, endpoint):
-    """A route function running C{endpoint} of the bound Klein app C{bound}."""
-
-    def route(request, **arguments):
-        return bound.execute_endpoint(endpoint, request, **arguments)
-
-    route.__name__ = endpoint
-    return route
-
-
 def mount(*route_objects):
     """
     One Klein router serving the routes of every object of
@@ -134,15 +120,18 @@ def mount(*route_objects):
     """
     router = Klein()
     for routes in route_objects:
-        bound = routes.app
+        app = routes.app
         family = type(routes).__name__
-        for rule in bound.url_map.iter_rules():
+        for rule in app.url_map.iter_rules():
+            # Klein's own executor of the route, bound to its object.
+            execute = functools.partial(app.endpoints[rule.endpoint], routes)
+            execute.__name__ = rule.endpoint
             router.route(
                 rule.rule,
                 methods=sorted(rule.methods) if rule.methods else None,
                 strict_slashes=rule.strict_slashes,
                 endpoint="%s.%s" % (family, rule.endpoint),
-            )(_delegate(bound, rule.endpoint))
+            )(execute)
     router.handle_errors(Exception)(answer_failure)
     return router
 
@@ -190,8 +179,7 @@ class FamdRequest(server.Request):
     """
     A request that keeps at most C{max_body_size} bytes of its body; a
     larger one is answered 413, and a path that is not UTF-8 once
-    %-decoded 400, without reaching any resource.  Every status goes out
-    with its standard reason phrase.
+    %-decoded 400, without reaching any resource.
     """
 
     max_body_size = 65536
@@ -204,9 +192,6 @@ class FamdRequest(server.Request):
             host = channel.getHost()
             channel.getHost = lambda: host
         super().__init__(channel, *args, **kwargs)
-
-    def setResponseCode(self, code, message=None):
-        super().setResponseCode(code, message if message is not None else _PHRASES.get(code))
 
     def setHeader(self, name, value):
         # Twisted's process() names itself with its version; famd says less.

@@ -1,10 +1,13 @@
 """
 The account routes anyone or the account itself uses: ``GET
 /accounts/{sip}/info`` (public), ``GET`` and ``DELETE /accounts/me``.
+
+These are the busiest routes of all, so they are plain callback chains:
+inlineCallbacks cost the benchmark a tenth of ``me``.  Every other family
+of routes, doing several steps, is written with inlineCallbacks.
 """
 
 from klein import Klein
-from twisted.internet.defer import inlineCallbacks
 
 from famd.api import render
 from famd.api.http import authenticated, json_response
@@ -28,30 +31,37 @@ class Accounts:
         self._config = config
 
     @app.route("/accounts/<string:sip>/info", methods=["GET"])
-    @inlineCallbacks
     def info(self, request, sip):
         """Whether an account exists and is activated, and the realm."""
         try:
             username, domain = parse_address(sip)
         except MalformedAddress:
             raise NotFound(NO_ACCOUNT) from None
-        account = yield self._storage.find_account(username, domain)
+        d = self._storage.find_account(username, domain)
+        return d.addCallback(self._info, request)
+
+    def _info(self, account, request):
         if account is None:
             raise NotFound(NO_ACCOUNT)
         return json_response(request, render.info(self._config, account))
 
     @app.route("/accounts/me", methods=["GET"])
-    @inlineCallbacks
     def me(self, request):
         """The caller's account."""
-        account = yield authenticated(self._authenticator, request)
+        d = authenticated(self._authenticator, request)
+        return d.addCallback(self._account, request)
+
+    def _account(self, account, request):
         return json_response(request, render.account(self._config, account))
 
     @app.route("/accounts/me", methods=["DELETE"], endpoint="delete_me")
-    @inlineCallbacks
     def delete_me(self, request):
         """Delete the caller's account."""
-        account = yield authenticated(self._authenticator, request)
-        if not (yield self._storage.delete_account(account.id)):
+        d = authenticated(self._authenticator, request)
+        d.addCallback(lambda account: self._storage.delete_account(account.id))
+        return d.addCallback(self._deleted, request)
+
+    def _deleted(self, deleted, request):
+        if not deleted:
             raise NotFound(NO_ACCOUNT)
         return json_response(request, 1)

@@ -7,11 +7,15 @@ they raise as a L{famd.errors} refusal, answered by L{famd.web}.
 """
 
 import json
+from http import HTTPStatus
 
 import orjson
 
 from famd.auth import Presented
 from famd.errors import BadRequest, UnsupportedMedia
+
+PHRASES = {status.value: status.phrase.encode("ascii") for status in HTTPStatus}
+"""The standard reason phrase of every status."""
 
 _STANDARD_TYPES_ONLY = (
     orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
@@ -35,8 +39,12 @@ def encode(data):
 
 
 def json_response(request, data, status=200, headers=()):
-    """Set status and headers on C{request} and return C{data} as JSON bytes."""
-    request.setResponseCode(status)
+    """
+    Set status (with its standard reason phrase: Twisted knows no 422 or
+    429) and headers on C{request} and return C{data} as JSON bytes.
+    """
+    if status != 200:
+        request.setResponseCode(status, PHRASES.get(status))
     request.setHeader(b"Content-Type", b"application/json")
     for name, value in headers:
         request.responseHeaders.addRawHeader(name, value)
@@ -69,18 +77,13 @@ def read_json_object(request):
 
 def presented(request):
     """What C{request} presents to prove its sender (L{famd.auth.Presented})."""
-    headers = request.requestHeaders
     return Presented(
-        sender=_last(headers.getRawHeaders(b"from")),
-        api_key=_last(headers.getRawHeaders(b"x-api-key")),
-        authorization=_last(headers.getRawHeaders(b"authorization")),
-        method=request.method,
-        uri=request.uri,
+        request.getHeader(b"from"),
+        request.getHeader(b"x-api-key"),
+        request.getHeader(b"authorization"),
+        request.method,
+        request.uri,
     )
-
-
-def _last(values):
-    return values[-1] if values else None
 
 
 def authenticated(authenticator, request, admin=False):

@@ -20,17 +20,12 @@ from famd.clock import reactor_clock
 from famd.notifiers.ovh import OVHSMSSender
 from famd.notifiers.pusher import FlexisipPusher
 from famd.notifiers.smtp import SMTPEmailSender
+from famd.testing.loopback import listen, unused_port
+from famd.testing.ovh_api import FakeOVH, serve_ovh
+from famd.testing.pusher import FakePusher
+from famd.testing.smtp_server import RecordingDelivery, SMTPServerFactory
 from famd.web import make_site
 from tests.api_helpers import NOW, Served, make_config, open_served_storage
-from tests.notifier_fakes import (
-    FakeOVH,
-    FakePusher,
-    RecordingDelivery,
-    SMTPServerFactory,
-    listen,
-    serve_ovh,
-    unused_port,
-)
 
 OVH_KEYS = dict(
     application_key="7kbG7Bk7S9Nt7ZSV",

@@ -18,23 +18,9 @@ from famd.storage import sql_accounts
 from famd.storage.sqlite import SQLiteStorage, connect, run_batch
 from famd.storage.dialect import Dialect
 from famd.storage.transaction import Transaction
+from famd.testing.reference_schemas import reference_schema
 from famd.testing.storage import open_sqlite
 from famd.testing.storage_contract import StorageContract, new
-
-FAM_2021 = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "reference", "fam-2021-schema.sql")
-
-
-def fam_2021_schema():
-    here = os.path.dirname(os.path.abspath(__file__))
-    for candidate in (
-        os.path.join(here, "..", "..", "shared", "reference", "fam-2021-schema.sql"),
-        os.path.join(here, "fixtures", "fam-2021-schema.sql"),
-    ):
-        if os.path.exists(candidate):
-            with open(candidate) as f:
-                return f.read()
-    raise unittest.SkipTest("fam-2021-schema.sql not found")
-
 
 class SQLiteContractTests(StorageContract, unittest.TestCase):
     """The storage contract on SQLite."""
@@ -139,7 +125,7 @@ class SQLiteFileTests(unittest.TestCase):
 
     def make_2021_database(self):
         connection = sqlite3.connect(self.path)
-        connection.executescript(fam_2021_schema())
+        connection.executescript(reference_schema("fam-2021-schema.sql"))
         connection.executescript("""
             INSERT INTO accounts VALUES (1, 'user', 'sip.example.org', 'user@example.org', 1, NULL,
                 '127.0.0.1', 'seed', '2021-06-01 10:00:00', NULL);

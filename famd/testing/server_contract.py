@@ -23,9 +23,9 @@ from famd.testing.databases import (
     SERVERS,
     fresh_database,
     open_server_storage,
-    reference_schema,
     storage_class,
 )
+from famd.testing.reference_schemas import reference_schema
 from famd.testing.storage_contract import new
 
 FAM_TABLES = (

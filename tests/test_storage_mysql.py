@@ -10,10 +10,11 @@ from twisted.trial import unittest
 
 from famd.testing.databases import open_mysql
 from famd.testing.server_contract import ServerStorageContract
+from famd.testing.sql_dependents import SQLDependents
 from famd.testing.storage_contract import StorageContract
 
 
-class MySQLContractTests(StorageContract, unittest.TestCase):
+class MySQLContractTests(SQLDependents, StorageContract, unittest.TestCase):
     """The storage contract on MariaDB."""
 
     def make_storage(self):

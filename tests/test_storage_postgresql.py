@@ -10,10 +10,11 @@ from twisted.trial import unittest
 
 from famd.testing.databases import open_postgresql
 from famd.testing.server_contract import ServerStorageContract
+from famd.testing.sql_dependents import SQLDependents
 from famd.testing.storage_contract import StorageContract, new
 
 
-class PostgreSQLContractTests(StorageContract, unittest.TestCase):
+class PostgreSQLContractTests(SQLDependents, StorageContract, unittest.TestCase):
     """The storage contract on PostgreSQL."""
 
     def make_storage(self):

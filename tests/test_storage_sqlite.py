@@ -19,10 +19,11 @@ from famd.storage.sqlite import SQLiteStorage, connect, run_batch
 from famd.storage.dialect import Dialect
 from famd.storage.transaction import Transaction
 from famd.testing.reference_schemas import reference_schema
+from famd.testing.sql_dependents import SQLDependents
 from famd.testing.storage import open_sqlite
 from famd.testing.storage_contract import StorageContract, new
 
-class SQLiteContractTests(StorageContract, unittest.TestCase):
+class SQLiteContractTests(SQLDependents, StorageContract, unittest.TestCase):
     """The storage contract on SQLite."""
 
     def make_storage(self):

@@ -3,8 +3,10 @@ The storage contract: one suite every L{famd.interfaces.IStorage} provider
 must pass.
 
 Mix L{StorageContract} into a C{twisted.trial.unittest.TestCase} that
-defines C{make_storage()} returning a Deferred of an opened, empty storage.
-The same tests run on SQLite, MariaDB and PostgreSQL.
+defines its two hooks, C{make_storage()} and C{count_dependents(account_id)}.
+The same tests run on SQLite, MariaDB, PostgreSQL and the in-memory storage
+of L{famd.testing.memory}; they use nothing but L{IStorage} and the hooks,
+so a storage without SQL can pass them.
 """
 
 from datetime import datetime, timedelta, timezone
@@ -28,27 +30,32 @@ def new(username="alice", domain="sip.example.org", **fields):
     return NewAccount(username=username, domain=domain, **fields)
 
 
-def count_rows_txn(txn, table, account_id):
-    return txn.scalar('SELECT count(*) FROM "%s" WHERE "account_id" = ?' % (table,), (account_id,))
-
-
-def insert_token_txn(txn, token, used=False):
-    txn.insert(
-        "tokens",
-        {"token": token, "pn_provider": "fcm", "pn_param": "p", "pn_prid": "d", "used": used,
-         "created_at": to_db(NOW), "updated_at": to_db(NOW)},
-    )
-
-
-def token_used_txn(txn, token):
-    return bool(txn.scalar('SELECT "used" FROM "tokens" WHERE "token" = ?', (token,)))
+DEPENDENTS = (
+    "passwords", "nonces", "admins", "api_keys", "aliases", "phone_change_codes",
+    "email_changed", "activation_expirations",
+)
+"""
+What hangs off an account, by the name of its 2021 table: the kinds the
+C{count_dependents} hook counts.
+"""
 
 
 class StorageContract:
-    """The behaviour every storage provider owes famd."""
+    """
+    The behaviour every storage provider owes famd.
+
+    Hooks: C{make_storage()} returns a Deferred of an opened, empty storage;
+    C{count_dependents(account_id)} returns (a Deferred of) a mapping of
+    each kind of L{DEPENDENTS} to how many of the account's rows of that
+    kind the storage holds: what no interface method shows, such as the
+    rows a deletion must not leave behind or a duplicate admin row.
+    """
 
     def make_storage(self):
         raise NotImplementedError("return a Deferred of an opened, empty storage")
+
+    def count_dependents(self, account_id):
+        raise NotImplementedError("return how many rows of each DEPENDENTS kind the account has")
 
     @defer.inlineCallbacks
     def setUp(self):
@@ -152,9 +159,12 @@ class StorageContract:
     @defer.inlineCallbacks
     def test_token_consumed_with_creation(self):
         """A token is consumed by the account creation that names it, and only once."""
-        yield self.storage.write(insert_token_txn, "T" * 13)
+        self.assertIsNone((yield self.storage.add_token("T" * 13, "fcm", "p", "d", 2, NOW)))
+        self.assertEqual((yield self.storage.unused_token("T" * 13)), "T" * 13)
         yield self.storage.create_account(new(token="T" * 13))
-        self.assertTrue((yield self.storage.read(token_used_txn, "T" * 13)))
+        self.assertIsNone((yield self.storage.unused_token("T" * 13)))
+        self.assertIsNone((yield self.storage.token_refusal("fcm", "p", "d", 2)))
+        self.assertEqual((yield self.storage.token_refusal("fcm", "p", "d", 1)), "limit")
         failure = yield self.assertFailure(
             self.storage.create_account(new(username="bobby1", token="T" * 13)), Conflict
         )
@@ -164,7 +174,7 @@ class StorageContract:
     @defer.inlineCallbacks
     def test_concurrent_token_use_creates_one_account(self):
         """Of several creations racing for one token, exactly one succeeds."""
-        yield self.storage.write(insert_token_txn, "R" * 13)
+        self.assertIsNone((yield self.storage.add_token("R" * 13, "fcm", "p", "d", 1, NOW)))
         results = yield defer.DeferredList(
             [self.storage.create_account(new(username="racer%d" % i, token="R" * 13))
              for i in range(8)],
@@ -198,14 +208,40 @@ class StorageContract:
 
     @defer.inlineCallbacks
     def test_delete_account_removes_dependents(self):
-        """Deleting an account removes its passwords, nonces, admin row, key, alias and expiration."""
-        account_id = yield self.storage.create_account(new(
-            admin=True, api_key="k2", phone="+33622222222", activation_expires="2040-01-01 00:00:00"))
-        yield self.storage.create_nonce(account_id, "n1", NOW)
+        """Deleting an account removes every row that hangs off it, and only its own."""
+        account_id, other = yield self.two_accounts_with_every_dependent()
         self.assertTrue((yield self.storage.delete_account(account_id)))
-        for table in ("passwords", "nonces", "admins", "api_keys", "aliases", "activation_expirations"):
-            self.assertEqual((yield self.storage.read(count_rows_txn, table, account_id)), 0, table)
+        left = yield defer.maybeDeferred(self.count_dependents, account_id)
+        self.assertEqual(dict(left), dict.fromkeys(DEPENDENTS, 0))
+        kept = yield defer.maybeDeferred(self.count_dependents, other)
+        self.assertEqual(dict(kept), dict.fromkeys(DEPENDENTS, 1))
         self.assertFalse((yield self.storage.delete_account(account_id)))
+        self.assertFalse((yield self.storage.phone_in_use("+33622222220")))
+
+    @defer.inlineCallbacks
+    def test_delete_accounts_removes_dependents(self):
+        """Deleting several accounts at once removes every row that hangs off them."""
+        first, second = yield self.two_accounts_with_every_dependent()
+        self.assertEqual((yield self.storage.delete_accounts([first, second, second + 99])), 2)
+        for account_id in (first, second):
+            left = yield defer.maybeDeferred(self.count_dependents, account_id)
+            self.assertEqual(dict(left), dict.fromkeys(DEPENDENTS, 0))
+
+    @defer.inlineCallbacks
+    def two_accounts_with_every_dependent(self):
+        """Two accounts, each with one row of every kind of DEPENDENTS."""
+        ids = []
+        for number in range(2):
+            account_id = yield self.storage.create_account(new(
+                "owner%d" % (number,), admin=True, api_key="k%d" % (number,),
+                phone="+3362222222%d" % (number,), activation_expires="2040-01-01 00:00:00"))
+            yield self.storage.create_nonce(account_id, "n%d" % (number,), NOW)
+            yield self.storage.set_phone_change(account_id, "+3369999999%d" % (number,), "1234", NOW)
+            yield self.storage.set_email_change(account_id, "new%d@example.org" % (number,), "s%d" % (number,), NOW)
+            present = yield defer.maybeDeferred(self.count_dependents, account_id)
+            self.assertEqual(dict(present), dict.fromkeys(DEPENDENTS, 1))
+            ids.append(account_id)
+        return ids
 
     @defer.inlineCallbacks
     def test_activation_admin_and_key(self):
@@ -216,7 +252,7 @@ class StorageContract:
         self.assertIsNone((yield self.storage.set_activated(account_id + 99, True)))
         self.assertTrue((yield self.storage.set_admin(account_id, True, NOW)))
         self.assertTrue((yield self.storage.set_admin(account_id, True, NOW)))
-        self.assertEqual((yield self.storage.read(count_rows_txn, "admins", account_id)), 1)
+        self.assertEqual((yield defer.maybeDeferred(self.count_dependents, account_id))["admins"], 1)
         self.assertTrue((yield self.storage.set_admin(account_id, False, NOW)))
         self.assertIsNone((yield self.storage.get_account(account_id)).admin)
         self.assertFalse((yield self.storage.set_admin(account_id + 99, True, NOW)))

@@ -200,7 +200,14 @@ class IStorageLifecycle(Interface):
 
 
 class IAccountStore(Interface):
-    """Accounts and the rows that hang off them (passwords, admin, key, alias)."""
+    """
+    Accounts and the rows that hang off them (passwords, admin, key, alias).
+
+    Storage answers with L{famd.model} values, never database text: every
+    time is an aware UTC datetime at whole seconds, or None when absent or
+    when the stored value is not a time.  Times given to it are aware
+    datetimes.
+    """
 
     def create_account(new_account):
         """
@@ -264,14 +271,14 @@ class IAccountStore(Interface):
 
     def set_admin(account_id, admin, now):
         """
-        Give or take administrator rights.
+        Give or take administrator rights (C{now}: an aware datetime).
 
         @return: a Deferred firing with True, or False when no such account.
         """
 
     def set_api_key(account_id, key, now):
         """
-        Create or replace the account's API key.
+        Create or replace the account's API key (C{now}: an aware datetime).
 
         @return: a Deferred firing with True, or False when no such account.
         """
@@ -427,8 +434,9 @@ class ICodeStore(Interface):
 
     def phone_change(account_id):
         """
-        @return: a Deferred firing with the pending (phone, code) of the
-            account, or None.
+        @return: a Deferred firing with the account's pending
+            L{famd.model.PhoneChange} (its C{code} to be compared in
+            constant time), or None.
         """
 
     def apply_phone_change(account_id, code):
@@ -459,9 +467,11 @@ class ICodeStore(Interface):
 
     def email_change(secret):
         """
-        @return: a Deferred firing with the pending change whose secret is
-            C{secret} as (account_id, new_email, stored secret, created_at
-            text), or None.  Compare the stored secret in constant time.
+        @return: a Deferred firing with the pending L{famd.model.EmailChange}
+            whose secret is C{secret} (C{account_id}, C{new_email},
+            C{created_at} datetime or None, and the stored C{secret}: compare
+            it in constant time, some engines compare text
+            case-insensitively), or None.
         """
 
     def apply_email_change(account_id, secret):
@@ -497,8 +507,8 @@ class IRateLimitStore(Interface):
 
         @return: a Deferred firing with (ids, None) when the attempt may go
             on, ids being the recorded rows, or ((), oldest) when refused:
-            C{oldest} is the UTC datetime text of the failure whose expiry
-            lets the busiest scope try again.
+            C{oldest} is the time (aware UTC datetime) of the failure whose
+            expiry lets the busiest scope try again.
         """
 
     def forget_attempts(ids):

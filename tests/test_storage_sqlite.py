@@ -8,12 +8,13 @@ import sqlite3
 import sys
 import tempfile
 import threading
+from datetime import datetime, timezone
 
 from twisted.internet import defer, utils
 from twisted.trial import unittest
 
 from famd.interfaces import SchemaTooNew
-from famd.model import Password
+from famd.model import Password, Timestamps
 from famd.storage import sql_accounts
 from famd.storage.sqlite import SQLiteStorage, connect, run_batch
 from famd.storage.dialect import Dialect
@@ -153,6 +154,35 @@ class SQLiteFileTests(unittest.TestCase):
             {t: dump(self.path, t) for t in rows_before}, rows_before)
         yield storage.create_account(new(username="newone"))
         self.assertEqual(schema_of(self.path), after)
+
+    @defer.inlineCallbacks
+    def test_stored_times_of_any_form(self):
+        """Times another program wrote in another ISO form read as that time; text that is no time reads as None."""
+        storage = yield open_sqlite(self, path=self.path)
+        connection = sqlite3.connect(self.path)
+        for username, created, admin_since, expires in (
+            ("iso", "2021-06-01T12:00:00+02:00", "2021-06-01T10:00:00.5Z", "2040-01-01T00:00:00"),
+            ("junk", "yesterday", "", "soon"),
+        ):
+            account_id = connection.execute(
+                "INSERT INTO accounts (username, domain, activated, ip_address, user_agent,"
+                " creation_time) VALUES (?, 'sip.example.org', 0, '::1', 'other', ?)",
+                (username, created)).lastrowid
+            connection.execute("INSERT INTO admins (account_id, created_at, updated_at) VALUES (?, ?, NULL)",
+                               (account_id, admin_since))
+            connection.execute("INSERT INTO activation_expirations (account_id, expires) VALUES (?, ?)",
+                               (account_id, expires))
+        connection.commit()
+        connection.close()
+        june = datetime(2021, 6, 1, 10, tzinfo=timezone.utc)
+        iso = yield storage.find_account("iso", "sip.example.org")
+        self.assertEqual((iso.creation_time, iso.admin, iso.activation_expiration.expires),
+                         (june, Timestamps(june, None), datetime(2040, 1, 1, tzinfo=timezone.utc)))
+        junk = yield storage.find_account("junk", "sip.example.org")
+        self.assertEqual((junk.creation_time, junk.admin, junk.activation_expiration.expires),
+                         (None, Timestamps(None, None), None))
+        listed, _ = yield storage.list_accounts(0, 10)
+        self.assertEqual([account.creation_time for account in listed], [june, None])
 
     def test_refuses_newer_schema(self):
         """A database migrated by a newer famd is refused with a clear message."""

@@ -8,7 +8,7 @@ and close.  Times given as datetimes are turned into the database's text form
 here, once.
 """
 
-from famd.clock import to_db
+from famd.storage.times import to_db
 from famd.storage import sql_accounts as accounts
 from famd.storage import sql_codes as codes
 from famd.storage import sql_nonces as nonces

@@ -3,10 +3,11 @@ The SQL of accounts and the rows that hang off them.
 
 Blocking ``*_txn`` functions, run only on a storage thread through a
 provider's ``run``.  Each public operation is one transaction, so one trip to
-the storage thread.
+the storage thread.  Accounts are read into L{famd.model} values here, times
+included (L{famd.storage.times}).
 """
 
-from famd.clock import normalize
+from famd.storage.times import from_db, to_db
 from famd.storage.transaction import one_statement
 from famd.model import (
     Account,
@@ -55,12 +56,12 @@ def _related(row, at):
     expiration = None
     if row[at] is not None:
         expiration = ActivationExpiration(
-            row[at], row[at + 1], normalize(row[at + 2]), normalize(row[at + 3]),
-            normalize(row[at + 4]),
+            row[at], row[at + 1], from_db(row[at + 2]), from_db(row[at + 3]),
+            from_db(row[at + 4]),
         )
     change = None
     if row[at + 5] is not None:
-        change = EmailChange(row[at + 6], normalize(row[at + 7]))
+        change = EmailChange(row[0], row[at + 6], from_db(row[at + 7]))
     return expiration, change
 
 
@@ -69,7 +70,7 @@ def _account(row, passwords, admin, api_key, at):
     expiration, change = _related(row, at)
     return Account.loaded(
         row[0], row[1], row[2], row[3], bool(row[4]), row[5], row[6], row[7],
-        normalize(row[8]), normalize(row[9]), passwords, admin, row[10], expiration, change, api_key,
+        from_db(row[8]), from_db(row[9]), passwords, admin, row[10], expiration, change, api_key,
     )
 
 
@@ -95,7 +96,7 @@ def _loaded(rows):
     return _account(
         row,
         tuple(Password(r[password], r[password + 1]) for r in rows if r[password] is not None),
-        Timestamps(normalize(row[13]), normalize(row[14])) if row[12] else None,
+        Timestamps(from_db(row[13]), from_db(row[14])) if row[12] else None,
         row[11],
         _DETAIL_RELATED,
     )
@@ -222,7 +223,7 @@ def consume_token_txn(txn, token, now):
 
 def create_account_txn(txn, new):
     """Insert a L{famd.model.NewAccount} and its rows; return the id."""
-    now = new.creation_time
+    now = to_db(new.creation_time)
     # Serialize creations: the username and phone checks below stay true
     # until this transaction commits, whatever other processes do.
     txn.lock("create_account")
@@ -257,7 +258,7 @@ def create_account_txn(txn, new):
             "activation_expirations",
             {
                 "account_id": account_id,
-                "expires": new.activation_expires,
+                "expires": to_db(new.activation_expires),
                 "created_at": now,
                 "updated_at": now,
             },

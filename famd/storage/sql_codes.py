@@ -11,9 +11,9 @@ attempts are rows of famd's own ``famd_code_failures`` table.
 
 import secrets
 
-from famd.clock import normalize
-from famd.model import Conflict
+from famd.model import Conflict, EmailChange, PhoneChange
 from famd.storage.sql_accounts import get_account_txn
+from famd.storage.times import from_db
 
 LOCK_PREFIX = "lock:"
 
@@ -92,7 +92,7 @@ def phone_change_txn(txn, account_id):
         'ORDER BY "id" DESC LIMIT 1',
         (account_id,),
     )
-    return None if row is None else (row[0], row[1])
+    return None if row is None else PhoneChange(account_id, row[0], row[1])
 
 
 def drop_pending_txn(txn, table, column, account_id, secret):
@@ -139,7 +139,9 @@ def email_change_txn(txn, secret):
         'WHERE "hash" = ? ORDER BY "id" LIMIT 1',
         (secret,),
     )
-    return None if row is None else (row[0], row[1], row[2], normalize(row[3]))
+    if row is None:
+        return None
+    return EmailChange(row[0], row[1], from_db(row[3]), secret=row[2])
 
 
 def drop_email_change_txn(txn, account_id, secret):
@@ -161,6 +163,11 @@ def apply_email_change_txn(txn, account_id, secret):
 
 
 def reserve_attempt_txn(txn, scopes, limit, since, now):
+    """
+    L{famd.interfaces.IRateLimitStore.reserve_attempt}, C{since} and C{now}
+    in the database's form: (ids, None) or ((), the datetime of the failure
+    whose expiry frees the busiest scope).
+    """
     serialize_txn(txn, "famd_code_failures")
     txn.execute('DELETE FROM "famd_code_failures" WHERE "created_at" <= ?', (since,))
     oldest = None
@@ -171,7 +178,8 @@ def reserve_attempt_txn(txn, scopes, limit, since, now):
             (scope, since),
         )
         if len(times) >= limit:
-            frees = normalize(times[len(times) - limit][0])
+            # A failure whose time is unreadable frees its scope a whole window from now.
+            frees = from_db(times[len(times) - limit][0]) or from_db(now)
             oldest = frees if oldest is None else max(oldest, frees)
     if oldest is not None:
         return (), oldest

@@ -11,6 +11,7 @@ DDL dumped on that engine).
 """
 
 import threading
+from datetime import datetime, timezone
 
 from twisted.internet import defer, threads
 from zope.interface.verify import verifyObject
@@ -99,7 +100,7 @@ class ServerStorageContract:
         account = yield storage.find_account("user", "sip.example.org")
         self.assertEqual(account.passwords[0].password, "d9b7b6c197ee4e1e7dae43c701a46a9c")
         self.assertIsNotNone(account.admin)
-        self.assertEqual(account.creation_time, "2021-06-01 10:00:00")
+        self.assertEqual(account.creation_time, datetime(2021, 6, 1, 10, tzinfo=timezone.utc))
         self.assertEqual((yield self.snapshot(name)), before)
         yield storage.create_account(new(username="newone"))
         schema_after, _ = yield self.snapshot(name)

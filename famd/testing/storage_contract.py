@@ -14,11 +14,12 @@ from datetime import datetime, timedelta, timezone
 from twisted.internet import defer
 from zope.interface.verify import verifyObject
 
-from famd.clock import to_db
 from famd.interfaces import IStorage
-from famd.model import Conflict, NewAccount, Password
+from famd.model import ActivationExpiration, Conflict, NewAccount, Password, Timestamps
 
 NOW = datetime(2026, 11, 28, 12, 0, 0, tzinfo=timezone.utc)
+EARLIER = datetime(2026, 1, 1, tzinfo=timezone.utc)
+LATER = datetime(2040, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 
 
 def new(username="alice", domain="sip.example.org", **fields):
@@ -26,7 +27,7 @@ def new(username="alice", domain="sip.example.org", **fields):
     fields.setdefault("passwords", (Password("0" * 32, "MD5"),))
     fields.setdefault("ip_address", "127.0.0.1")
     fields.setdefault("user_agent", "test")
-    fields.setdefault("creation_time", to_db(NOW))
+    fields.setdefault("creation_time", NOW)
     return NewAccount(username=username, domain=domain, **fields)
 
 
@@ -76,7 +77,7 @@ class StorageContract:
         """Every field written at creation is read back, dependent rows included."""
         account_id = yield self.storage.create_account(new(
             email="a@example.org", activated=False, confirmation_key="K" * 13, admin=True,
-            phone="+33612345678", activation_expires="2040-01-02 03:04:05", api_key="key-1",
+            phone="+33612345678", activation_expires=LATER, api_key="key-1",
             passwords=(Password("a" * 32, "MD5"), Password("b" * 64, "SHA-256")),
         ))
         account = yield self.storage.get_account(account_id)
@@ -85,15 +86,33 @@ class StorageContract:
              account.confirmation_key, account.ip_address, account.user_agent,
              account.creation_time, account.phone, account.api_key),
             ("alice", "sip.example.org", "a@example.org", False, "K" * 13, "127.0.0.1",
-             "test", "2026-11-28 12:00:00", "+33612345678", "key-1"),
+             "test", NOW, "+33612345678", "key-1"),
         )
         self.assertEqual(
             account.passwords, (Password("a" * 32, "MD5"), Password("b" * 64, "SHA-256"))
         )
-        self.assertEqual(account.admin.created_at, "2026-11-28 12:00:00")
-        self.assertEqual(account.activation_expiration.expires, "2040-01-02 03:04:05")
+        self.assertEqual(account.admin, Timestamps(NOW, NOW))
+        self.assertEqual(
+            account.activation_expiration,
+            ActivationExpiration(account.activation_expiration.id, account_id, LATER, NOW, NOW),
+        )
+        self.assertEqual(account.creation_time.tzinfo, timezone.utc)
         self.assertEqual(account.activation_expiration.account_id, account_id)
         self.assertIsNone(account.email_changed)
+
+    @defer.inlineCallbacks
+    def test_times_read_back_in_utc(self):
+        """A time given in another zone, with microseconds, reads back as that UTC instant at whole seconds."""
+        plus_two = timezone(timedelta(hours=2))
+        account_id = yield self.storage.create_account(new(
+            creation_time=datetime(2026, 11, 28, 14, 0, 0, 999999, tzinfo=plus_two),
+            activation_expires=datetime(2040, 1, 2, 5, 4, 5, tzinfo=plus_two)))
+        account = yield self.storage.get_account(account_id)
+        self.assertEqual((account.creation_time, account.activation_expiration.expires), (NOW, LATER))
+        self.assertEqual((account.creation_time.tzinfo, account.activation_expiration.expires.tzinfo),
+                         (timezone.utc, timezone.utc))
+        listed = yield self.storage.list_unconfirmed(NOW + timedelta(seconds=1))
+        self.assertEqual([account.creation_time for account in listed], [NOW])
 
     @defer.inlineCallbacks
     def test_find_account(self):
@@ -113,7 +132,7 @@ class StorageContract:
         """
         yield self.storage.create_account(new(
             "carol", email="c@example.org", activated=False, confirmation_key="C" * 13, admin=True,
-            phone="+33612345670", activation_expires="2040-01-02 03:04:05", api_key="key-c",
+            phone="+33612345670", activation_expires=LATER, api_key="key-c",
             passwords=(Password("a" * 32, "MD5"), Password("b" * 64, "SHA-256")),
         ))
         for number in range(6):
@@ -234,7 +253,7 @@ class StorageContract:
         for number in range(2):
             account_id = yield self.storage.create_account(new(
                 "owner%d" % (number,), admin=True, api_key="k%d" % (number,),
-                phone="+3362222222%d" % (number,), activation_expires="2040-01-01 00:00:00"))
+                phone="+3362222222%d" % (number,), activation_expires=LATER))
             yield self.storage.create_nonce(account_id, "n%d" % (number,), NOW)
             yield self.storage.set_phone_change(account_id, "+3369999999%d" % (number,), "1234", NOW)
             yield self.storage.set_email_change(account_id, "new%d@example.org" % (number,), "s%d" % (number,), NOW)
@@ -272,9 +291,9 @@ class StorageContract:
     @defer.inlineCallbacks
     def test_unconfirmed_accounts(self):
         """Accounts not activated and older than the cut-off are listed and can be deleted."""
-        old = yield self.storage.create_account(new(username="oldone", creation_time="2026-01-01 00:00:00"))
+        old = yield self.storage.create_account(new(username="oldone", creation_time=EARLIER))
         yield self.storage.create_account(new(username="recent"))
-        yield self.storage.create_account(new(username="active", activated=True, creation_time="2026-01-01 00:00:00"))
+        yield self.storage.create_account(new(username="active", activated=True, creation_time=EARLIER))
         listed = yield self.storage.list_unconfirmed(NOW - timedelta(days=30))
         self.assertEqual([account.id for account in listed], [old])
         self.assertEqual((yield self.storage.delete_accounts([old])), 1)
@@ -347,7 +366,7 @@ class StorageContract:
     def test_expired_confirmation_key(self):
         """A key whose activation expired neither provisions nor counts as valid."""
         yield self.storage.create_account(new(
-            confirmation_key="E" * 13, activation_expires=to_db(NOW - timedelta(minutes=1))))
+            confirmation_key="E" * 13, activation_expires=NOW - timedelta(minutes=1)))
         self.assertFalse((yield self.storage.confirmation_key_valid("E" * 13, NOW)))
         self.assertIsNone((yield self.storage.consume_confirmation_key("E" * 13, NOW)))
 

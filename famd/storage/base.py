@@ -30,18 +30,6 @@ class SQLStorage:
     def write(self, function, *args):
         return self._run(True, function, *args)
 
-    def _serialized(self, lock, function, *args):
-        """
-        A write whose function calls C{sql_codes.serialize_txn(lock)}: the
-        lock's row is created once per storage, in a transaction of its own.
-        """
-        ready = self.__dict__.setdefault("_serialize_locks", set())
-        if lock in ready:
-            return self.write(function, *args)
-        d = self.write(codes.create_lock_txn, lock)
-        d.addCallback(lambda _: ready.add(lock))
-        return d.addCallback(lambda _: self.write(function, *args))
-
     # IAccountStore
 
     def create_account(self, new_account):
@@ -116,9 +104,8 @@ class SQLStorage:
         return self.read(tokens.token_refusal_txn, pn_provider, pn_param, pn_prid, limit)
 
     def add_token(self, token, pn_provider, pn_param, pn_prid, limit, now):
-        return self._serialized(
-            "tokens",
-            tokens.add_token_txn, token, pn_provider, pn_param, pn_prid, limit, to_db(now),
+        return self.write(
+            tokens.add_token_txn, token, pn_provider, pn_param, pn_prid, limit, to_db(now)
         )
 
     def unused_token(self, token):
@@ -159,9 +146,8 @@ class SQLStorage:
     # IRateLimitStore
 
     def reserve_attempt(self, scopes, limit, since, now):
-        return self._serialized(
-            "famd_code_failures",
-            codes.reserve_attempt_txn, tuple(scopes), limit, to_db(since), to_db(now),
+        return self.write(
+            codes.reserve_attempt_txn, tuple(scopes), limit, to_db(since), to_db(now)
         )
 
     def forget_attempts(self, ids):

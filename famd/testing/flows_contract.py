@@ -197,6 +197,15 @@ class FlowsStorageContract:
         self.assertEqual((len(ids), oldest), (1, None))
 
     @defer.inlineCallbacks
+    def test_one_token_per_device_concurrently(self):
+        """Of tokens for one device stored at the same moment, exactly one is kept."""
+        results = yield defer.gatherResults(
+            [self.storage.add_token("T%02d" % (i,) + "t" * 10, *DEVICE, 20, NOW) for i in range(8)]
+        )
+        self.assertEqual(results.count(None), 1)
+        self.assertEqual(results.count("pending"), 7)
+
+    @defer.inlineCallbacks
     def test_concurrent_reservations_hold_the_limit(self):
         """Of many simultaneous attempts in one scope, exactly the limit are let through."""
         since = NOW - timedelta(minutes=15)
@@ -231,6 +240,17 @@ class TwoProcessesContract:
         for ok, value in results:
             if not ok:
                 self.assertEqual(value.trap(Conflict) and value.value.field, "token")
+
+    @defer.inlineCallbacks
+    def test_one_token_per_device_across_processes(self):
+        """Tokens for one device stored at once through two storages: exactly one is kept."""
+        results = yield defer.gatherResults([
+            storage.add_token("T%02d" % (i,) + "t" * 10, *DEVICE, 20, NOW)
+            for i in range(6)
+            for storage in (self.first, self.second)
+        ])
+        self.assertEqual(results.count(None), 1)
+        self.assertEqual(results.count("pending"), 11)
 
     @defer.inlineCallbacks
     def test_attempt_limit_across_processes(self):

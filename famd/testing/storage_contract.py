@@ -172,9 +172,9 @@ class StorageContract:
     @defer.inlineCallbacks
     def test_token_consumed_with_creation(self):
         """A token is consumed by the account creation that names it, and only once."""
-        yield self.storage.write(insert_token_txn, "T" * 13)
+        yield self.storage.write("insert_token", insert_token_txn, "T" * 13)
         yield self.storage.create_account(new(token="T" * 13))
-        self.assertTrue((yield self.storage.read(token_used_txn, "T" * 13)))
+        self.assertTrue((yield self.storage.read("token_used", token_used_txn, "T" * 13)))
         failure = yield self.assertFailure(
             self.storage.create_account(new(username="bobby1", token="T" * 13)), Conflict
         )
@@ -184,7 +184,7 @@ class StorageContract:
     @defer.inlineCallbacks
     def test_concurrent_token_use_creates_one_account(self):
         """Of several creations racing for one token, exactly one succeeds."""
-        yield self.storage.write(insert_token_txn, "R" * 13)
+        yield self.storage.write("insert_token", insert_token_txn, "R" * 13)
         results = yield defer.DeferredList(
             [self.storage.create_account(new(username="racer%d" % i, token="R" * 13))
              for i in range(8)],
@@ -224,7 +224,7 @@ class StorageContract:
         yield self.storage.create_nonce(account_id, "n1", NOW)
         self.assertTrue((yield self.storage.delete_account(account_id)))
         for table in ("passwords", "nonces", "admins", "api_keys", "aliases", "activation_expirations"):
-            self.assertEqual((yield self.storage.read(count_rows_txn, table, account_id)), 0, table)
+            self.assertEqual((yield self.storage.read("count_rows", count_rows_txn, table, account_id)), 0, table)
         self.assertFalse((yield self.storage.delete_account(account_id)))
 
     @defer.inlineCallbacks
@@ -236,13 +236,28 @@ class StorageContract:
         self.assertIsNone((yield self.storage.set_activated(account_id + 99, True)))
         self.assertTrue((yield self.storage.set_admin(account_id, True, NOW)))
         self.assertTrue((yield self.storage.set_admin(account_id, True, NOW)))
-        self.assertEqual((yield self.storage.read(count_rows_txn, "admins", account_id)), 1)
+        self.assertEqual((yield self.storage.read("count_rows", count_rows_txn, "admins", account_id)), 1)
         self.assertTrue((yield self.storage.set_admin(account_id, False, NOW)))
         self.assertIsNone((yield self.storage.get_account(account_id)).admin)
         self.assertFalse((yield self.storage.set_admin(account_id + 99, True, NOW)))
         yield self.storage.set_api_key(account_id, "first", NOW)
         yield self.storage.set_api_key(account_id, "second", NOW)
         self.assertEqual((yield self.storage.get_account(account_id)).api_key, "second")
+
+    @defer.inlineCallbacks
+    def test_ids_no_account_can_have(self):
+        """Ids wider than any id column, or negative, are unknown accounts on every engine, never errors."""
+        account_id = yield self.storage.create_account(new())
+        for number in (2**31, 2**32, 2**63 - 1, 2**63, 2**70, -1, -(2**70)):
+            self.assertIsNone((yield self.storage.get_account(number)), number)
+            self.assertFalse((yield self.storage.delete_account(number)), number)
+            self.assertIsNone((yield self.storage.set_activated(number, True)), number)
+            self.assertFalse((yield self.storage.set_admin(number, True, NOW)), number)
+            self.assertFalse((yield self.storage.set_api_key(number, "k", NOW)), number)
+            self.assertFalse((yield self.storage.replace_passwords(number, ())), number)
+            self.assertIsNone((yield self.storage.activate_with_code(number, "K" * 13)), number)
+        self.assertEqual((yield self.storage.list_accounts(2**70, 20)), ([], 1))
+        self.assertEqual((yield self.storage.delete_accounts([2**70, account_id, -(2**70)])), 1)
 
     @defer.inlineCallbacks
     def test_replace_passwords(self):
@@ -275,6 +290,18 @@ class StorageContract:
         self.assertEqual((yield self.storage.use_nonce(account_id, "nonce-a", 2, before, NOW)), "replayed")
         self.assertEqual((yield self.storage.use_nonce(account_id, "nonce-a", 4, before, NOW)), "invalid")
         self.assertEqual((yield self.storage.use_nonce(account_id, "unknown", 1, before, NOW)), "invalid")
+
+    @defer.inlineCallbacks
+    def test_nonce_counts_beyond_the_column(self):
+        """A count wider than the nc column (8 hex digits allow 2**32 - 1) is invalid and leaves the nonce usable."""
+        account_id = yield self.storage.create_account(new())
+        before = NOW - timedelta(hours=1)
+        yield self.storage.create_nonce(account_id, "nonce-w", NOW)
+        for nc in (2**31, 2**32 - 1, 2**70):
+            self.assertEqual(
+                (yield self.storage.use_nonce(account_id, "nonce-w", nc, before, NOW)), "invalid")
+        self.assertEqual(
+            (yield self.storage.use_nonce(account_id, "nonce-w", 2**31 - 1, before, NOW)), "ok")
 
     @defer.inlineCallbacks
     def test_nonce_belongs_to_its_account_and_expires(self):

@@ -206,7 +206,9 @@ class IAccountStore(Interface):
     Storage answers with L{famd.model} values, never database text: every
     time is an aware UTC datetime at whole seconds, or None when absent or
     when the stored value is not a time.  Times given to it are aware
-    datetimes.
+    datetimes.  Any int is a valid account id to ask about: one no row can
+    have (wider than the id column, negative) is an unknown account, None
+    or False like any other, on every engine.
     """
 
     def create_account(new_account):
@@ -239,7 +241,7 @@ class IAccountStore(Interface):
         """
         @return: a Deferred firing with the L{famd.model.Account} (passwords,
             admin, alias, expiration and pending e-mail change loaded), or
-            None.
+            None (no such account, whatever the int C{account_id}).
         """
 
     def find_account(username, domain):
@@ -250,7 +252,8 @@ class IAccountStore(Interface):
 
     def list_accounts(offset, limit):
         """
-        One page of accounts ordered by id.
+        One page of accounts ordered by id (an C{offset} past the end, however
+        large, gives an empty page).
 
         @return: a Deferred firing with (list of L{famd.model.Account}
             without passwords, total number of accounts).
@@ -260,13 +263,14 @@ class IAccountStore(Interface):
         """
         Delete the account and everything that references it.
 
-        @return: a Deferred firing with True, or False when no such account.
+        @return: a Deferred firing with True, or False when no such account
+            (whatever the int C{account_id}).
         """
 
     def set_activated(account_id, activated):
         """
         @return: a Deferred firing with the updated L{famd.model.Account},
-            or None when no such account.
+            or None when no such account (whatever the int C{account_id}).
         """
 
     def set_admin(account_id, admin, now):
@@ -327,6 +331,8 @@ class INonceStore(Interface):
         Atomically raise the nonce's count to C{nc} if it is lower, so that
         of concurrent requests with the same (nonce, nc) exactly one wins.
 
+        @param nc: the count, an int; one wider than the ``nc`` column
+            (2**31 or more, which 8 hex digits allow) is 'invalid'.
         @param not_before: nonces created before this UTC datetime are
             expired and treated as unknown.
         @return: a Deferred firing with 'ok', 'replayed' (known nonce, count

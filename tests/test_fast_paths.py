@@ -157,7 +157,7 @@ class BatchedStorageTests(unittest.TestCase):
                 raise ValueError("seven")
             return number
 
-        calls = [storage.read(step, number) for number in range(20)]
+        calls = [storage.read("step", step, number) for number in range(20)]
         results = yield defer.DeferredList(calls, consumeErrors=True)
         self.assertEqual([n for n, _ in order], list(range(20)))
         self.assertEqual(len({ident for _, ident in order}), 1)

@@ -85,7 +85,7 @@ class ListingContract:
         plain, = yield self.create(1, "plain")
         rich = yield self.storage.create_account(new(
             "rich", phone="+33612345678", activation_expires=NOW + timedelta(days=1)))
-        yield self.storage.write(insert_expiration_txn, rich, text(NOW + timedelta(days=2)))
+        yield self.storage.write("insert_expiration", insert_expiration_txn, rich, text(NOW + timedelta(days=2)))
         yield self.storage.set_email_change(rich, "new@example.org", "s" * 32, NOW)
         page, total = yield self.storage.list_accounts(0, 10)
         self.assertEqual(total, 2)
@@ -105,7 +105,7 @@ class ListingContract:
         account_id = yield self.storage.create_account(new(
             "full", passwords=passwords, admin=True, api_key="k" * 40, phone="+33600000001",
             activation_expires=NOW + timedelta(days=1)))
-        yield self.storage.write(insert_expiration_txn, account_id, text(NOW + timedelta(days=3)))
+        yield self.storage.write("insert_expiration", insert_expiration_txn, account_id, text(NOW + timedelta(days=3)))
         yield self.storage.set_email_change(account_id, "next@example.org", "t" * 32, NOW)
         found = yield self.storage.find_account("full", "sip.example.org")
         got = yield self.storage.get_account(account_id)
@@ -147,7 +147,7 @@ class SQLiteListingTests(ListingContract, unittest.TestCase):
     @defer.inlineCallbacks
     def test_nonce_lookup_uses_both_columns(self):
         """SQLite finds a nonce through the (nonce, account_id) index, whatever the account holds."""
-        plan = yield self.storage.read(lambda txn: txn.all(
+        plan = yield self.storage.read("probe", lambda txn: txn.all(
             'EXPLAIN QUERY PLAN UPDATE "nonces" SET "nc" = 1 WHERE "nonce" = ? AND "account_id" = ? '
             'AND "nc" < 1 AND "created_at" >= ?', ("n", 1, "x")))
         self.assertIn("famd_nonces_nonce_account_id_index", repr(plan))

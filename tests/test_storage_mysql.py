@@ -32,7 +32,7 @@ class MySQLServerTests(ServerStorageContract, unittest.TestCase):
     def test_session_settings(self):
         """Connections use utf8mb4, UTC, strict mode and READ COMMITTED."""
         storage = yield self.open()
-        row = yield storage.read(lambda txn: txn.one(
+        row = yield storage.read("probe", lambda txn: txn.one(
             "SELECT @@character_set_connection, @@time_zone, @@sql_mode, @@tx_isolation"))
         self.assertEqual(row[:2], ("utf8mb4", "+00:00"))
         self.assertIn("STRICT_TRANS_TABLES", row[2])

@@ -199,8 +199,8 @@ class SQLiteFileTests(unittest.TestCase):
     def test_wal_and_foreign_keys(self):
         """The file is in WAL mode and the connection enforces foreign keys."""
         storage = yield open_sqlite(self, path=self.path)
-        mode = yield storage.read(lambda txn: txn.scalar("PRAGMA journal_mode"))
-        keys = yield storage.read(lambda txn: txn.scalar("PRAGMA foreign_keys"))
+        mode = yield storage.read("probe", lambda txn: txn.scalar("PRAGMA journal_mode"))
+        keys = yield storage.read("probe", lambda txn: txn.scalar("PRAGMA foreign_keys"))
         self.assertEqual((mode, keys), ("wal", 1))
 
     @defer.inlineCallbacks
@@ -208,9 +208,9 @@ class SQLiteFileTests(unittest.TestCase):
         """Every transaction runs on the storage's own thread, never the reactor's."""
         storage = yield open_sqlite(self, path=self.path)
         seen = yield defer.gatherResults([
-            storage.read(lambda txn: threading.get_ident()) for _ in range(5)
+            storage.read("probe", lambda txn: threading.get_ident()) for _ in range(5)
         ] + [storage.create_account(new()).addCallback(
-            lambda _: storage.read(lambda txn: threading.get_ident()))])
+            lambda _: storage.read("probe", lambda txn: threading.get_ident()))])
         self.assertNotIn(threading.get_ident(), seen)
         self.assertEqual(len(set(seen)), 1)
 
@@ -218,12 +218,12 @@ class SQLiteFileTests(unittest.TestCase):
     def test_closed_then_opened_again(self):
         """A closed storage opened again runs every transaction asked of it, in order, on a new thread."""
         storage = yield open_sqlite(self, path=self.path)
-        first = yield storage.read(lambda txn: threading.current_thread())
+        first = yield storage.read("probe", lambda txn: threading.current_thread())
         yield storage.close()
         yield storage.open()
         account_id = yield storage.create_account(new())
         results = yield defer.gatherResults(
-            [storage.read(lambda txn: threading.current_thread())]
+            [storage.read("probe", lambda txn: threading.current_thread())]
             + [storage.find_account("alice", "sip.example.org") for _ in range(3)]
         )
         self.assertIsNot(results[0], first)

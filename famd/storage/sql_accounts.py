@@ -98,7 +98,9 @@ def _first_account(condition):
 
 def _one_account_sql(condition):
     """The statement loading the first account (lowest id) matching C{condition} on ``f``."""
-    return _full_accounts_sql('"accounts" a', where='WHERE a."id" = %s ' % (_first_account(condition),))
+    return _full_accounts_sql(
+        '"accounts" a', where='WHERE a."id" = %s ' % (_first_account(condition),)
+    )
 
 
 _BY_ID = _one_account_sql('f."id" = ?')

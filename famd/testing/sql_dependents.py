@@ -21,4 +21,4 @@ class SQLDependents:
     """Mix before L{StorageContract} when the provider under test runs SQL."""
 
     def count_dependents(self, account_id):
-        return self.storage.read(count_dependents_txn, account_id)
+        return self.storage.read("count_dependents", count_dependents_txn, account_id)

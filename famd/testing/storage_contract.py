@@ -280,6 +280,21 @@ class StorageContract:
         self.assertEqual((yield self.storage.get_account(account_id)).api_key, "second")
 
     @defer.inlineCallbacks
+    def test_ids_no_account_can_have(self):
+        """Ids wider than any id column, or negative, are unknown accounts on every engine, never errors."""
+        account_id = yield self.storage.create_account(new())
+        for number in (2**31, 2**32, 2**63 - 1, 2**63, 2**70, -1, -(2**70)):
+            self.assertIsNone((yield self.storage.get_account(number)), number)
+            self.assertFalse((yield self.storage.delete_account(number)), number)
+            self.assertIsNone((yield self.storage.set_activated(number, True)), number)
+            self.assertFalse((yield self.storage.set_admin(number, True, NOW)), number)
+            self.assertFalse((yield self.storage.set_api_key(number, "k", NOW)), number)
+            self.assertFalse((yield self.storage.replace_passwords(number, ())), number)
+            self.assertIsNone((yield self.storage.activate_with_code(number, "K" * 13)), number)
+        self.assertEqual((yield self.storage.list_accounts(2**70, 20)), ([], 1))
+        self.assertEqual((yield self.storage.delete_accounts([2**70, account_id, -(2**70)])), 1)
+
+    @defer.inlineCallbacks
     def test_replace_passwords(self):
         """Replacing passwords leaves exactly the new ones."""
         account_id = yield self.storage.create_account(new())
@@ -310,6 +325,18 @@ class StorageContract:
         self.assertEqual((yield self.storage.use_nonce(account_id, "nonce-a", 2, before, NOW)), "replayed")
         self.assertEqual((yield self.storage.use_nonce(account_id, "nonce-a", 4, before, NOW)), "invalid")
         self.assertEqual((yield self.storage.use_nonce(account_id, "unknown", 1, before, NOW)), "invalid")
+
+    @defer.inlineCallbacks
+    def test_nonce_counts_beyond_the_column(self):
+        """A count wider than the nc column (8 hex digits allow 2**32 - 1) is invalid and leaves the nonce usable."""
+        account_id = yield self.storage.create_account(new())
+        before = NOW - timedelta(hours=1)
+        yield self.storage.create_nonce(account_id, "nonce-w", NOW)
+        for nc in (2**31, 2**32 - 1, 2**70):
+            self.assertEqual(
+                (yield self.storage.use_nonce(account_id, "nonce-w", nc, before, NOW)), "invalid")
+        self.assertEqual(
+            (yield self.storage.use_nonce(account_id, "nonce-w", 2**31 - 1, before, NOW)), "ok")
 
     @defer.inlineCallbacks
     def test_nonce_belongs_to_its_account_and_expires(self):

@@ -11,6 +11,7 @@ setup(
     package_data={
         "famd.storage": ["schema/*/*.sql"],
         "famd.notifiers": ["templates/*.txt", "templates/*.html"],
+        "famd.testing": ["data/*.sql"],
         "twisted": ["plugins/famd_dropin.py"],
     },
     include_package_data=True,

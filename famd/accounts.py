@@ -6,8 +6,10 @@ activated, the realm used), shared by the API and the ``famd`` command.
 Nothing here knows HTTP or SQL.
 """
 
+from datetime import datetime, timezone
+
 from famd import credentials
-from famd.clock import to_db
+from famd.clock import TEXT_FORMAT
 from famd.model import NewAccount, Password
 
 USER_AGENT = "famd"
@@ -40,7 +42,17 @@ def new_account(
     """
     A L{NewAccount} ready for L{famd.interfaces.IAccountStore.create_account}:
     the password hashed, a confirmation key when not activated.
+
+    @param now: the creation time, an aware datetime.
+    @param activation_expires: when an account created not activated stops
+        accepting its confirmation key: an aware datetime, or the API's
+        ``YYYY-MM-DD HH:MM:SS`` UTC text, or None.
     """
+    if isinstance(activation_expires, str):
+        # The admin API's confirmation_key_expires, as validated.
+        activation_expires = datetime.strptime(activation_expires, TEXT_FORMAT).replace(
+            tzinfo=timezone.utc
+        )
     domain = domain or config.sip_domain
     return NewAccount(
         username=username,
@@ -48,7 +60,7 @@ def new_account(
         passwords=(password_row(config, username, domain, password, algorithm),),
         ip_address=ip_address,
         user_agent=user_agent,
-        creation_time=to_db(now),
+        creation_time=now,
         email=email,
         activated=activated,
         confirmation_key=None if activated else credentials.confirmation_key(),

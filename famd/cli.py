@@ -13,7 +13,7 @@ from twisted.internet import defer, task
 from famd import credentials
 from famd.accounts import new_account
 from famd.backends import BackendContext
-from famd.clock import ago, utcnow
+from famd.clock import ago, text, utcnow
 from famd.config import ConfigError, load
 from famd.model import ALGORITHMS, Conflict
 
@@ -101,7 +101,8 @@ def clear_nonces(storage, minutes, out):
 def clear_unconfirmed(storage, days, apply, out):
     accounts = yield storage.list_unconfirmed(ago(utcnow(), days * 86400))
     for account in accounts:
-        out.write("%d %s created %s\n" % (account.id, account.sip_address, account.creation_time))
+        created = text(account.creation_time)
+        out.write("%d %s created %s\n" % (account.id, account.sip_address, created))
     if apply:
         count = yield storage.delete_accounts([account.id for account in accounts])
         out.write("deleted %d accounts\n" % (count,))

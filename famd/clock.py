@@ -1,16 +1,22 @@
 """
-Time as famd stores and shows it.
+Time as famd handles and shows it.
 
-The database keeps UTC times as ``YYYY-MM-DD HH:MM:SS`` text (SQLite) or
-DATETIME/TIMESTAMP values (MySQL, PostgreSQL); the API shows some of them the
-way the 2021 account manager did (``2021-06-01T10:00:00.000000Z``).  Code that
-needs "now" receives a callable returning an aware UTC datetime, so tests can
-pin it.
+Inside famd a time is an aware UTC datetime (L{famd.model} values hold
+nothing else); storage turns it into its database's form and back
+(L{famd.storage.times}).  The API shows times the way the 2021 account
+manager did: ``2021-06-01 10:00:00`` (L{text}) or, for Laravel's model
+timestamps, ``2021-06-01T10:00:00.000000Z`` (L{laravel}).  Code that needs
+"now" receives a callable returning an aware UTC datetime, so tests can pin
+it.
 """
 
 from datetime import datetime, timedelta, timezone
 
-DB_FORMAT = "%Y-%m-%d %H:%M:%S"
+TEXT_FORMAT = "%Y-%m-%d %H:%M:%S"
+"""The 2021 API's form of a time (Laravel's ``Y-m-d H:i:s``), always UTC."""
+
+DB_FORMAT = TEXT_FORMAT
+"""The former name of L{TEXT_FORMAT}, kept while ``famd.api.validation`` uses it."""
 
 
 def utcnow():
@@ -27,37 +33,39 @@ def reactor_clock(reactor):
     return now
 
 
-def to_db(moment):
-    """An aware or naive-UTC datetime as the database's text form (L{DB_FORMAT})."""
+def _utc(moment):
+    """An aware datetime in UTC; a naive one is taken as UTC already."""
     if moment.tzinfo is not None and moment.tzinfo is not timezone.utc:
-        moment = moment.astimezone(timezone.utc)
+        return moment.astimezone(timezone.utc)
+    return moment
+
+
+def text(moment):
+    """
+    A datetime (aware, or naive meaning UTC) as UTC ``YYYY-MM-DD HH:MM:SS``
+    (L{TEXT_FORMAT}, whole seconds); None stays None.
+    """
+    if moment is None:
+        return None
+    moment = _utc(moment)
     if moment.year < 1000:  # strftime's own rendering of such years varies by platform
-        return moment.replace(tzinfo=None).strftime(DB_FORMAT)
-    # What strftime(DB_FORMAT) writes, without parsing the format each time.
+        return moment.replace(tzinfo=None).strftime(TEXT_FORMAT)
+    # What strftime(TEXT_FORMAT) writes, without parsing the format each time.
     return "%04d-%02d-%02d %02d:%02d:%02d" % (
         moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second,
     )
 
 
-def from_db(text):
-    """The database's text form as an aware UTC datetime."""
-    return datetime.strptime(text, DB_FORMAT).replace(tzinfo=timezone.utc)
-
-
-def normalize(value):
-    """A value read from any engine (str, datetime or None) as the text form."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, datetime):
-        return to_db(value)
-    return str(value)
-
-
-def laravel(text):
-    """The text form as Laravel serialized model timestamps in 2021."""
-    if text is None:
+def laravel(moment):
+    """A datetime as Laravel serialized model timestamps in 2021; None stays None."""
+    if moment is None:
         return None
-    return from_db(text).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+    moment = _utc(moment)
+    if moment.year < 1000:
+        return moment.replace(tzinfo=None).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+    return "%04d-%02d-%02dT%02d:%02d:%02d.000000Z" % (
+        moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second,
+    )
 
 
 def ago(now, seconds):

@@ -200,7 +200,16 @@ class IStorageLifecycle(Interface):
 
 
 class IAccountStore(Interface):
-    """Accounts and the rows that hang off them (passwords, admin, key, alias)."""
+    """
+    Accounts and the rows that hang off them (passwords, admin, key, alias).
+
+    Storage answers with L{famd.model} values, never database text: every
+    time is an aware UTC datetime at whole seconds, or None when absent or
+    when the stored value is not a time.  Times given to it are aware
+    datetimes.  Any int is a valid account id to ask about: one no row can
+    have (wider than the id column, negative) is an unknown account, None
+    or False like any other, on every engine.
+    """
 
     def create_account(new_account):
         """
@@ -232,7 +241,7 @@ class IAccountStore(Interface):
         """
         @return: a Deferred firing with the L{famd.model.Account} (passwords,
             admin, alias, expiration and pending e-mail change loaded), or
-            None.
+            None (no such account, whatever the int C{account_id}).
         """
 
     def find_account(username, domain):
@@ -243,7 +252,8 @@ class IAccountStore(Interface):
 
     def list_accounts(offset, limit):
         """
-        One page of accounts ordered by id.
+        One page of accounts ordered by id (an C{offset} past the end, however
+        large, gives an empty page).
 
         @return: a Deferred firing with (list of L{famd.model.Account}
             without passwords, total number of accounts).
@@ -253,25 +263,26 @@ class IAccountStore(Interface):
         """
         Delete the account and everything that references it.
 
-        @return: a Deferred firing with True, or False when no such account.
+        @return: a Deferred firing with True, or False when no such account
+            (whatever the int C{account_id}).
         """
 
     def set_activated(account_id, activated):
         """
         @return: a Deferred firing with the updated L{famd.model.Account},
-            or None when no such account.
+            or None when no such account (whatever the int C{account_id}).
         """
 
     def set_admin(account_id, admin, now):
         """
-        Give or take administrator rights.
+        Give or take administrator rights (C{now}: an aware datetime).
 
         @return: a Deferred firing with True, or False when no such account.
         """
 
     def set_api_key(account_id, key, now):
         """
-        Create or replace the account's API key.
+        Create or replace the account's API key (C{now}: an aware datetime).
 
         @return: a Deferred firing with True, or False when no such account.
         """
@@ -320,6 +331,8 @@ class INonceStore(Interface):
         Atomically raise the nonce's count to C{nc} if it is lower, so that
         of concurrent requests with the same (nonce, nc) exactly one wins.
 
+        @param nc: the count, an int; one wider than the ``nc`` column
+            (2**31 or more, which 8 hex digits allow) is 'invalid'.
         @param not_before: nonces created before this UTC datetime are
             expired and treated as unknown.
         @return: a Deferred firing with 'ok', 'replayed' (known nonce, count
@@ -427,8 +440,9 @@ class ICodeStore(Interface):
 
     def phone_change(account_id):
         """
-        @return: a Deferred firing with the pending (phone, code) of the
-            account, or None.
+        @return: a Deferred firing with the account's pending
+            L{famd.model.PhoneChange} (its C{code} to be compared in
+            constant time), or None.
         """
 
     def apply_phone_change(account_id, code):
@@ -459,9 +473,11 @@ class ICodeStore(Interface):
 
     def email_change(secret):
         """
-        @return: a Deferred firing with the pending change whose secret is
-            C{secret} as (account_id, new_email, stored secret, created_at
-            text), or None.  Compare the stored secret in constant time.
+        @return: a Deferred firing with the pending L{famd.model.EmailChange}
+            whose secret is C{secret} (C{account_id}, C{new_email},
+            C{created_at} datetime or None, and the stored C{secret}: compare
+            it in constant time, some engines compare text
+            case-insensitively), or None.
         """
 
     def apply_email_change(account_id, secret):
@@ -497,8 +513,8 @@ class IRateLimitStore(Interface):
 
         @return: a Deferred firing with (ids, None) when the attempt may go
             on, ids being the recorded rows, or ((), oldest) when refused:
-            C{oldest} is the UTC datetime text of the failure whose expiry
-            lets the busiest scope try again.
+            C{oldest} is the time (aware UTC datetime) of the failure whose
+            expiry lets the busiest scope try again.
         """
 
     def forget_attempts(ids):

@@ -2,11 +2,13 @@
 The plain values that cross the storage boundary.
 
 Storage providers return these, the domain layer (``famd.accounts``) reasons
-about them and the API renders them.  Times are UTC strings in the database's
-``YYYY-MM-DD HH:MM:SS`` form, whatever the engine; ``famd.clock`` converts.
+about them and the API renders them.  Every time is an aware UTC datetime at
+whole seconds, whatever the engine, or None: absent, or a stored value that
+is not a time (see L{famd.storage.times}).  Nothing here is database text.
 """
 
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 from typing import Optional, Tuple
 
 ALGORITHMS = ("MD5", "SHA-256")
@@ -26,9 +28,9 @@ class Conflict(Exception):
 
 @dataclass(frozen=True)
 class Password:
-    """One ``passwords`` row: an HA1 (or a clear password for 'CLRTXT')."""
+    """One ``passwords`` row: an HA1 (or a clear password for 'CLRTXT'), never in repr."""
 
-    password: str
+    password: str = field(repr=False)
     algorithm: str
 
 
@@ -36,8 +38,8 @@ class Password:
 class Timestamps:
     """The ``created_at``/``updated_at`` pair of a dependent row."""
 
-    created_at: Optional[str]
-    updated_at: Optional[str]
+    created_at: Optional[datetime]
+    updated_at: Optional[datetime]
 
 
 @dataclass(frozen=True)
@@ -46,17 +48,33 @@ class ActivationExpiration:
 
     id: int
     account_id: int
-    expires: str
-    created_at: Optional[str]
-    updated_at: Optional[str]
+    expires: Optional[datetime]
+    created_at: Optional[datetime]
+    updated_at: Optional[datetime]
 
 
 @dataclass(frozen=True)
 class EmailChange:
-    """A pending e-mail change (``email_changed`` row)."""
+    """
+    A pending e-mail change (``email_changed`` row).  C{secret} is the
+    link's stored secret when the change was looked up by it
+    (L{famd.interfaces.ICodeStore.email_change}); an account's own
+    C{email_changed} never carries it (None).
+    """
 
+    account_id: int
     new_email: str
-    created_at: Optional[str]
+    created_at: Optional[datetime]
+    secret: Optional[str] = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class PhoneChange:
+    """A pending phone change (``phone_change_codes`` row) and its code."""
+
+    account_id: int
+    phone: str
+    code: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -71,11 +89,11 @@ class Account:
     domain: str
     email: Optional[str]
     activated: bool
-    confirmation_key: Optional[str]
+    confirmation_key: Optional[str] = field(repr=False)
     ip_address: str
     user_agent: str
-    creation_time: str
-    expire_time: Optional[str] = None
+    creation_time: Optional[datetime]
+    expire_time: Optional[datetime] = None
     passwords: Tuple[Password, ...] = ()
     admin: Optional[Timestamps] = None
     phone: Optional[str] = None
@@ -113,12 +131,12 @@ class NewAccount:
     passwords: Tuple[Password, ...]
     ip_address: str
     user_agent: str
-    creation_time: str
+    creation_time: datetime
     email: Optional[str] = None
     activated: bool = False
-    confirmation_key: Optional[str] = None
+    confirmation_key: Optional[str] = field(default=None, repr=False)
     admin: bool = False
     phone: Optional[str] = None
-    activation_expires: Optional[str] = None
+    activation_expires: Optional[datetime] = None
     api_key: Optional[str] = field(default=None, repr=False)
     token: Optional[str] = field(default=None, repr=False)

@@ -14,7 +14,7 @@ import math
 
 from twisted.internet.defer import inlineCallbacks
 
-from famd.clock import ago, from_db
+from famd.clock import ago
 from famd.errors import TooMany
 
 SCOPE_LENGTH = 191
@@ -87,6 +87,6 @@ class CodeAttempts:
             scopes, self.limit, ago(now, self.window), now
         )
         if oldest is not None:
-            free_at = from_db(oldest).timestamp() + self.window
+            free_at = oldest.timestamp() + self.window
             raise TooMany(max(1, math.ceil(free_at - now.timestamp())))
         return Attempt(self.storage, ids)

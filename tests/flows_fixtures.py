@@ -1,6 +1,6 @@
 """
 The real notifier backends of the flow tests, each talking to an in-process
-fake of L{tests.notifier_fakes}: an SMTP server, the OVH SMS API and a
+fake of L{famd.testing}: an SMTP server, the OVH SMS API and a
 ``flexisip_pusher`` executable; and reading what they carried (links, codes,
 log lines).  L{tests.serving.serve} serves famd with them.
 """
@@ -17,15 +17,10 @@ from twisted.web.client import Agent, HTTPConnectionPool
 from famd.notifiers.ovh import OVHSMSSender
 from famd.notifiers.pusher import FlexisipPusher
 from famd.notifiers.smtp import SMTPEmailSender
-from tests.notifier_fakes import (
-    FakeOVH,
-    FakePusher,
-    RecordingDelivery,
-    SMTPServerFactory,
-    listen,
-    serve_ovh,
-    unused_port,
-)
+from famd.testing.loopback import listen, unused_port
+from famd.testing.ovh_api import FakeOVH, serve_ovh
+from famd.testing.pusher import FakePusher
+from famd.testing.smtp_server import RecordingDelivery, SMTPServerFactory
 
 OVH_KEYS = dict(
     application_key="7kbG7Bk7S9Nt7ZSV",

@@ -194,7 +194,7 @@ class ShowActivateDeleteTests(unittest.TestCase):
         yield self.api.storage.set_api_key(4, "key4", self.api.now())
         yield self.api.storage.set_admin(4, True, self.api.now())
         yield self.api.storage.create_nonce(4, "nonce4", self.api.now())
-        yield self.api.storage.write(lambda txn: (
+        yield self.api.storage.write("probe", lambda txn: (
             txn.execute("INSERT INTO phone_change_codes (account_id, code, phone) "
                         "VALUES (4, '1234', '+33600000000')"),
             txn.execute("INSERT INTO email_changed (account_id, new_email, hash) "
@@ -203,7 +203,7 @@ class ShowActivateDeleteTests(unittest.TestCase):
         self.assertEqual((code, body), (200, {}))
         for table in ("passwords", "nonces", "api_keys", "aliases", "phone_change_codes",
                       "email_changed", "admins", "activation_expirations"):
-            count = yield self.api.storage.read(lambda txn: txn.scalar(
+            count = yield self.api.storage.read("probe", lambda txn: txn.scalar(
                 "SELECT count(*) FROM %s WHERE account_id = 4" % (table,)))
             self.assertEqual(count, 0, table)
         code, body, _ = yield self.api.json("DELETE", "/accounts/4", key=ADMIN_KEY)

@@ -36,7 +36,7 @@ class CreateTests(unittest.TestCase):
 
     def rows(self, sql, *params):
         """Fire with the rows of one query, as tuples."""
-        return self.api.storage.read(lambda txn: [tuple(row) for row in txn.all(sql, params)])
+        return self.api.storage.read("probe", lambda txn: [tuple(row) for row in txn.all(sql, params)])
 
     @defer.inlineCallbacks
     def test_minimal(self):

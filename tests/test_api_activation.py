@@ -5,6 +5,8 @@ codes per account and per client address (behind trusted proxies too),
 with time driven by a Clock, on every storage engine.
 """
 
+from datetime import datetime, timezone
+
 from twisted.internet import defer
 from twisted.trial import unittest
 
@@ -76,7 +78,7 @@ class ActivationTests(unittest.TestCase):
     def test_expired(self):
         """A right code past the account's activation expiration is 403 and activates nothing."""
         yield self.served.storage.create_account(new(
-            "lateuser", confirmation_key="K" * 13, activation_expires="2026-11-28 14:00:00"))
+            "lateuser", confirmation_key="K" * 13, activation_expires=datetime(2026, 11, 28, 14, tzinfo=timezone.utc)))
         code, body, _ = yield self.activate("lateuser@sip.example.org", "K" * 13)
         self.assertEqual((code, body), (403, {"message": "Activation expired"}))
         account = yield self.served.storage.find_account("lateuser", "sip.example.org")

@@ -53,7 +53,7 @@ class TokenTests(unittest.TestCase):
         self.assertEqual((provider, param, prid), ("fcm", "ABCD1234", "device-token-1"))
         self.assertEqual(list(payload), ["token"])
         self.assertRegex(payload["token"], r"^[A-Za-z0-9]{13}$")
-        rows = yield self.served.storage.read(tokens_txn)
+        rows = yield self.served.storage.read("tokens", tokens_txn)
         self.assertEqual(rows, [(payload["token"], "fcm", "ABCD1234", "device-token-1", 0)])
 
     @defer.inlineCallbacks
@@ -91,7 +91,7 @@ class TokenFailureTests(unittest.TestCase):
         served = yield serve(self)
         code, body, _ = yield served.json("POST", "/tokens", sip=None, body=DEVICE)
         self.assertEqual((code, body), (503, NOT_SENT))
-        self.assertEqual((yield served.storage.read(tokens_txn)), [])
+        self.assertEqual((yield served.storage.read("tokens", tokens_txn)), [])
 
     @defer.inlineCallbacks
     def test_pusher_fails(self):
@@ -101,7 +101,7 @@ class TokenFailureTests(unittest.TestCase):
         served = yield serve(self, push=sender)
         code, body, _ = yield served.json("POST", "/tokens", sip=None, body=DEVICE)
         self.assertEqual((code, body), (503, NOT_SENT))
-        self.assertEqual((yield served.storage.read(tokens_txn)), [])
+        self.assertEqual((yield served.storage.read("tokens", tokens_txn)), [])
         token = fake.pushed()[0][3]["token"]
         self.assertTrue([line for line in logs if "token not sent" in line])
         self.assertFalse([line for line in logs if token in line])
@@ -114,7 +114,7 @@ class TokenFailureTests(unittest.TestCase):
         served = yield serve(self, push=sender)
         code, body, _ = yield served.json("POST", "/tokens", sip=None, body=DEVICE)
         self.assertEqual((code, body), (503, NOT_SENT))
-        self.assertEqual((yield served.storage.read(tokens_txn)), [])
+        self.assertEqual((yield served.storage.read("tokens", tokens_txn)), [])
 
 
 class WithTokenTests(unittest.TestCase):
@@ -161,7 +161,7 @@ class WithTokenTests(unittest.TestCase):
                          ("newuser", "sip.example.org", False))
         self.assertEqual(body["passwords"], [{"algorithm": "SHA-256"}])
         self.assertNotIn("confirmation_key", body)
-        rows = yield self.served.storage.read(tokens_txn)
+        rows = yield self.served.storage.read("tokens", tokens_txn)
         self.assertEqual(rows[0][4], 1)
         code, body, _ = yield self.create(username="otheruser")
         self.assertEqual(code, 422)
@@ -209,7 +209,7 @@ class ConcurrentTokenTests(unittest.TestCase):
             if code == 422:
                 self.assertEqual(body["errors"], {"token": ["The selected token is invalid."]})
         count = yield first.storage.read(
-            lambda txn: txn.scalar('SELECT count(*) FROM "accounts" WHERE "username" LIKE ?',
+            "probe", lambda txn: txn.scalar('SELECT count(*) FROM "accounts" WHERE "username" LIKE ?',
                                    ("racer%",)))
         self.assertEqual(count, 1)
 

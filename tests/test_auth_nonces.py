@@ -102,7 +102,7 @@ class SharedTests(unittest.TestCase):
         opaques[2] = opaques[2]["opaque"]
         self.assertEqual(len(set(opaques)), 1)
         self.assertEqual(len(opaques[0]), 32)
-        stored = yield second.storage.read(lambda txn: txn.all(
+        stored = yield second.storage.read("probe", lambda txn: txn.all(
             'SELECT "value" FROM "famd_settings" WHERE "name" = ?', ("digest_opaque",)))
         self.assertEqual([tuple(row) for row in stored], [(opaques[0],)])
 

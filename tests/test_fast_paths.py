@@ -14,7 +14,7 @@ from twisted.trial import unittest
 
 from famd.api import render
 from famd.api.http import encode
-from famd.clock import DB_FORMAT, to_db
+from famd.clock import TEXT_FORMAT, laravel, text
 from famd.config import from_mapping
 from famd.credentials import ALPHANUMERIC, random_string
 from famd.digest import parse_authorization
@@ -29,6 +29,9 @@ from famd.model import (
 from famd.testing.storage import open_sqlite
 
 
+JUNE_1ST = datetime(2021, 6, 1, 10, tzinfo=timezone.utc)
+
+
 def stdlib(data):
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
@@ -36,7 +39,7 @@ def stdlib(data):
 def account(number, **fields):
     return Account(id=number, username="user%d" % number, domain="sip.example.org", email=None,
                    activated=True, confirmation_key="Kk%011d" % number, ip_address="::1",
-                   user_agent="Linphone/5.1 (Ubuntu) LinphoneSDK/5.1", creation_time="2021-06-01 10:00:00",
+                   user_agent="Linphone/5.1 (Ubuntu) LinphoneSDK/5.1", creation_time=JUNE_1ST,
                    **fields)
 
 
@@ -46,10 +49,11 @@ class EncodeTests(unittest.TestCase):
     def test_api_bodies(self):
         """Account objects, the pagination object and info are byte-identical."""
         config = from_mapping({"sip_domain": "sip.example.org", "realm": "réalm \"q\""}, "/tmp")
-        full = account(7, passwords=(Password("x", "MD5"),), admin=Timestamps("2021-06-01 10:00:00", None),
+        full = account(7, passwords=(Password("x", "MD5"),), admin=Timestamps(JUNE_1ST, None),
                        phone="+33612345678",
-                       activation_expiration=ActivationExpiration(1, 7, "2021-07-01 00:00:00", None, None),
-                       email_changed=EmailChange("é@example.org", "2021-06-02 00:00:00"))
+                       activation_expiration=ActivationExpiration(
+                           1, 7, datetime(2021, 7, 1, tzinfo=timezone.utc), None, JUNE_1ST),
+                       email_changed=EmailChange(7, "é@example.org", datetime(2021, 6, 2, tzinfo=timezone.utc)))
         bodies = [
             render.account(config, full),
             render.account(config, full, confirmation_key=True, relations=False),
@@ -78,8 +82,8 @@ class EncodeTests(unittest.TestCase):
             self.assertRaises(TypeError, encode, body)
 
 
-class ToDBTests(unittest.TestCase):
-    """to_db() writes what strftime(DB_FORMAT) wrote."""
+class TimeTextTests(unittest.TestCase):
+    """text() and laravel() write what strftime wrote."""
 
     def test_same_text(self):
         """Aware, naive and non-UTC times give the UTC text of strftime."""
@@ -92,7 +96,8 @@ class ToDBTests(unittest.TestCase):
         ]
         for moment in moments:
             utc = moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
-            self.assertEqual(to_db(moment), utc.strftime(DB_FORMAT))
+            self.assertEqual(text(moment), utc.strftime(TEXT_FORMAT))
+            self.assertEqual(laravel(moment), utc.strftime("%Y-%m-%dT%H:%M:%S.000000Z"))
 
 
 class RandomStringTests(unittest.TestCase):
@@ -152,7 +157,7 @@ class BatchedStorageTests(unittest.TestCase):
                 raise ValueError("seven")
             return number
 
-        calls = [storage.read(step, number) for number in range(20)]
+        calls = [storage.read("step", step, number) for number in range(20)]
         results = yield defer.DeferredList(calls, consumeErrors=True)
         self.assertEqual([n for n, _ in order], list(range(20)))
         self.assertEqual(len({ident for _, ident in order}), 1)

@@ -15,8 +15,8 @@ from twisted.trial import unittest
 
 from famd.testing.daemon import run_famd, start_daemon
 from famd.testing.databases import SERVERS, fresh_database
+from famd.testing.pusher import FakePusher
 from tests.api_helpers import answer, call, challenges
-from tests.notifier_fakes import FakePusher
 
 CONFIG = """\
 listen: "tcp:{port}:interface=127.0.0.1"

@@ -19,16 +19,10 @@ from famd.interfaces import DeliveryFailed
 from famd.notifiers import templates
 from famd.notifiers.log import LogEmailSender
 from famd.options import parse
+from famd.testing.certificates import self_signed, server_tls
+from famd.testing.loopback import listen, unused_port
 from famd.testing.notifier_contracts import EmailSenderContract
-from tests.notifier_fakes import (
-    RecordingDelivery,
-    SilentFactory,
-    SMTPServerFactory,
-    listen,
-    self_signed,
-    server_tls,
-    unused_port,
-)
+from famd.testing.smtp_server import RecordingDelivery, SilentFactory, SMTPServerFactory
 
 
 def context(base_dir="."):

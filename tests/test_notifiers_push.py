@@ -17,7 +17,7 @@ from famd.interfaces import DeliveryFailed
 from famd.notifiers.pusher import FlexisipPusher
 from famd.options import parse
 from famd.testing.notifier_contracts import PushSenderContract
-from tests.notifier_fakes import FakePusher
+from famd.testing.pusher import FakePusher
 
 PAYLOAD = {"token": "Zr0jX2Y9q8", "expires": 1700000000}
 

@@ -19,8 +19,9 @@ from famd.notifiers import templates
 from famd.notifiers.log import LogSMSSender
 from famd.notifiers.ovh import OVHSMSSender, coding
 from famd.options import parse
+from famd.testing.loopback import unused_port
 from famd.testing.notifier_contracts import SMSSenderContract
-from tests.notifier_fakes import FakeOVH, serve_ovh, unused_port
+from famd.testing.ovh_api import FakeOVH, serve_ovh
 
 APPLICATION_KEY = "7kbG7Bk7S9Nt7ZSV"
 APPLICATION_SECRET = "EXEgWIz07P0HYwtQDs7cNIqCiQaWSuHF"

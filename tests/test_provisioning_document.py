@@ -3,6 +3,7 @@ Tests for the linphonerc reader and the provisioning document builder.
 """
 
 import hashlib
+from datetime import datetime, timezone
 from xml.etree import ElementTree
 
 from twisted.trial.unittest import TestCase
@@ -54,7 +55,7 @@ def account(passwords=(("secret", "CLRTXT"),), username="alice", domain="sip.exa
         confirmation_key=None,
         ip_address="127.0.0.1",
         user_agent="test",
-        creation_time="2026-01-01 00:00:00",
+        creation_time=datetime(2026, 1, 1, tzinfo=timezone.utc),
         passwords=tuple(Password(p, a) for p, a in passwords),
     )
 

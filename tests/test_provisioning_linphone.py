@@ -5,6 +5,7 @@ provisioning document over loopback and keeps what famd meant it to keep.
 
 import hashlib
 import os
+from datetime import datetime, timezone
 
 from twisted.internet import defer, reactor
 from twisted.trial.unittest import TestCase
@@ -38,7 +39,7 @@ ALICE = Account(
     confirmation_key="alicekey",
     ip_address="127.0.0.1",
     user_agent="test",
-    creation_time="2026-01-01 00:00:00",
+    creation_time=datetime(2026, 1, 1, tzinfo=timezone.utc),
     passwords=(Password("s3cret pass", "CLRTXT"),),
 )
 

@@ -17,7 +17,6 @@ from twisted.logger import formatEvent, globalLogPublisher
 from twisted.trial.unittest import TestCase
 
 from famd.backends import BackendContext
-from famd.clock import to_db
 from famd.config import from_mapping
 from famd.model import Password
 from famd.provisioning import rcfile
@@ -77,14 +76,14 @@ def create_accounts(storage):
             "alice",
             confirmation_key=ALICE_KEY,
             passwords=(Password("secret", "CLRTXT"),),
-            activation_expires=to_db(NOW + timedelta(days=1)),
+            activation_expires=NOW + timedelta(days=1),
         )
     )
     eve = yield storage.create_account(
         new(
             "eve",
             confirmation_key=EXPIRED_KEY,
-            activation_expires=to_db(NOW - timedelta(minutes=1)),
+            activation_expires=NOW - timedelta(minutes=1),
         )
     )
     return alice, eve

@@ -10,8 +10,8 @@ from datetime import timedelta
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from famd.clock import to_db
-from famd.model import Password
+from famd.clock import text
+from famd.model import EmailChange, Password, Timestamps
 from famd.testing.databases import open_mysql, open_postgresql
 from famd.testing.storage import open_sqlite
 from famd.testing.storage_contract import NOW, new
@@ -20,7 +20,7 @@ from famd.testing.storage_contract import NOW, new
 def insert_expiration_txn(txn, account_id, expires):
     txn.insert("activation_expirations", {
         "account_id": account_id, "expires": expires,
-        "created_at": to_db(NOW), "updated_at": to_db(NOW)})
+        "created_at": text(NOW), "updated_at": text(NOW)})
 
 
 class ListingContract:
@@ -84,8 +84,8 @@ class ListingContract:
         """A listed account has its phone, latest activation expiration and e-mail change."""
         plain, = yield self.create(1, "plain")
         rich = yield self.storage.create_account(new(
-            "rich", phone="+33612345678", activation_expires=to_db(NOW + timedelta(days=1))))
-        yield self.storage.write(insert_expiration_txn, rich, to_db(NOW + timedelta(days=2)))
+            "rich", phone="+33612345678", activation_expires=NOW + timedelta(days=1)))
+        yield self.storage.write("insert_expiration", insert_expiration_txn, rich, text(NOW + timedelta(days=2)))
         yield self.storage.set_email_change(rich, "new@example.org", "s" * 32, NOW)
         page, total = yield self.storage.list_accounts(0, 10)
         self.assertEqual(total, 2)
@@ -93,8 +93,9 @@ class ListingContract:
         self.assertEqual((first.id, first.phone, first.activation_expiration, first.email_changed),
                          (plain, None, None, None))
         self.assertEqual((second.id, second.phone), (rich, "+33612345678"))
-        self.assertEqual(second.activation_expiration.expires, to_db(NOW + timedelta(days=2)))
-        self.assertEqual(second.email_changed.new_email, "new@example.org")
+        self.assertEqual(second.activation_expiration.expires, NOW + timedelta(days=2))
+        self.assertEqual(second.email_changed, EmailChange(rich, "new@example.org", NOW))
+        self.assertEqual((first.creation_time, second.creation_time), (NOW, NOW))
         self.assertEqual(second.passwords, ())
 
     @defer.inlineCallbacks
@@ -103,8 +104,8 @@ class ListingContract:
         passwords = (Password("a" * 32, "MD5"), Password("b" * 64, "SHA-256"))
         account_id = yield self.storage.create_account(new(
             "full", passwords=passwords, admin=True, api_key="k" * 40, phone="+33600000001",
-            activation_expires=to_db(NOW + timedelta(days=1))))
-        yield self.storage.write(insert_expiration_txn, account_id, to_db(NOW + timedelta(days=3)))
+            activation_expires=NOW + timedelta(days=1)))
+        yield self.storage.write("insert_expiration", insert_expiration_txn, account_id, text(NOW + timedelta(days=3)))
         yield self.storage.set_email_change(account_id, "next@example.org", "t" * 32, NOW)
         found = yield self.storage.find_account("full", "sip.example.org")
         got = yield self.storage.get_account(account_id)
@@ -112,8 +113,9 @@ class ListingContract:
         self.assertEqual(found.passwords, passwords)
         self.assertIsNotNone(found.admin)
         self.assertEqual((found.api_key, found.phone), ("k" * 40, "+33600000001"))
-        self.assertEqual(found.activation_expiration.expires, to_db(NOW + timedelta(days=3)))
-        self.assertEqual(found.email_changed.new_email, "next@example.org")
+        self.assertEqual(found.activation_expiration.expires, NOW + timedelta(days=3))
+        self.assertEqual(found.email_changed, EmailChange(account_id, "next@example.org", NOW))
+        self.assertEqual(found.admin, Timestamps(NOW, NOW))
         bare = yield self.storage.create_account(new("bare", passwords=()))
         loaded = yield self.storage.get_account(bare)
         self.assertEqual((loaded.passwords, loaded.admin, loaded.api_key), ((), None, None))
@@ -145,7 +147,7 @@ class SQLiteListingTests(ListingContract, unittest.TestCase):
     @defer.inlineCallbacks
     def test_nonce_lookup_uses_both_columns(self):
         """SQLite finds a nonce through the (nonce, account_id) index, whatever the account holds."""
-        plan = yield self.storage.read(lambda txn: txn.all(
+        plan = yield self.storage.read("probe", lambda txn: txn.all(
             'EXPLAIN QUERY PLAN UPDATE "nonces" SET "nc" = 1 WHERE "nonce" = ? AND "account_id" = ? '
             'AND "nc" < 1 AND "created_at" >= ?', ("n", 1, "x")))
         self.assertIn("famd_nonces_nonce_account_id_index", repr(plan))

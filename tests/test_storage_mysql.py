@@ -8,12 +8,14 @@ FAMD_TEST_REQUIRE_SERVICES=1.
 from twisted.internet import defer
 from twisted.trial import unittest
 
+from famd.model import Timestamps
 from famd.testing.databases import open_mysql
 from famd.testing.server_contract import ServerStorageContract
-from famd.testing.storage_contract import StorageContract
+from famd.testing.sql_dependents import SQLDependents
+from famd.testing.storage_contract import NOW, StorageContract, new
 
 
-class MySQLContractTests(StorageContract, unittest.TestCase):
+class MySQLContractTests(SQLDependents, StorageContract, unittest.TestCase):
     """The storage contract on MariaDB."""
 
     def make_storage(self):
@@ -30,8 +32,21 @@ class MySQLServerTests(ServerStorageContract, unittest.TestCase):
     def test_session_settings(self):
         """Connections use utf8mb4, UTC, strict mode and READ COMMITTED."""
         storage = yield self.open()
-        row = yield storage.read(lambda txn: txn.one(
+        row = yield storage.read("probe", lambda txn: txn.one(
             "SELECT @@character_set_connection, @@time_zone, @@sql_mode, @@tx_isolation"))
         self.assertEqual(row[:2], ("utf8mb4", "+00:00"))
         self.assertIn("STRICT_TRANS_TABLES", row[2])
         self.assertEqual(row[3], "READ-COMMITTED")
+
+    @defer.inlineCallbacks
+    def test_zero_dates_read_as_none(self):
+        """A zero date, which a server outside strict mode lets FAM store, reads as an unknown time."""
+        storage = yield self.open()
+        yield storage.create_account(new(admin=True))
+        yield self.in_thread(
+            self.server.run_script, storage.test_database,
+            "SET SESSION sql_mode = '';"
+            " UPDATE accounts SET creation_time = '0000-00-00 00:00:00';"
+            " UPDATE admins SET created_at = '0000-00-00 00:00:00';")
+        account = yield storage.find_account("alice", "sip.example.org")
+        self.assertEqual((account.creation_time, account.admin), (None, Timestamps(None, NOW)))

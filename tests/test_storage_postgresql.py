@@ -10,10 +10,11 @@ from twisted.trial import unittest
 
 from famd.testing.databases import open_postgresql
 from famd.testing.server_contract import ServerStorageContract
+from famd.testing.sql_dependents import SQLDependents
 from famd.testing.storage_contract import StorageContract, new
 
 
-class PostgreSQLContractTests(StorageContract, unittest.TestCase):
+class PostgreSQLContractTests(SQLDependents, StorageContract, unittest.TestCase):
     """The storage contract on PostgreSQL."""
 
     def make_storage(self):
@@ -30,12 +31,12 @@ class PostgreSQLServerTests(ServerStorageContract, unittest.TestCase):
     def test_session_settings(self):
         """Connections run at READ COMMITTED in UTF-8, and booleans are real booleans."""
         storage = yield self.open()
-        row = yield storage.read(lambda txn: txn.one(
+        row = yield storage.read("probe", lambda txn: txn.one(
             "SELECT current_setting('transaction_isolation'), current_setting('server_encoding'),"
             " current_setting('TimeZone')"))
         self.assertEqual(row, ("read committed", "UTF8", "UTC"))
         account_id = yield storage.create_account(
             new(activated=True))
         activated = yield storage.read(
-            lambda txn: txn.scalar('SELECT "activated" FROM "accounts" WHERE "id" = ?', (account_id,)))
+            "probe", lambda txn: txn.scalar('SELECT "activated" FROM "accounts" WHERE "id" = ?', (account_id,)))
         self.assertIs(activated, True)

@@ -8,35 +8,23 @@ import sqlite3
 import sys
 import tempfile
 import threading
+from datetime import datetime, timezone
 
 from twisted.internet import defer, utils
 from twisted.trial import unittest
 
 from famd.interfaces import SchemaTooNew
-from famd.model import Password
+from famd.model import Password, Timestamps
 from famd.storage import sql_accounts
 from famd.storage.sqlite import SQLiteStorage, connect, run_batch
 from famd.storage.dialect import Dialect
 from famd.storage.transaction import Transaction
+from famd.testing.reference_schemas import reference_schema
+from famd.testing.sql_dependents import SQLDependents
 from famd.testing.storage import open_sqlite
 from famd.testing.storage_contract import StorageContract, new
 
-FAM_2021 = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "reference", "fam-2021-schema.sql")
-
-
-def fam_2021_schema():
-    here = os.path.dirname(os.path.abspath(__file__))
-    for candidate in (
-        os.path.join(here, "..", "..", "shared", "reference", "fam-2021-schema.sql"),
-        os.path.join(here, "fixtures", "fam-2021-schema.sql"),
-    ):
-        if os.path.exists(candidate):
-            with open(candidate) as f:
-                return f.read()
-    raise unittest.SkipTest("fam-2021-schema.sql not found")
-
-
-class SQLiteContractTests(StorageContract, unittest.TestCase):
+class SQLiteContractTests(SQLDependents, StorageContract, unittest.TestCase):
     """The storage contract on SQLite."""
 
     def make_storage(self):
@@ -139,7 +127,7 @@ class SQLiteFileTests(unittest.TestCase):
 
     def make_2021_database(self):
         connection = sqlite3.connect(self.path)
-        connection.executescript(fam_2021_schema())
+        connection.executescript(reference_schema("fam-2021-schema.sql"))
         connection.executescript("""
             INSERT INTO accounts VALUES (1, 'user', 'sip.example.org', 'user@example.org', 1, NULL,
                 '127.0.0.1', 'seed', '2021-06-01 10:00:00', NULL);
@@ -167,6 +155,35 @@ class SQLiteFileTests(unittest.TestCase):
         yield storage.create_account(new(username="newone"))
         self.assertEqual(schema_of(self.path), after)
 
+    @defer.inlineCallbacks
+    def test_stored_times_of_any_form(self):
+        """Times another program wrote in another ISO form read as that time; text that is no time reads as None."""
+        storage = yield open_sqlite(self, path=self.path)
+        connection = sqlite3.connect(self.path)
+        for username, created, admin_since, expires in (
+            ("iso", "2021-06-01T12:00:00+02:00", "2021-06-01T10:00:00.5Z", "2040-01-01T00:00:00"),
+            ("junk", "yesterday", "", "soon"),
+        ):
+            account_id = connection.execute(
+                "INSERT INTO accounts (username, domain, activated, ip_address, user_agent,"
+                " creation_time) VALUES (?, 'sip.example.org', 0, '::1', 'other', ?)",
+                (username, created)).lastrowid
+            connection.execute("INSERT INTO admins (account_id, created_at, updated_at) VALUES (?, ?, NULL)",
+                               (account_id, admin_since))
+            connection.execute("INSERT INTO activation_expirations (account_id, expires) VALUES (?, ?)",
+                               (account_id, expires))
+        connection.commit()
+        connection.close()
+        june = datetime(2021, 6, 1, 10, tzinfo=timezone.utc)
+        iso = yield storage.find_account("iso", "sip.example.org")
+        self.assertEqual((iso.creation_time, iso.admin, iso.activation_expiration.expires),
+                         (june, Timestamps(june, None), datetime(2040, 1, 1, tzinfo=timezone.utc)))
+        junk = yield storage.find_account("junk", "sip.example.org")
+        self.assertEqual((junk.creation_time, junk.admin, junk.activation_expiration.expires),
+                         (None, Timestamps(None, None), None))
+        listed, _ = yield storage.list_accounts(0, 10)
+        self.assertEqual([account.creation_time for account in listed], [june, None])
+
     def test_refuses_newer_schema(self):
         """A database migrated by a newer famd is refused with a clear message."""
         SQLiteStorage(self.path, None).migrate_blocking()
@@ -182,8 +199,8 @@ class SQLiteFileTests(unittest.TestCase):
     def test_wal_and_foreign_keys(self):
         """The file is in WAL mode and the connection enforces foreign keys."""
         storage = yield open_sqlite(self, path=self.path)
-        mode = yield storage.read(lambda txn: txn.scalar("PRAGMA journal_mode"))
-        keys = yield storage.read(lambda txn: txn.scalar("PRAGMA foreign_keys"))
+        mode = yield storage.read("probe", lambda txn: txn.scalar("PRAGMA journal_mode"))
+        keys = yield storage.read("probe", lambda txn: txn.scalar("PRAGMA foreign_keys"))
         self.assertEqual((mode, keys), ("wal", 1))
 
     @defer.inlineCallbacks
@@ -191,9 +208,9 @@ class SQLiteFileTests(unittest.TestCase):
         """Every transaction runs on the storage's own thread, never the reactor's."""
         storage = yield open_sqlite(self, path=self.path)
         seen = yield defer.gatherResults([
-            storage.read(lambda txn: threading.get_ident()) for _ in range(5)
+            storage.read("probe", lambda txn: threading.get_ident()) for _ in range(5)
         ] + [storage.create_account(new()).addCallback(
-            lambda _: storage.read(lambda txn: threading.get_ident()))])
+            lambda _: storage.read("probe", lambda txn: threading.get_ident()))])
         self.assertNotIn(threading.get_ident(), seen)
         self.assertEqual(len(set(seen)), 1)
 
@@ -201,12 +218,12 @@ class SQLiteFileTests(unittest.TestCase):
     def test_closed_then_opened_again(self):
         """A closed storage opened again runs every transaction asked of it, in order, on a new thread."""
         storage = yield open_sqlite(self, path=self.path)
-        first = yield storage.read(lambda txn: threading.current_thread())
+        first = yield storage.read("probe", lambda txn: threading.current_thread())
         yield storage.close()
         yield storage.open()
         account_id = yield storage.create_account(new())
         results = yield defer.gatherResults(
-            [storage.read(lambda txn: threading.current_thread())]
+            [storage.read("probe", lambda txn: threading.current_thread())]
             + [storage.find_account("alice", "sip.example.org") for _ in range(3)]
         )
         self.assertIsNot(results[0], first)

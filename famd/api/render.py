@@ -6,29 +6,24 @@ activate, create) carries ``passwords`` (algorithms only) and ``admin``; the
 admin listing and show omit them; ``confirmation_key`` appears, right after
 ``activated``, only in the admin create and show answers.  Never a hash or
 an API key.  The listing is Laravel's length-aware pagination object.
+Times (datetimes in the model) show as ``2021-06-01 10:00:00``, Laravel's
+model timestamps as ``2021-06-01T10:00:00.000000Z``; an unknown time is
+null.
 """
 
-from famd.clock import laravel
+from famd.clock import laravel, text
 
 PREVIOUS = "&laquo; Previous"
 NEXT = "Next &raquo;"
 ON_EACH_SIDE = 3
 
 
-def _laravel(text):
-    """Laravel's model timestamp form; the stored text when it does not parse."""
-    try:
-        return laravel(text)
-    except ValueError:
-        return text
-
-
 def _admin(account):
     if account.admin is None:
         return None
     return {
-        "created_at": _laravel(account.admin.created_at),
-        "updated_at": _laravel(account.admin.updated_at),
+        "created_at": laravel(account.admin.created_at),
+        "updated_at": laravel(account.admin.updated_at),
     }
 
 
@@ -39,9 +34,9 @@ def _expiration(account):
     return {
         "id": expiration.id,
         "account_id": expiration.account_id,
-        "expires": expiration.expires,
-        "created_at": _laravel(expiration.created_at),
-        "updated_at": _laravel(expiration.updated_at),
+        "expires": text(expiration.expires),
+        "created_at": laravel(expiration.created_at),
+        "updated_at": laravel(expiration.updated_at),
     }
 
 
@@ -49,7 +44,7 @@ def _email_changed(account):
     change = account.email_changed
     if change is None:
         return None
-    return {"new_email": change.new_email, "created_at": change.created_at}
+    return {"new_email": change.new_email, "created_at": text(change.created_at)}
 
 
 def account(config, account, confirmation_key=False, relations=True):
@@ -71,11 +66,11 @@ def account(config, account, confirmation_key=False, relations=True):
         body["confirmation_key"] = account.confirmation_key
     body["ip_address"] = account.ip_address
     body["user_agent"] = account.user_agent
-    body["creation_time"] = account.creation_time
+    body["creation_time"] = text(account.creation_time)
     body["realm"] = config.realm
     body["phone"] = account.phone
     expiration = account.activation_expiration
-    body["confirmation_key_expires"] = expiration.expires if expiration is not None else None
+    body["confirmation_key_expires"] = text(expiration.expires) if expiration is not None else None
     if relations:
         body["passwords"] = [{"algorithm": password.algorithm} for password in account.passwords]
         body["admin"] = _admin(account)

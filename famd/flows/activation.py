@@ -11,7 +11,6 @@ by an update conditional on it.
 from twisted.internet.defer import inlineCallbacks
 from twisted.logger import Logger
 
-from famd.clock import from_db
 from famd.credentials import same
 from famd.errors import Forbidden, NotFound
 from famd.ratelimit import account_scope, address_scope
@@ -23,14 +22,14 @@ EXPIRED = "Activation expired"
 
 
 def activation_expired(account, now):
-    """Whether the account's ``activation_expirations`` row is in the past."""
+    """
+    Whether the account's ``activation_expirations`` row is in the past (an
+    unknown expiry time never expires).
+    """
     expiration = account.activation_expiration
-    if expiration is None or not expiration.expires:
+    if expiration is None or expiration.expires is None:
         return False
-    try:
-        return from_db(expiration.expires) < now
-    except ValueError:
-        return False
+    return expiration.expires < now
 
 
 @inlineCallbacks

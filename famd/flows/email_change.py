@@ -13,7 +13,6 @@ from datetime import timedelta
 from twisted.internet.defer import inlineCallbacks
 from twisted.logger import Logger
 
-from famd.clock import from_db
 from famd.credentials import random_string, same
 from famd.errors import Forbidden, NotFound, Unavailable
 from famd.flows import send_or_withdraw
@@ -73,15 +72,12 @@ def confirm_change(context, secret):
         the pending change is removed).
     """
     pending = yield context.storage.email_change(secret)
-    if pending is None or not same(secret, pending[2]):
+    if pending is None or not same(secret, pending.secret):
         raise NotFound(NO_CHANGE)
-    account_id, _, stored, created_at = pending
+    account_id, stored, created_at = pending.account_id, pending.secret, pending.created_at
     lifetime = timedelta(seconds=context.config.email_change_lifetime)
-    try:
-        expired = created_at is None or from_db(created_at) + lifetime < context.now()
-    except ValueError:
-        expired = True
-    if expired:
+    # A change whose creation time is unknown counts as expired.
+    if created_at is None or created_at + lifetime < context.now():
         yield context.storage.drop_email_change(account_id, stored)
         raise Forbidden(EXPIRED)
     new_email = yield context.storage.apply_email_change(account_id, stored)

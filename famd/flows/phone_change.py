@@ -65,7 +65,7 @@ def confirm_change(context, account, code, client_address):
     if pending is None:
         yield attempt.succeeded()
         raise NotFound(NO_CHANGE)
-    _, stored = pending
+    stored = pending.code
     if not same(code, stored):
         attempt.failed()
         yield context.storage.drop_phone_change(account.id, stored)

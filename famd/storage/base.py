@@ -2,167 +2,236 @@
 The storage operations, once for every SQL engine.
 
 L{SQLStorage} implements L{famd.interfaces.IStorage} by sending one ``*_txn``
-function per operation to its engine's pool: a subclass only says how to run
-a function in a transaction off the reactor thread (C{_run}) and how to open
-and close.  Times given as datetimes are turned into the database's text form
-here, once.
+function per operation to its engine's pool, as a transaction with a short
+name (the operation's, e.g. ``find_account``): a subclass only says how to
+run a function in a transaction off the reactor thread (C{_run}) and how to
+open and close.  Times given as datetimes are turned into the database's
+form here, once; integers no column can hold never reach a driver.
 """
 
-from famd.clock import to_db
+from twisted.internet import defer
+from twisted.logger import Logger
+
+from famd.interfaces import SchemaTooNew, StorageUnavailable
+from famd.model import Conflict
+from famd.storage.times import to_db
 from famd.storage import sql_accounts as accounts
 from famd.storage import sql_codes as codes
 from famd.storage import sql_nonces as nonces
 from famd.storage import sql_provisioning as provisioning
 from famd.storage import sql_tokens as tokens
 
+log = Logger(namespace="famd.storage")
+
+ID_LIMIT = 2**63
+"""Ids are below this on every engine (SQLite's INTEGER, the widest id
+column, is a signed 64-bit integer); a larger one names no row, and SQLite's
+driver would refuse it."""
+
+NC_LIMIT = 2**31
+"""``nonces.nc`` holds counts below this on MySQL and PostgreSQL."""
+
+EXPECTED = (Conflict, SchemaTooNew, StorageUnavailable)
+"""What a transaction may fail with by design; anything else is logged."""
+
+
+def storable_id(account_id):
+    """Whether an account id may name a row on any engine."""
+    return -ID_LIMIT <= account_id < ID_LIMIT
+
+
+def name_failure(failure, name):
+    """
+    A failed transaction's errback: name the transaction in the message of
+    L{StorageUnavailable} (which the API logs), and log any failure not
+    L{EXPECTED} with the name, its type only (a driver's message may quote
+    a secret the statement carried).
+    """
+    if failure.check(StorageUnavailable):
+        raise StorageUnavailable("%s (transaction %s)" % (failure.value, name)) from None
+    if not failure.check(*EXPECTED):
+        log.warn("storage transaction {txn} failed: {error}", txn=name,
+                 error=failure.type.__module__ + "." + failure.type.__qualname__)
+    return failure
+
 
 class SQLStorage:
     """
-    The shared operations.  Subclasses implement C{_run(write, function,
-    *args)}: call C{function(txn, *args)} in a transaction on a storage
-    thread and return a Deferred of its result; C{write} says whether the
-    transaction may write (engines use it to take the write lock early).
+    The shared operations.  Subclasses implement C{_run(name, write,
+    function, args)}: call C{function(txn, *args)} in a transaction on a
+    storage thread and return a Deferred of its result.  C{name} is the
+    transaction's short name, for the engine's log lines (and, later, its
+    timings); C{write} says whether the transaction may write (engines use
+    it to take the write lock early).
     """
 
-    def read(self, function, *args):
-        return self._run(False, function, *args)
+    def read(self, name, function, *args):
+        """Run C{function(txn, *args)} in a read-only transaction called C{name}."""
+        return self._run(name, False, function, args).addErrback(name_failure, name)
 
-    def write(self, function, *args):
-        return self._run(True, function, *args)
-
-    def _serialized(self, lock, function, *args):
-        """
-        A write whose function calls C{sql_codes.serialize_txn(lock)}: the
-        lock's row is created once per storage, in a transaction of its own.
-        """
-        ready = self.__dict__.setdefault("_serialize_locks", set())
-        if lock in ready:
-            return self.write(function, *args)
-        d = self.write(codes.create_lock_txn, lock)
-        d.addCallback(lambda _: ready.add(lock))
-        return d.addCallback(lambda _: self.write(function, *args))
+    def write(self, name, function, *args):
+        """Run C{function(txn, *args)} in a transaction called C{name} that may write."""
+        return self._run(name, True, function, args).addErrback(name_failure, name)
 
     # IAccountStore
 
     def create_account(self, new_account):
-        return self.write(accounts.create_account_txn, new_account)
+        return self.write("create_account", accounts.create_account_txn, new_account)
 
     def create_and_load_account(self, new_account):
-        return self.write(accounts.create_and_load_account_txn, new_account)
+        return self.write(
+            "create_and_load_account", accounts.create_and_load_account_txn, new_account
+        )
 
     def account_conflicts(self, username, domain, phone):
-        return self.read(accounts.account_conflicts_txn, username, domain, phone)
+        return self.read(
+            "account_conflicts", accounts.account_conflicts_txn, username, domain, phone
+        )
 
     def get_account(self, account_id):
-        return self.read(accounts.get_account_txn, account_id)
+        if not storable_id(account_id):
+            return defer.succeed(None)
+        return self.read("get_account", accounts.get_account_txn, account_id)
 
     def find_account(self, username, domain):
-        return self.read(accounts.find_account_txn, username, domain)
+        return self.read("find_account", accounts.find_account_txn, username, domain)
 
     def list_accounts(self, offset, limit):
-        return self.read(accounts.list_accounts_txn, offset, limit)
+        return self.read("list_accounts", accounts.list_accounts_txn, offset, limit)
 
     def delete_account(self, account_id):
-        return self.write(accounts.delete_account_txn, account_id)
+        if not storable_id(account_id):
+            return defer.succeed(False)
+        return self.write("delete_account", accounts.delete_account_txn, account_id)
 
     def set_activated(self, account_id, activated):
-        return self.write(accounts.set_activated_txn, account_id, activated)
+        if not storable_id(account_id):
+            return defer.succeed(None)
+        return self.write("set_activated", accounts.set_activated_txn, account_id, activated)
 
     def set_admin(self, account_id, admin, now):
-        return self.write(accounts.set_admin_txn, account_id, admin, to_db(now))
+        if not storable_id(account_id):
+            return defer.succeed(False)
+        return self.write("set_admin", accounts.set_admin_txn, account_id, admin, to_db(now))
 
     def set_api_key(self, account_id, key, now):
-        return self.write(accounts.set_api_key_txn, account_id, key, to_db(now))
+        if not storable_id(account_id):
+            return defer.succeed(False)
+        return self.write("set_api_key", accounts.set_api_key_txn, account_id, key, to_db(now))
 
     def replace_passwords(self, account_id, passwords):
-        return self.write(accounts.replace_passwords_txn, account_id, tuple(passwords))
+        if not storable_id(account_id):
+            return defer.succeed(False)
+        return self.write(
+            "replace_passwords", accounts.replace_passwords_txn, account_id, tuple(passwords)
+        )
 
     def list_unconfirmed(self, created_before):
-        return self.read(accounts.list_unconfirmed_txn, to_db(created_before))
+        return self.read(
+            "list_unconfirmed", accounts.list_unconfirmed_txn, to_db(created_before)
+        )
 
     def delete_accounts(self, account_ids):
-        return self.write(accounts.delete_accounts_txn, tuple(account_ids))
+        account_ids = tuple(each for each in account_ids if storable_id(each))
+        return self.write("delete_accounts", accounts.delete_accounts_txn, account_ids)
 
     def phone_in_use(self, phone):
-        return self.read(accounts.phone_in_use_txn, phone)
+        return self.read("phone_in_use", accounts.phone_in_use_txn, phone)
 
     # INonceStore
 
     def create_nonce(self, account_id, nonce, now):
-        return self.write(nonces.create_nonce_txn, account_id, nonce, to_db(now))
+        return self.write("create_nonce", nonces.create_nonce_txn, account_id, nonce, to_db(now))
 
     def use_nonce(self, account_id, nonce, nc, not_before, now):
+        if not 0 <= nc < NC_LIMIT:
+            return defer.succeed("invalid")
         return self.write(
-            nonces.use_nonce_txn, account_id, nonce, nc, to_db(not_before), to_db(now)
+            "use_nonce",
+            nonces.use_nonce_txn, account_id, nonce, nc, to_db(not_before), to_db(now),
         )
 
     def delete_nonces(self, not_used_since):
-        return self.write(nonces.delete_nonces_txn, to_db(not_used_since))
+        return self.write("delete_nonces", nonces.delete_nonces_txn, to_db(not_used_since))
 
     def get_setting(self, name, default):
-        return self.write(nonces.get_setting_txn, name, default)
+        return self.write("get_setting", nonces.get_setting_txn, name, default)
 
     # IProvisioningStore
 
     def consume_confirmation_key(self, key, now):
-        return self.write(provisioning.consume_confirmation_key_txn, key, to_db(now))
+        return self.write(
+            "consume_confirmation_key",
+            provisioning.consume_confirmation_key_txn, key, to_db(now),
+        )
 
     def confirmation_key_valid(self, key, now):
-        return self.read(provisioning.confirmation_key_valid_txn, key, to_db(now))
+        return self.read(
+            "confirmation_key_valid", provisioning.confirmation_key_valid_txn, key, to_db(now)
+        )
 
     # ITokenStore
 
     def token_refusal(self, pn_provider, pn_param, pn_prid, limit):
-        return self.read(tokens.token_refusal_txn, pn_provider, pn_param, pn_prid, limit)
+        return self.read(
+            "token_refusal", tokens.token_refusal_txn, pn_provider, pn_param, pn_prid, limit
+        )
 
     def add_token(self, token, pn_provider, pn_param, pn_prid, limit, now):
-        return self._serialized(
-            "tokens",
+        return self.write(
+            "add_token",
             tokens.add_token_txn, token, pn_provider, pn_param, pn_prid, limit, to_db(now),
         )
 
     def unused_token(self, token):
-        return self.read(tokens.unused_token_txn, token)
+        return self.read("unused_token", tokens.unused_token_txn, token)
 
     # ICodeStore
 
     def activate_with_code(self, account_id, code):
-        return self.write(codes.activate_with_code_txn, account_id, code)
+        if not storable_id(account_id):
+            return defer.succeed(None)
+        return self.write("activate_with_code", codes.activate_with_code_txn, account_id, code)
 
     def phone_taken(self, phone, account_id):
-        return self.read(codes.phone_taken_txn, phone, account_id)
+        return self.read("phone_taken", codes.phone_taken_txn, phone, account_id)
 
     def set_phone_change(self, account_id, phone, code, now):
-        return self.write(codes.set_phone_change_txn, account_id, phone, code, to_db(now))
+        return self.write(
+            "set_phone_change", codes.set_phone_change_txn, account_id, phone, code, to_db(now)
+        )
 
     def phone_change(self, account_id):
-        return self.read(codes.phone_change_txn, account_id)
+        return self.read("phone_change", codes.phone_change_txn, account_id)
 
     def apply_phone_change(self, account_id, code):
-        return self.write(codes.apply_phone_change_txn, account_id, code)
+        return self.write("apply_phone_change", codes.apply_phone_change_txn, account_id, code)
 
     def drop_phone_change(self, account_id, code):
-        return self.write(codes.drop_phone_change_txn, account_id, code)
+        return self.write("drop_phone_change", codes.drop_phone_change_txn, account_id, code)
 
     def set_email_change(self, account_id, new_email, secret, now):
-        return self.write(codes.set_email_change_txn, account_id, new_email, secret, to_db(now))
+        return self.write(
+            "set_email_change",
+            codes.set_email_change_txn, account_id, new_email, secret, to_db(now),
+        )
 
     def email_change(self, secret):
-        return self.read(codes.email_change_txn, secret)
+        return self.read("email_change", codes.email_change_txn, secret)
 
     def apply_email_change(self, account_id, secret):
-        return self.write(codes.apply_email_change_txn, account_id, secret)
+        return self.write("apply_email_change", codes.apply_email_change_txn, account_id, secret)
 
     def drop_email_change(self, account_id, secret):
-        return self.write(codes.drop_email_change_txn, account_id, secret)
+        return self.write("drop_email_change", codes.drop_email_change_txn, account_id, secret)
 
     # IRateLimitStore
 
     def reserve_attempt(self, scopes, limit, since, now):
-        return self._serialized(
-            "famd_code_failures",
+        return self.write(
+            "reserve_attempt",
             codes.reserve_attempt_txn, tuple(scopes), limit, to_db(since), to_db(now),
         )
 
     def forget_attempts(self, ids):
-        return self.write(codes.forget_attempts_txn, tuple(ids))
+        return self.write("forget_attempts", codes.forget_attempts_txn, tuple(ids))

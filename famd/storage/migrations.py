@@ -11,7 +11,8 @@ higher than the last file here was migrated by a newer famd, and is refused.
 import os
 import re
 
-from famd.clock import to_db, utcnow
+from famd.clock import utcnow
+from famd.storage.times import to_db
 from famd.interfaces import SchemaTooNew
 
 _SCHEMA_DIR = os.path.join(os.path.dirname(__file__), "schema")

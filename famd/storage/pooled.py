@@ -15,7 +15,9 @@ L{PooledStorage} adds what a shared, remote database needs:
    transaction replayed on a fresh one, so a server restart costs no error;
    a server that cannot be reached, or a connection lost while committing
    (whose outcome is unknown), fails with L{StorageUnavailable} (HTTP 503);
- - the URL's password never appears in a message.
+ - the URL's password never appears in a message;
+ - its log lines (replays after a deadlock, after a lost connection) name
+   the transaction (L{famd.storage.base.SQLStorage.read}).
 
 A provider subclass says which driver to load and how to connect and set up
 a connection (L{PooledStorage.connect_arguments}, L{PooledStorage.setup}).
@@ -237,7 +239,7 @@ class PooledStorage(SQLStorage):
         if not self._opening:
             self._opening = True
             self._busy += 1
-            self._attempts(migrate_txn, ()).addBoth(self._done).addBoth(self._opened)
+            self._attempts("migrate", migrate_txn, ()).addBoth(self._done).addBoth(self._opened)
         return waiter
 
     def _opened(self, result):
@@ -264,14 +266,14 @@ class PooledStorage(SQLStorage):
 
     # Running transactions
 
-    def _run(self, write, function, *args):
+    def _run(self, name, write, function, args):
         if self._closed:
             return defer.fail(StorageUnavailable("the storage is closed"))
         self._busy += 1
         if self._version is not None:
-            d = self._attempts(function, args)
+            d = self._attempts(name, function, args)
         else:
-            d = self.open().addCallback(lambda _: self._attempts(function, args))
+            d = self.open().addCallback(lambda _: self._attempts(name, function, args))
         return d.addBoth(self._done)
 
     def _done(self, result):
@@ -293,7 +295,11 @@ class PooledStorage(SQLStorage):
         )
 
     @defer.inlineCallbacks
-    def _attempts(self, function, args):
+    def _attempts(self, name, function, args):
+        """
+        Run the transaction called C{name} until it commits, fails for good
+        or runs out of replays (the one place that would time it).
+        """
         busy = lost = 0
         while True:
             attempt = _Attempt()
@@ -306,6 +312,11 @@ class PooledStorage(SQLStorage):
                     if busy < BUSY_RETRIES:
                         busy += 1
                         delay = BUSY_DELAY * 2 ** (busy - 1)
+                        log.info(
+                            "transaction {txn} hit a deadlock or serialization failure;"
+                            " replay {n} of {most} in {delay}s",
+                            txn=name, n=busy, most=BUSY_RETRIES, delay=delay,
+                        )
                         yield task.deferLater(self._reactor, delay, lambda: None)
                         continue
                     raise StorageUnavailable(
@@ -324,7 +335,9 @@ class PooledStorage(SQLStorage):
                         # Every pooled connection may have died with the server.
                         lost += 1
                         log.info(
-                            "connection to {db} lost, reconnecting", db=self.url.redacted()
+                            "connection to {db} lost during transaction {txn}; replaying it"
+                            " on a new connection",
+                            db=self.url.redacted(), txn=name,
                         )
                         continue
                     raise StorageUnavailable(self._lost(error)) from None

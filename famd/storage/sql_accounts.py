@@ -3,11 +3,13 @@ The SQL of accounts and the rows that hang off them.
 
 Blocking ``*_txn`` functions, run only on a storage thread through a
 provider's ``run``.  Each public operation is one transaction, so one trip to
-the storage thread.
+the storage thread.  Accounts are read into L{famd.model} values here, times
+included (L{famd.storage.times}).
 """
 
-from famd.clock import normalize
+from famd.storage.times import from_db, to_db
 from famd.storage.transaction import one_statement
+from famd.storage import sql_tokens
 from famd.model import (
     Account,
     ActivationExpiration,
@@ -55,12 +57,12 @@ def _related(row, at):
     expiration = None
     if row[at] is not None:
         expiration = ActivationExpiration(
-            row[at], row[at + 1], normalize(row[at + 2]), normalize(row[at + 3]),
-            normalize(row[at + 4]),
+            row[at], row[at + 1], from_db(row[at + 2]), from_db(row[at + 3]),
+            from_db(row[at + 4]),
         )
     change = None
     if row[at + 5] is not None:
-        change = EmailChange(row[at + 6], normalize(row[at + 7]))
+        change = EmailChange(row[0], row[at + 6], from_db(row[at + 7]))
     return expiration, change
 
 
@@ -69,33 +71,56 @@ def _account(row, passwords, admin, api_key, at):
     expiration, change = _related(row, at)
     return Account.loaded(
         row[0], row[1], row[2], row[3], bool(row[4]), row[5], row[6], row[7],
-        normalize(row[8]), normalize(row[9]), passwords, admin, row[10], expiration, change, api_key,
+        from_db(row[8]), from_db(row[9]), passwords, admin, row[10], expiration, change, api_key,
     )
 
 
-def load_account_txn(txn, where, params):
+def _full_accounts_sql(accounts, where="", extra_columns="", order=""):
     """
-    The first account (lowest id) matching the SQL condition C{where} on
-    ``f``, fully loaded, in one statement: one row per password.
+    The one statement that loads accounts fully: the columns of
+    L{_loaded}, then C{extra_columns}, one row per password (an account
+    without one still gives a row), ordered by C{order} then password.
+
+    @param accounts: the FROM clause: C{"accounts" a}, or a join that
+        picks the rows of C{a}.
     """
-    rows = txn.all(
-        'SELECT %s%s, p."password", p."algorithm" FROM "accounts" a%s '
-        'LEFT JOIN "passwords" p ON p."account_id" = a."id" '
-        'WHERE a."id" = (SELECT min(f."id") FROM "accounts" f WHERE %s) ORDER BY p."id"'
-        % (_DETAIL, _RELATED, _JOINS, where),
-        params,
+    return (
+        'SELECT %s%s, p."password", p."algorithm"%s FROM %s%s '
+        'LEFT JOIN "passwords" p ON p."account_id" = a."id" %sORDER BY %sp."id"'
+        % (_DETAIL, _RELATED, extra_columns, accounts, _JOINS, where, order)
     )
+
+
+def _first_account(condition):
+    """The lowest id among the accounts matching C{condition} on ``f``."""
+    return '(SELECT min(f."id") FROM "accounts" f WHERE %s)' % (condition,)
+
+
+def _one_account_sql(condition):
+    """The statement loading the first account (lowest id) matching C{condition} on ``f``."""
+    return _full_accounts_sql(
+        '"accounts" a', where='WHERE a."id" = %s ' % (_first_account(condition),)
+    )
+
+
+_BY_ID = _one_account_sql('f."id" = ?')
+_BY_ADDRESS = _one_account_sql('f."username" = ? AND f."domain" = ?')
+
+
+def _load_account_txn(txn, sql, params):
+    """The account C{sql} (L{_BY_ID} or L{_BY_ADDRESS}) finds with C{params}, or None."""
+    rows = txn.all(sql, params)
     return _loaded(rows) if rows else None
 
 
 def _loaded(rows):
-    """The account of C{rows}: load_account_txn's columns, one row per password."""
+    """The account of C{rows}: L{_full_accounts_sql}'s columns, one row per password."""
     row = rows[0]
     password = _DETAIL_RELATED + 8
     return _account(
         row,
         tuple(Password(r[password], r[password + 1]) for r in rows if r[password] is not None),
-        Timestamps(normalize(row[13]), normalize(row[14])) if row[12] else None,
+        Timestamps(from_db(row[13]), from_db(row[14])) if row[12] else None,
         row[11],
         _DETAIL_RELATED,
     )
@@ -105,6 +130,22 @@ FIND_MANY_SIZES = (2, 4, 8, 16, 32, 64)
 """How many addresses one L{find_accounts_txn} statement looks up: a run is
 padded to the next size, so that a handful of statement texts serve every
 run (and stay in the connection's prepared-statement cache)."""
+
+
+def _find_many_sql(size):
+    """The statement of L{find_accounts_txn} for C{size} addresses."""
+    return 'WITH "wanted"("i", "username", "domain") AS (VALUES %s) %s' % (
+        ", ".join("(%d, ?, ?)" % (i,) for i in range(size)),
+        _full_accounts_sql(
+            '"wanted" w JOIN "accounts" a ON a."id" = '
+            + _first_account('f."username" = w."username" AND f."domain" = w."domain"'),
+            extra_columns=', w."i"',
+            order='w."i", ',
+        ),
+    )
+
+
+_FIND_MANY = {size: _find_many_sql(size) for size in FIND_MANY_SIZES}
 
 
 @one_statement
@@ -119,13 +160,7 @@ def find_accounts_txn(txn, addresses):
     size = next(size for size in FIND_MANY_SIZES if size >= len(addresses))
     padding = [(None, None)] * (size - len(addresses))
     rows = txn.all(
-        'WITH "wanted"("i", "username", "domain") AS (VALUES %s) '
-        'SELECT %s%s, p."password", p."algorithm", w."i" FROM "wanted" w '
-        'JOIN "accounts" a ON a."id" = (SELECT min(f."id") FROM "accounts" f '
-        'WHERE f."username" = w."username" AND f."domain" = w."domain")%s '
-        'LEFT JOIN "passwords" p ON p."account_id" = a."id" ORDER BY w."i", p."id"'
-        % (", ".join("(%d, ?, ?)" % (i,) for i in range(size)), _DETAIL, _RELATED, _JOINS),
-        [value for address in list(addresses) + padding for value in address],
+        _FIND_MANY[size], [value for address in list(addresses) + padding for value in address]
     )
     found = [None] * len(addresses)
     start = 0
@@ -141,12 +176,12 @@ def find_accounts_txn(txn, addresses):
 
 @one_statement
 def get_account_txn(txn, account_id):
-    return load_account_txn(txn, 'f."id" = ?', (account_id,))
+    return _load_account_txn(txn, _BY_ID, (account_id,))
 
 
 @one_statement
 def find_account_txn(txn, username, domain):
-    return load_account_txn(txn, 'f."username" = ? AND f."domain" = ?', (username, domain))
+    return _load_account_txn(txn, _BY_ADDRESS, (username, domain))
 
 
 def _listing_txn(txn, where, params, suffix="", suffix_params=()):
@@ -209,20 +244,9 @@ def phone_in_use_txn(txn, phone):
     )
 
 
-def consume_token_txn(txn, token, now):
-    """Mark an unused token used; False when it does not exist or was used."""
-    return (
-        txn.execute(
-            'UPDATE "tokens" SET "used" = ?, "updated_at" = ? WHERE "token" = ? AND "used" = ?',
-            (True, now, token, False),
-        )
-        == 1
-    )
-
-
 def create_account_txn(txn, new):
     """Insert a L{famd.model.NewAccount} and its rows; return the id."""
-    now = new.creation_time
+    now = to_db(new.creation_time)
     # Serialize creations: the username and phone checks below stay true
     # until this transaction commits, whatever other processes do.
     txn.lock("create_account")
@@ -230,7 +254,7 @@ def create_account_txn(txn, new):
         raise Conflict("username")
     if new.phone is not None and phone_in_use_txn(txn, new.phone):
         raise Conflict("phone")
-    if new.token is not None and not consume_token_txn(txn, new.token, now):
+    if new.token is not None and not sql_tokens.consume_token_txn(txn, new.token, now):
         raise Conflict("token")
     account_id = txn.insert(
         "accounts",
@@ -257,7 +281,7 @@ def create_account_txn(txn, new):
             "activation_expirations",
             {
                 "account_id": account_id,
-                "expires": new.activation_expires,
+                "expires": to_db(new.activation_expires),
                 "created_at": now,
                 "updated_at": now,
             },

@@ -9,39 +9,9 @@ concurrent requests with one code, exactly one changes a row.  Failed
 attempts are rows of famd's own ``famd_code_failures`` table.
 """
 
-import secrets
-
-from famd.clock import normalize
-from famd.model import Conflict
+from famd.model import Conflict, EmailChange, PhoneChange
 from famd.storage.sql_accounts import get_account_txn
-
-LOCK_PREFIX = "lock:"
-
-
-def serialize_txn(txn, name):
-    """
-    Make the rest of this transaction wait for any other transaction that
-    called C{serialize_txn(name)} to end, on every engine and across
-    processes: each one updates the same ``famd_settings`` row, which the
-    database lets one transaction at a time hold.  (SQLite's ``BEGIN
-    IMMEDIATE`` already serializes writers; this is for MySQL and
-    PostgreSQL, where a count followed by an insert could otherwise race.)
-    """
-    key = LOCK_PREFIX + name
-    update = 'UPDATE "famd_settings" SET "value" = ? WHERE "name" = ?'
-    if txn.execute(update, (secrets.token_hex(8), key)) == 0:
-        create_lock_txn(txn, name)
-        txn.execute(update, (secrets.token_hex(8), key))
-
-
-def create_lock_txn(txn, name):
-    """
-    Create the row of L{serialize_txn}(C{name}) if missing.  Run alone in
-    its own transaction first, so that concurrent first uses never hold a
-    shared lock on it while asking for an exclusive one (a deadlock on
-    MySQL).
-    """
-    txn.insert_ignore("famd_settings", {"name": LOCK_PREFIX + name, "value": "-"})
+from famd.storage.times import from_db
 
 
 # ---------------------------------------------------------------- activation
@@ -92,7 +62,7 @@ def phone_change_txn(txn, account_id):
         'ORDER BY "id" DESC LIMIT 1',
         (account_id,),
     )
-    return None if row is None else (row[0], row[1])
+    return None if row is None else PhoneChange(account_id, row[0], row[1])
 
 
 def drop_pending_txn(txn, table, column, account_id, secret):
@@ -139,7 +109,9 @@ def email_change_txn(txn, secret):
         'WHERE "hash" = ? ORDER BY "id" LIMIT 1',
         (secret,),
     )
-    return None if row is None else (row[0], row[1], row[2], normalize(row[3]))
+    if row is None:
+        return None
+    return EmailChange(row[0], row[1], from_db(row[3]), secret=row[2])
 
 
 def drop_email_change_txn(txn, account_id, secret):
@@ -161,7 +133,13 @@ def apply_email_change_txn(txn, account_id, secret):
 
 
 def reserve_attempt_txn(txn, scopes, limit, since, now):
-    serialize_txn(txn, "famd_code_failures")
+    """
+    L{famd.interfaces.IRateLimitStore.reserve_attempt}, C{since} and C{now}
+    in the database's form: (ids, None) or ((), the datetime of the failure
+    whose expiry frees the busiest scope).  Serialized, so that the counts
+    and the inserts of one reservation are never interleaved with another's.
+    """
+    txn.lock("famd_code_failures")
     txn.execute('DELETE FROM "famd_code_failures" WHERE "created_at" <= ?', (since,))
     oldest = None
     for scope in scopes:
@@ -171,7 +149,8 @@ def reserve_attempt_txn(txn, scopes, limit, since, now):
             (scope, since),
         )
         if len(times) >= limit:
-            frees = normalize(times[len(times) - limit][0])
+            # A failure whose time is unreadable frees its scope a whole window from now.
+            frees = from_db(times[len(times) - limit][0]) or from_db(now)
             oldest = frees if oldest is None else max(oldest, frees)
     if oldest is not None:
         return (), oldest

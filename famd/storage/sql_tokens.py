@@ -4,11 +4,11 @@ The SQL of account-creation tokens (``tokens`` rows).
 A token is stored only after the push that carries it was sent, so the
 device rules (no second unused token, a bounded number of tokens) are
 checked once before sending and again in the transaction that stores it.
-Consuming a token is part of account creation (see
+Storing one is serialized (L{famd.storage.transaction.Transaction.lock}),
+so that the count and the insert of one transaction are not interleaved
+with another's.  Consuming a token is part of account creation (see
 L{famd.storage.sql_accounts.create_account_txn}).
 """
-
-from famd.storage.sql_codes import serialize_txn
 
 _DEVICE = '"pn_provider" = ? AND "pn_param" = ? AND "pn_prid" = ?'
 
@@ -30,7 +30,7 @@ def token_refusal_txn(txn, pn_provider, pn_param, pn_prid, limit):
 
 def add_token_txn(txn, token, pn_provider, pn_param, pn_prid, limit, now):
     """Store a sent token unless the device rules now refuse it."""
-    serialize_txn(txn, "tokens")
+    txn.lock("tokens")
     refusal = token_refusal_txn(txn, pn_provider, pn_param, pn_prid, limit)
     if refusal is not None:
         return refusal
@@ -54,4 +54,15 @@ def unused_token_txn(txn, token):
     return txn.scalar(
         'SELECT "token" FROM "tokens" WHERE "token" = ? AND "used" = ? ORDER BY "id" LIMIT 1',
         (token, False),
+    )
+
+
+def consume_token_txn(txn, token, now):
+    """Mark an unused token used; False when it does not exist or was used."""
+    return (
+        txn.execute(
+            'UPDATE "tokens" SET "used" = ?, "updated_at" = ? WHERE "token" = ? AND "used" = ?',
+            (True, now, token, False),
+        )
+        == 1
     )

@@ -27,7 +27,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from famd.interfaces import IStorage, StorageUnavailable
-from famd.storage.base import SQLStorage
+from famd.storage.base import SQLStorage, name_failure
 from famd.storage.dialect import Dialect
 from famd.storage import sql_accounts as accounts
 from famd.storage.migrations import migrate_txn
@@ -117,7 +117,9 @@ class AccountLookups:
         self._storage = storage
 
     def __call__(self, username, domain):
-        return self._storage._in_thread(False, accounts.find_account_txn, (username, domain))
+        return self._storage._in_thread(
+            "find_account", False, accounts.find_account_txn, (username, domain)
+        )
 
     def many(self, addresses):
         found = []
@@ -125,7 +127,8 @@ class AccountLookups:
         for start in range(0, len(addresses), largest):
             found.extend(
                 self._storage._in_thread(
-                    False, accounts.find_accounts_txn, (addresses[start:start + largest],)
+                    "find_accounts", False, accounts.find_accounts_txn,
+                    (addresses[start:start + largest],),
                 )
             )
         return found
@@ -228,7 +231,7 @@ class SQLiteStorage(SQLStorage):
     def open(self):
         if not self._thread.started:
             self._thread.start()
-        return self.write(migrate_txn)
+        return self.write("migrate", migrate_txn)
 
     def close(self):
         def release():
@@ -240,16 +243,21 @@ class SQLiteStorage(SQLStorage):
         d.addBoth(lambda result: (self._thread.stop(), result)[1])
         return d
 
-    def _in_thread(self, write, function, args):
+    def _in_thread(self, name, write, function, args):
+        """
+        Run the transaction called C{name} (on the storage thread; the one
+        place that would time it).
+        """
         if self._connection is None:
             self._connection = connect(self.path, self._busy_timeout)
         return transact(self._connection, self.dialect, write, function, args)
 
     def find_account(self, username, domain):
-        return self._thread.submit(self._lookups, username, domain)
+        d = self._thread.submit(self._lookups, username, domain)
+        return d.addErrback(name_failure, "find_account")
 
-    def _run(self, write, function, *args):
-        return self._thread.submit(self._in_thread, write, function, args)
+    def _run(self, name, write, function, args):
+        return self._thread.submit(self._in_thread, name, write, function, args)
 
 
 def build(options, context):

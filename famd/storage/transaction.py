@@ -30,6 +30,9 @@ class Transaction:
         Wait for, then hold until the transaction ends, the lock C{name}:
         transactions taking the same lock run one after the other, in every
         famd process on the database (a check-then-insert stays correct).
+        This is famd's one way of serializing transactions: take it first,
+        before the transaction reads or writes anything (see
+        L{famd.storage.dialect.Dialect.lock} for each engine's lock).
         """
         self.dialect.lock(self, name)
 

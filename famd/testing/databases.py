@@ -22,7 +22,6 @@ from urllib.parse import urlsplit, urlunsplit
 from twisted.internet import defer, threads
 from twisted.trial.unittest import FailTest, SkipTest
 
-import famd
 from famd.testing.storage import open_sqlite
 
 REQUIRE = "FAMD_TEST_REQUIRE_SERVICES"
@@ -311,22 +310,3 @@ def open_another(test_case, storage, reactor=None):
     if database is None:
         return open_sqlite(test_case, reactor, path=storage.path)
     return open_server_storage(test_case, storage.engine, reactor, database=database)
-
-
-def reference_schema(filename):
-    """
-    The text of a reference DDL file (``fam-2021-schema.mysql.sql``, ...),
-    looked up in ``$FAMD_REFERENCE_DIR``, the shared reference folder beside
-    the checkout, then ``tests/fixtures``; the test is skipped without it.
-    """
-    root = os.path.dirname(os.path.dirname(os.path.abspath(famd.__file__)))
-    folders = [
-        os.environ.get("FAMD_REFERENCE_DIR"),
-        os.path.join(root, "..", "shared", "reference"),
-        os.path.join(root, "tests", "fixtures"),
-    ]
-    for folder in folders:
-        if folder and os.path.exists(os.path.join(folder, filename)):
-            with open(os.path.join(folder, filename), encoding="utf-8") as f:
-                return f.read()
-    raise SkipTest("%s not found (set FAMD_REFERENCE_DIR)" % (filename,))

@@ -16,9 +16,8 @@ from datetime import timedelta
 from twisted.internet import defer
 from zope.interface.verify import verifyObject
 
-from famd.clock import to_db
 from famd.interfaces import ICodeStore, IRateLimitStore, ITokenStore
-from famd.model import Conflict
+from famd.model import Conflict, EmailChange, PhoneChange
 from famd.testing.databases import open_another
 from famd.testing.storage_contract import NOW, new
 
@@ -101,7 +100,9 @@ class FlowsStorageContract:
         self.assertIsNone((yield self.storage.phone_change(account_id)))
         yield self.storage.set_phone_change(account_id, "+33600000002", "1111", NOW)
         yield self.storage.set_phone_change(account_id, "+33600000003", "2222", NOW)
-        self.assertEqual((yield self.storage.phone_change(account_id)), ("+33600000003", "2222"))
+        pending = yield self.storage.phone_change(account_id)
+        self.assertEqual(pending, PhoneChange(account_id, "+33600000003", "2222"))
+        self.assertNotIn("2222", repr(pending))
         self.assertIsNone((yield self.storage.apply_phone_change(account_id, "1111")))
         account = yield self.storage.apply_phone_change(account_id, "2222")
         self.assertEqual(account.phone, "+33600000003")
@@ -137,7 +138,7 @@ class FlowsStorageContract:
         yield self.storage.create_account(new("bobbyb", phone="+33600000002"))
         yield self.assertFailure(self.storage.apply_phone_change(mine, "1111"), Conflict)
         self.assertEqual((yield self.storage.get_account(mine)).phone, "+33600000001")
-        self.assertEqual((yield self.storage.phone_change(mine)), ("+33600000002", "1111"))
+        self.assertEqual((yield self.storage.phone_change(mine)), PhoneChange(mine, "+33600000002", "1111"))
 
     # ------------------------------------------------------------ e-mail
 
@@ -148,12 +149,11 @@ class FlowsStorageContract:
         yield self.storage.set_email_change(account_id, "first@example.org", "s" * 32, NOW)
         yield self.storage.set_email_change(account_id, "new@example.org", "t" * 32, NOW)
         self.assertIsNone((yield self.storage.email_change("s" * 32)))
-        self.assertEqual(
-            (yield self.storage.email_change("t" * 32)),
-            (account_id, "new@example.org", "t" * 32, to_db(NOW)),
-        )
+        pending = yield self.storage.email_change("t" * 32)
+        self.assertEqual(pending, EmailChange(account_id, "new@example.org", NOW, secret="t" * 32))
+        self.assertNotIn("t" * 32, repr(pending))
         account = yield self.storage.get_account(account_id)
-        self.assertEqual(account.email_changed.new_email, "new@example.org")
+        self.assertEqual(account.email_changed, EmailChange(account_id, "new@example.org", NOW))
         self.assertEqual((yield self.storage.apply_email_change(account_id, "t" * 32)), "new@example.org")
         account = yield self.storage.get_account(account_id)
         self.assertEqual((account.email, account.email_changed), ("new@example.org", None))
@@ -179,7 +179,7 @@ class FlowsStorageContract:
                 ["a", "b"], 3, since, NOW + timedelta(minutes=minute))
             self.assertEqual((len(ids), oldest), (2, None))
         ids, oldest = yield self.storage.reserve_attempt(["c", "b"], 3, since, NOW)
-        self.assertEqual((ids, oldest), ((), to_db(NOW)))
+        self.assertEqual((ids, oldest), ((), NOW))
         ids, oldest = yield self.storage.reserve_attempt(["c"], 3, since, NOW)
         self.assertEqual(len(ids), 1)
 
@@ -195,6 +195,15 @@ class FlowsStorageContract:
         later = NOW + timedelta(minutes=15)
         ids, oldest = yield self.storage.reserve_attempt(["a"], 1, NOW, later)
         self.assertEqual((len(ids), oldest), (1, None))
+
+    @defer.inlineCallbacks
+    def test_one_token_per_device_concurrently(self):
+        """Of tokens for one device stored at the same moment, exactly one is kept."""
+        results = yield defer.gatherResults(
+            [self.storage.add_token("T%02d" % (i,) + "t" * 10, *DEVICE, 20, NOW) for i in range(8)]
+        )
+        self.assertEqual(results.count(None), 1)
+        self.assertEqual(results.count("pending"), 7)
 
     @defer.inlineCallbacks
     def test_concurrent_reservations_hold_the_limit(self):
@@ -231,6 +240,17 @@ class TwoProcessesContract:
         for ok, value in results:
             if not ok:
                 self.assertEqual(value.trap(Conflict) and value.value.field, "token")
+
+    @defer.inlineCallbacks
+    def test_one_token_per_device_across_processes(self):
+        """Tokens for one device stored at once through two storages: exactly one is kept."""
+        results = yield defer.gatherResults([
+            storage.add_token("T%02d" % (i,) + "t" * 10, *DEVICE, 20, NOW)
+            for i in range(6)
+            for storage in (self.first, self.second)
+        ])
+        self.assertEqual(results.count(None), 1)
+        self.assertEqual(results.count("pending"), 11)
 
     @defer.inlineCallbacks
     def test_attempt_limit_across_processes(self):

@@ -3,7 +3,10 @@ Contract test mixins for the notifier interfaces, one per interface.
 
 Mix one into a L{twisted.trial.unittest.TestCase} and define the two hooks it
 names; the same tests then run against every provider, famd's and third
-parties'.  Hooks may return a value or a Deferred.
+parties'.  Hooks may return a value or a Deferred.  famd's own providers run
+them against the real servers of L{famd.testing.smtp_server},
+L{famd.testing.ovh_api} and L{famd.testing.pusher}, which a third-party
+provider speaking those protocols may reuse.
 """
 
 from twisted.internet.defer import inlineCallbacks, maybeDeferred

@@ -11,8 +11,10 @@ DDL dumped on that engine).
 """
 
 import threading
+from datetime import datetime, timezone
 
 from twisted.internet import defer, threads
+from twisted.logger import globalLogPublisher
 from zope.interface.verify import verifyObject
 
 from famd.backends import BackendContext, find
@@ -23,9 +25,9 @@ from famd.testing.databases import (
     SERVERS,
     fresh_database,
     open_server_storage,
-    reference_schema,
     storage_class,
 )
+from famd.testing.reference_schemas import reference_schema
 from famd.testing.storage_contract import new
 
 FAM_TABLES = (
@@ -48,6 +50,14 @@ SEED = (
     "INSERT INTO migrations (migration, batch) VALUES"
     " ('2014_10_12_000000_create_users_table', 1);\n"
 )
+
+
+def capture_log(test_case):
+    """The list every log event goes to until C{test_case} ends."""
+    events = []
+    globalLogPublisher.addObserver(events.append)
+    test_case.addCleanup(globalLogPublisher.removeObserver, events.append)
+    return events
 
 
 def without_famd(schema):
@@ -99,7 +109,7 @@ class ServerStorageContract:
         account = yield storage.find_account("user", "sip.example.org")
         self.assertEqual(account.passwords[0].password, "d9b7b6c197ee4e1e7dae43c701a46a9c")
         self.assertIsNotNone(account.admin)
-        self.assertEqual(account.creation_time, "2021-06-01 10:00:00")
+        self.assertEqual(account.creation_time, datetime(2021, 6, 1, 10, tzinfo=timezone.utc))
         self.assertEqual((yield self.snapshot(name)), before)
         yield storage.create_account(new(username="newone"))
         schema_after, _ = yield self.snapshot(name)
@@ -137,7 +147,7 @@ class ServerStorageContract:
         """A database migrated by a newer famd is refused with a clear message."""
         storage = yield self.open()
         yield storage.write(
-            lambda txn: txn.execute(
+            "probe", lambda txn: txn.execute(
                 'INSERT INTO "famd_schema" VALUES (999, ?)', ("2030-01-01 00:00:00",)))
         error = yield self.assertFailure(storage.open(), SchemaTooNew)
         self.assertIn("upgrade famd", str(error))
@@ -181,6 +191,7 @@ class ServerStorageContract:
     def test_deadlock_victim_is_replayed(self):
         """Of two transactions that deadlock, the one the server aborts is replayed and both succeed."""
         storage = yield self.open(pool_min=2, pool_max=2)
+        events = capture_log(self)
         first = yield storage.create_account(new(username="first"))
         second = yield storage.create_account(new(username="second"))
         both_hold_a_row = threading.Barrier(2, timeout=10)
@@ -196,11 +207,13 @@ class ServerStorageContract:
             return mine
 
         done = yield defer.gatherResults([
-            storage.write(cross_txn, first, second),
-            storage.write(cross_txn, second, first),
+            storage.write("cross", cross_txn, first, second),
+            storage.write("cross", cross_txn, second, first),
         ])
         self.assertEqual(sorted(done), sorted([first, second]))
         self.assertEqual(len(runs), 3)
+        self.assertEqual([event.get("txn") for event in events if "replay" in event["log_format"]],
+                         ["cross"])
 
     @defer.inlineCallbacks
     def test_reconnects_after_the_server_drops_connections(self):
@@ -211,6 +224,7 @@ class ServerStorageContract:
         yield defer.gatherResults([storage.phone_in_use("+33600000000") for _ in range(6)])
         killed = yield self.in_thread(self.server.kill_connections, storage.test_database)
         self.assertGreaterEqual(killed, 1)
+        events = capture_log(self)
         try:
             account = yield storage.get_account(account_id)
             self.assertEqual(account.username, "alice")
@@ -221,6 +235,8 @@ class ServerStorageContract:
         yield storage.create_account(new(username="bob"))
         _, total = yield storage.list_accounts(0, 10)
         self.assertEqual(total, 2)
+        replays = {event.get("txn") for event in events if "lost" in event["log_format"]}
+        self.assertEqual(replays, {"get_account"})
 
     @defer.inlineCallbacks
     def test_unreachable_server_is_unavailable(self):
@@ -235,6 +251,7 @@ class ServerStorageContract:
         self.assertNotIn("s3cret-pw", str(error))
         error = yield self.assertFailure(storage.find_account("a", "b"), StorageUnavailable)
         self.assertNotIn("s3cret-pw", str(error))
+        self.assertIn("(transaction find_account)", str(error))
         blocking = yield self.assertFailure(
             self.in_thread(storage.migrate_blocking), StorageUnavailable)
         self.assertNotIn("s3cret-pw", str(blocking))
@@ -267,7 +284,7 @@ class ServerStorageContract:
         """Transactions run on the pool's threads, never the reactor's."""
         storage = yield self.open()
         seen = yield defer.gatherResults(
-            [storage.read(lambda txn: threading.get_ident()) for _ in range(4)])
+            [storage.read("probe", lambda txn: threading.get_ident()) for _ in range(4)])
         self.assertNotIn(threading.get_ident(), seen)
 
     def test_backend_builds_from_options(self):

@@ -3,8 +3,10 @@ The storage contract: one suite every L{famd.interfaces.IStorage} provider
 must pass.
 
 Mix L{StorageContract} into a C{twisted.trial.unittest.TestCase} that
-defines C{make_storage()} returning a Deferred of an opened, empty storage.
-The same tests run on SQLite, MariaDB and PostgreSQL.
+defines its two hooks, C{make_storage()} and C{count_dependents(account_id)}.
+The same tests run on SQLite, MariaDB, PostgreSQL and the in-memory storage
+of L{famd.testing.memory}; they use nothing but L{IStorage} and the hooks,
+so a storage without SQL can pass them.
 """
 
 from datetime import datetime, timedelta, timezone
@@ -12,11 +14,12 @@ from datetime import datetime, timedelta, timezone
 from twisted.internet import defer
 from zope.interface.verify import verifyObject
 
-from famd.clock import to_db
 from famd.interfaces import IStorage
-from famd.model import Conflict, NewAccount, Password
+from famd.model import ActivationExpiration, Conflict, NewAccount, Password, Timestamps
 
 NOW = datetime(2026, 11, 28, 12, 0, 0, tzinfo=timezone.utc)
+EARLIER = datetime(2026, 1, 1, tzinfo=timezone.utc)
+LATER = datetime(2040, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 
 
 def new(username="alice", domain="sip.example.org", **fields):
@@ -24,31 +27,36 @@ def new(username="alice", domain="sip.example.org", **fields):
     fields.setdefault("passwords", (Password("0" * 32, "MD5"),))
     fields.setdefault("ip_address", "127.0.0.1")
     fields.setdefault("user_agent", "test")
-    fields.setdefault("creation_time", to_db(NOW))
+    fields.setdefault("creation_time", NOW)
     return NewAccount(username=username, domain=domain, **fields)
 
 
-def count_rows_txn(txn, table, account_id):
-    return txn.scalar('SELECT count(*) FROM "%s" WHERE "account_id" = ?' % (table,), (account_id,))
-
-
-def insert_token_txn(txn, token, used=False):
-    txn.insert(
-        "tokens",
-        {"token": token, "pn_provider": "fcm", "pn_param": "p", "pn_prid": "d", "used": used,
-         "created_at": to_db(NOW), "updated_at": to_db(NOW)},
-    )
-
-
-def token_used_txn(txn, token):
-    return bool(txn.scalar('SELECT "used" FROM "tokens" WHERE "token" = ?', (token,)))
+DEPENDENTS = (
+    "passwords", "nonces", "admins", "api_keys", "aliases", "phone_change_codes",
+    "email_changed", "activation_expirations",
+)
+"""
+What hangs off an account, by the name of its 2021 table: the kinds the
+C{count_dependents} hook counts.
+"""
 
 
 class StorageContract:
-    """The behaviour every storage provider owes famd."""
+    """
+    The behaviour every storage provider owes famd.
+
+    Hooks: C{make_storage()} returns a Deferred of an opened, empty storage;
+    C{count_dependents(account_id)} returns (a Deferred of) a mapping of
+    each kind of L{DEPENDENTS} to how many of the account's rows of that
+    kind the storage holds: what no interface method shows, such as the
+    rows a deletion must not leave behind or a duplicate admin row.
+    """
 
     def make_storage(self):
         raise NotImplementedError("return a Deferred of an opened, empty storage")
+
+    def count_dependents(self, account_id):
+        raise NotImplementedError("return how many rows of each DEPENDENTS kind the account has")
 
     @defer.inlineCallbacks
     def setUp(self):
@@ -69,7 +77,7 @@ class StorageContract:
         """Every field written at creation is read back, dependent rows included."""
         account_id = yield self.storage.create_account(new(
             email="a@example.org", activated=False, confirmation_key="K" * 13, admin=True,
-            phone="+33612345678", activation_expires="2040-01-02 03:04:05", api_key="key-1",
+            phone="+33612345678", activation_expires=LATER, api_key="key-1",
             passwords=(Password("a" * 32, "MD5"), Password("b" * 64, "SHA-256")),
         ))
         account = yield self.storage.get_account(account_id)
@@ -78,15 +86,33 @@ class StorageContract:
              account.confirmation_key, account.ip_address, account.user_agent,
              account.creation_time, account.phone, account.api_key),
             ("alice", "sip.example.org", "a@example.org", False, "K" * 13, "127.0.0.1",
-             "test", "2026-11-28 12:00:00", "+33612345678", "key-1"),
+             "test", NOW, "+33612345678", "key-1"),
         )
         self.assertEqual(
             account.passwords, (Password("a" * 32, "MD5"), Password("b" * 64, "SHA-256"))
         )
-        self.assertEqual(account.admin.created_at, "2026-11-28 12:00:00")
-        self.assertEqual(account.activation_expiration.expires, "2040-01-02 03:04:05")
+        self.assertEqual(account.admin, Timestamps(NOW, NOW))
+        self.assertEqual(
+            account.activation_expiration,
+            ActivationExpiration(account.activation_expiration.id, account_id, LATER, NOW, NOW),
+        )
+        self.assertEqual(account.creation_time.tzinfo, timezone.utc)
         self.assertEqual(account.activation_expiration.account_id, account_id)
         self.assertIsNone(account.email_changed)
+
+    @defer.inlineCallbacks
+    def test_times_read_back_in_utc(self):
+        """A time given in another zone, with microseconds, reads back as that UTC instant at whole seconds."""
+        plus_two = timezone(timedelta(hours=2))
+        account_id = yield self.storage.create_account(new(
+            creation_time=datetime(2026, 11, 28, 14, 0, 0, 999999, tzinfo=plus_two),
+            activation_expires=datetime(2040, 1, 2, 5, 4, 5, tzinfo=plus_two)))
+        account = yield self.storage.get_account(account_id)
+        self.assertEqual((account.creation_time, account.activation_expiration.expires), (NOW, LATER))
+        self.assertEqual((account.creation_time.tzinfo, account.activation_expiration.expires.tzinfo),
+                         (timezone.utc, timezone.utc))
+        listed = yield self.storage.list_unconfirmed(NOW + timedelta(seconds=1))
+        self.assertEqual([account.creation_time for account in listed], [NOW])
 
     @defer.inlineCallbacks
     def test_find_account(self):
@@ -106,7 +132,7 @@ class StorageContract:
         """
         yield self.storage.create_account(new(
             "carol", email="c@example.org", activated=False, confirmation_key="C" * 13, admin=True,
-            phone="+33612345670", activation_expires="2040-01-02 03:04:05", api_key="key-c",
+            phone="+33612345670", activation_expires=LATER, api_key="key-c",
             passwords=(Password("a" * 32, "MD5"), Password("b" * 64, "SHA-256")),
         ))
         for number in range(6):
@@ -152,9 +178,12 @@ class StorageContract:
     @defer.inlineCallbacks
     def test_token_consumed_with_creation(self):
         """A token is consumed by the account creation that names it, and only once."""
-        yield self.storage.write(insert_token_txn, "T" * 13)
+        self.assertIsNone((yield self.storage.add_token("T" * 13, "fcm", "p", "d", 2, NOW)))
+        self.assertEqual((yield self.storage.unused_token("T" * 13)), "T" * 13)
         yield self.storage.create_account(new(token="T" * 13))
-        self.assertTrue((yield self.storage.read(token_used_txn, "T" * 13)))
+        self.assertIsNone((yield self.storage.unused_token("T" * 13)))
+        self.assertIsNone((yield self.storage.token_refusal("fcm", "p", "d", 2)))
+        self.assertEqual((yield self.storage.token_refusal("fcm", "p", "d", 1)), "limit")
         failure = yield self.assertFailure(
             self.storage.create_account(new(username="bobby1", token="T" * 13)), Conflict
         )
@@ -164,7 +193,7 @@ class StorageContract:
     @defer.inlineCallbacks
     def test_concurrent_token_use_creates_one_account(self):
         """Of several creations racing for one token, exactly one succeeds."""
-        yield self.storage.write(insert_token_txn, "R" * 13)
+        self.assertIsNone((yield self.storage.add_token("R" * 13, "fcm", "p", "d", 1, NOW)))
         results = yield defer.DeferredList(
             [self.storage.create_account(new(username="racer%d" % i, token="R" * 13))
              for i in range(8)],
@@ -198,14 +227,40 @@ class StorageContract:
 
     @defer.inlineCallbacks
     def test_delete_account_removes_dependents(self):
-        """Deleting an account removes its passwords, nonces, admin row, key, alias and expiration."""
-        account_id = yield self.storage.create_account(new(
-            admin=True, api_key="k2", phone="+33622222222", activation_expires="2040-01-01 00:00:00"))
-        yield self.storage.create_nonce(account_id, "n1", NOW)
+        """Deleting an account removes every row that hangs off it, and only its own."""
+        account_id, other = yield self.two_accounts_with_every_dependent()
         self.assertTrue((yield self.storage.delete_account(account_id)))
-        for table in ("passwords", "nonces", "admins", "api_keys", "aliases", "activation_expirations"):
-            self.assertEqual((yield self.storage.read(count_rows_txn, table, account_id)), 0, table)
+        left = yield defer.maybeDeferred(self.count_dependents, account_id)
+        self.assertEqual(dict(left), dict.fromkeys(DEPENDENTS, 0))
+        kept = yield defer.maybeDeferred(self.count_dependents, other)
+        self.assertEqual(dict(kept), dict.fromkeys(DEPENDENTS, 1))
         self.assertFalse((yield self.storage.delete_account(account_id)))
+        self.assertFalse((yield self.storage.phone_in_use("+33622222220")))
+
+    @defer.inlineCallbacks
+    def test_delete_accounts_removes_dependents(self):
+        """Deleting several accounts at once removes every row that hangs off them."""
+        first, second = yield self.two_accounts_with_every_dependent()
+        self.assertEqual((yield self.storage.delete_accounts([first, second, second + 99])), 2)
+        for account_id in (first, second):
+            left = yield defer.maybeDeferred(self.count_dependents, account_id)
+            self.assertEqual(dict(left), dict.fromkeys(DEPENDENTS, 0))
+
+    @defer.inlineCallbacks
+    def two_accounts_with_every_dependent(self):
+        """Two accounts, each with one row of every kind of DEPENDENTS."""
+        ids = []
+        for number in range(2):
+            account_id = yield self.storage.create_account(new(
+                "owner%d" % (number,), admin=True, api_key="k%d" % (number,),
+                phone="+3362222222%d" % (number,), activation_expires=LATER))
+            yield self.storage.create_nonce(account_id, "n%d" % (number,), NOW)
+            yield self.storage.set_phone_change(account_id, "+3369999999%d" % (number,), "1234", NOW)
+            yield self.storage.set_email_change(account_id, "new%d@example.org" % (number,), "s%d" % (number,), NOW)
+            present = yield defer.maybeDeferred(self.count_dependents, account_id)
+            self.assertEqual(dict(present), dict.fromkeys(DEPENDENTS, 1))
+            ids.append(account_id)
+        return ids
 
     @defer.inlineCallbacks
     def test_activation_admin_and_key(self):
@@ -216,13 +271,28 @@ class StorageContract:
         self.assertIsNone((yield self.storage.set_activated(account_id + 99, True)))
         self.assertTrue((yield self.storage.set_admin(account_id, True, NOW)))
         self.assertTrue((yield self.storage.set_admin(account_id, True, NOW)))
-        self.assertEqual((yield self.storage.read(count_rows_txn, "admins", account_id)), 1)
+        self.assertEqual((yield defer.maybeDeferred(self.count_dependents, account_id))["admins"], 1)
         self.assertTrue((yield self.storage.set_admin(account_id, False, NOW)))
         self.assertIsNone((yield self.storage.get_account(account_id)).admin)
         self.assertFalse((yield self.storage.set_admin(account_id + 99, True, NOW)))
         yield self.storage.set_api_key(account_id, "first", NOW)
         yield self.storage.set_api_key(account_id, "second", NOW)
         self.assertEqual((yield self.storage.get_account(account_id)).api_key, "second")
+
+    @defer.inlineCallbacks
+    def test_ids_no_account_can_have(self):
+        """Ids wider than any id column, or negative, are unknown accounts on every engine, never errors."""
+        account_id = yield self.storage.create_account(new())
+        for number in (2**31, 2**32, 2**63 - 1, 2**63, 2**70, -1, -(2**70)):
+            self.assertIsNone((yield self.storage.get_account(number)), number)
+            self.assertFalse((yield self.storage.delete_account(number)), number)
+            self.assertIsNone((yield self.storage.set_activated(number, True)), number)
+            self.assertFalse((yield self.storage.set_admin(number, True, NOW)), number)
+            self.assertFalse((yield self.storage.set_api_key(number, "k", NOW)), number)
+            self.assertFalse((yield self.storage.replace_passwords(number, ())), number)
+            self.assertIsNone((yield self.storage.activate_with_code(number, "K" * 13)), number)
+        self.assertEqual((yield self.storage.list_accounts(2**70, 20)), ([], 1))
+        self.assertEqual((yield self.storage.delete_accounts([2**70, account_id, -(2**70)])), 1)
 
     @defer.inlineCallbacks
     def test_replace_passwords(self):
@@ -236,9 +306,9 @@ class StorageContract:
     @defer.inlineCallbacks
     def test_unconfirmed_accounts(self):
         """Accounts not activated and older than the cut-off are listed and can be deleted."""
-        old = yield self.storage.create_account(new(username="oldone", creation_time="2026-01-01 00:00:00"))
+        old = yield self.storage.create_account(new(username="oldone", creation_time=EARLIER))
         yield self.storage.create_account(new(username="recent"))
-        yield self.storage.create_account(new(username="active", activated=True, creation_time="2026-01-01 00:00:00"))
+        yield self.storage.create_account(new(username="active", activated=True, creation_time=EARLIER))
         listed = yield self.storage.list_unconfirmed(NOW - timedelta(days=30))
         self.assertEqual([account.id for account in listed], [old])
         self.assertEqual((yield self.storage.delete_accounts([old])), 1)
@@ -255,6 +325,18 @@ class StorageContract:
         self.assertEqual((yield self.storage.use_nonce(account_id, "nonce-a", 2, before, NOW)), "replayed")
         self.assertEqual((yield self.storage.use_nonce(account_id, "nonce-a", 4, before, NOW)), "invalid")
         self.assertEqual((yield self.storage.use_nonce(account_id, "unknown", 1, before, NOW)), "invalid")
+
+    @defer.inlineCallbacks
+    def test_nonce_counts_beyond_the_column(self):
+        """A count wider than the nc column (8 hex digits allow 2**32 - 1) is invalid and leaves the nonce usable."""
+        account_id = yield self.storage.create_account(new())
+        before = NOW - timedelta(hours=1)
+        yield self.storage.create_nonce(account_id, "nonce-w", NOW)
+        for nc in (2**31, 2**32 - 1, 2**70):
+            self.assertEqual(
+                (yield self.storage.use_nonce(account_id, "nonce-w", nc, before, NOW)), "invalid")
+        self.assertEqual(
+            (yield self.storage.use_nonce(account_id, "nonce-w", 2**31 - 1, before, NOW)), "ok")
 
     @defer.inlineCallbacks
     def test_nonce_belongs_to_its_account_and_expires(self):
@@ -311,7 +393,7 @@ class StorageContract:
     def test_expired_confirmation_key(self):
         """A key whose activation expired neither provisions nor counts as valid."""
         yield self.storage.create_account(new(
-            confirmation_key="E" * 13, activation_expires=to_db(NOW - timedelta(minutes=1))))
+            confirmation_key="E" * 13, activation_expires=NOW - timedelta(minutes=1)))
         self.assertFalse((yield self.storage.confirmation_key_valid("E" * 13, NOW)))
         self.assertIsNone((yield self.storage.consume_confirmation_key("E" * 13, NOW)))
 

@@ -1,0 +1,530 @@
+"""
+An in-memory L{IStorage}: what the SQL providers do, without SQL.
+
+L{MemoryStorage} keeps the rows of the 2021 tables (and famd's own settings
+and failed attempts) in dicts and answers every call at once, on the calling
+thread, with an already fired Deferred.  Each call is therefore a whole
+transaction on its own: a check and the write it guards can never be split
+by another call, which is how it keeps the promises the SQL providers keep
+with locks (single-use codes, tokens and keys, nonce counts raised once,
+rate limits).  It passes famd's storage contract
+(L{famd.testing.storage_contract}), which shows the interface asks nothing of
+SQL; tests and third-party code may use it where a database is beside the
+point.  Nothing survives the process.
+
+Its answers are the SQL providers' answers, rule for rule: text matches
+exactly (as on SQLite: case counts), lists come in id order, a row that
+hangs off an account goes with it, ids are never reused, times are stored
+as aware UTC datetimes at whole seconds.  A write the SQL schema would
+refuse (a missing NOT NULL value, a second account with the same API key, a
+row for an account that does not exist) fails with L{IntegrityError} and
+changes nothing, as the database's own error would.
+"""
+
+import functools
+from datetime import timezone
+
+from twisted.internet import defer
+from zope.interface import implementer
+
+from famd.interfaces import IStorage
+from famd.model import (
+    Account,
+    ActivationExpiration,
+    Conflict,
+    EmailChange,
+    PhoneChange,
+    Timestamps,
+)
+from famd.storage.migrations import latest
+
+TABLES = (
+    "accounts", "passwords", "nonces", "admins", "api_keys", "aliases",
+    "phone_change_codes", "email_changed", "activation_expirations", "tokens",
+    "famd_code_failures",
+)
+"""The tables kept, by their SQL names."""
+
+DEPENDENT_TABLES = (
+    "passwords", "nonces", "admins", "api_keys", "aliases", "phone_change_codes",
+    "email_changed", "activation_expirations",
+)
+"""The tables whose rows belong to an account (``account_id``)."""
+
+MAX_NC = 2**31 - 1
+"""The largest nonce count the SQL engines' ``nc`` column holds."""
+
+
+class IntegrityError(Exception):
+    """A write the SQL schema would refuse (the counterpart of the drivers' error)."""
+
+
+def _utc(moment):
+    """An aware UTC datetime at whole seconds (naive means UTC), or None."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).replace(microsecond=0)
+
+
+def _answer(method):
+    """Run C{method} at once; return a Deferred of its result or its exception."""
+
+    @functools.wraps(method)
+    def answered(self, *args, **kwargs):
+        try:
+            return defer.succeed(method(self, *args, **kwargs))
+        except Exception:
+            return defer.fail()
+
+    return answered
+
+
+@implementer(IStorage)
+class MemoryStorage:
+    """L{IStorage} in this process's memory (see the module docstring)."""
+
+    def __init__(self):
+        self._tables = {table: {} for table in TABLES}
+        self._last_id = dict.fromkeys(TABLES, 0)
+        self._settings = {}
+
+    # ---------------------------------------------------------- rows
+
+    def _insert(self, table, **row):
+        self._last_id[table] += 1
+        row["id"] = self._last_id[table]
+        self._tables[table][row["id"]] = row
+        return row["id"]
+
+    def _rows(self, table, **where):
+        """The rows of C{table} whose columns equal C{where}, in id order."""
+        return [
+            row for row in self._tables[table].values()
+            if all(row[column] == value for column, value in where.items())
+        ]
+
+    def _delete(self, table, rows):
+        for row in rows:
+            del self._tables[table][row["id"]]
+        return len(rows)
+
+    def _require_account(self, account_id):
+        if self._tables["accounts"].get(account_id) is None:
+            raise IntegrityError("no account %r" % (account_id,))
+
+    def count_dependents(self, account_id):
+        """How many rows of each dependent table belong to the account (for tests)."""
+        return {table: len(self._rows(table, account_id=account_id)) for table in DEPENDENT_TABLES}
+
+    # ---------------------------------------------------------- accounts as values
+
+    def _account(self, row, full=True):
+        """
+        The L{Account} of an ``accounts`` row; a listing (C{full} false)
+        leaves out passwords, admin rights and API key, as SQL listings do.
+        """
+        account_id = row["id"]
+        aliases = self._rows("aliases", account_id=account_id)
+        expirations = self._rows("activation_expirations", account_id=account_id)
+        changes = self._rows("email_changed", account_id=account_id)
+        passwords, admin, api_key = (), None, None
+        if full:
+            passwords = tuple(
+                each["password"] for each in self._rows("passwords", account_id=account_id))
+            admins = self._rows("admins", account_id=account_id)
+            if admins:
+                admin = Timestamps(admins[0]["created_at"], admins[0]["updated_at"])
+            keys = self._rows("api_keys", account_id=account_id)
+            api_key = keys[0]["key"] if keys else None
+        expiration = None
+        if expirations:
+            last = expirations[-1]
+            expiration = ActivationExpiration(
+                last["id"], account_id, last["expires"], last["created_at"], last["updated_at"])
+        change = None
+        if changes:
+            change = EmailChange(account_id, changes[-1]["new_email"], changes[-1]["created_at"])
+        return Account(
+            id=account_id, username=row["username"], domain=row["domain"], email=row["email"],
+            activated=row["activated"], confirmation_key=row["confirmation_key"],
+            ip_address=row["ip_address"], user_agent=row["user_agent"],
+            creation_time=row["creation_time"], expire_time=row["expire_time"],
+            passwords=passwords, admin=admin, phone=aliases[0]["alias"] if aliases else None,
+            activation_expiration=expiration, email_changed=change, api_key=api_key,
+        )
+
+    def _get(self, account_id):
+        row = self._tables["accounts"].get(account_id)
+        return None if row is None else self._account(row)
+
+    # ---------------------------------------------------------- IStorageLifecycle
+
+    def migrate_blocking(self):
+        """The version of famd's SQL schema whose behaviour this storage reproduces."""
+        return latest("sqlite")
+
+    @_answer
+    def open(self):
+        return self.migrate_blocking()
+
+    def close(self):
+        return defer.succeed(None)
+
+    # ---------------------------------------------------------- IAccountStore
+
+    def _username_taken(self, username, domain):
+        return bool(self._rows("accounts", username=username, domain=domain))
+
+    def _phone_taken(self, phone, account_id=None):
+        """Whether C{phone} is an alias or a username of an account other than C{account_id}."""
+        return any(
+            row["account_id"] != account_id for row in self._rows("aliases", alias=phone)
+        ) or any(row["id"] != account_id for row in self._rows("accounts", username=phone))
+
+    def _check_passwords(self, passwords):
+        for password in passwords:
+            if password.password is None or password.algorithm is None:
+                raise IntegrityError("a password and its algorithm may not be None")
+
+    def _check_key(self, key, account_id):
+        if key is None:
+            raise IntegrityError("an API key may not be None")
+        if any(row["account_id"] != account_id for row in self._rows("api_keys", key=key)):
+            raise IntegrityError("that API key belongs to another account")
+
+    def _create(self, new):
+        if self._username_taken(new.username, new.domain):
+            raise Conflict("username")
+        if new.phone is not None and self._phone_taken(new.phone):
+            raise Conflict("phone")
+        tokens = [] if new.token is None else self._rows("tokens", token=new.token, used=False)
+        if new.token is not None and len(tokens) != 1:
+            raise Conflict("token")
+        required = (new.username, new.domain, new.ip_address, new.user_agent, new.creation_time)
+        if any(value is None for value in required):
+            raise IntegrityError("an account needs a username, domain, address, agent and time")
+        self._check_passwords(new.passwords)
+        if new.api_key is not None:
+            self._check_key(new.api_key, None)
+        now = _utc(new.creation_time)
+        for token in tokens:
+            token.update(used=True, updated_at=now)
+        account_id = self._insert(
+            "accounts", username=new.username, domain=new.domain, email=new.email,
+            activated=bool(new.activated), confirmation_key=new.confirmation_key,
+            ip_address=new.ip_address, user_agent=new.user_agent, creation_time=now,
+            expire_time=None,
+        )
+        for password in new.passwords:
+            self._insert("passwords", account_id=account_id, password=password)
+        if new.admin:
+            self._insert("admins", account_id=account_id, created_at=now, updated_at=now)
+        if new.phone is not None:
+            self._insert("aliases", account_id=account_id, alias=new.phone, domain=new.domain)
+        if new.activation_expires is not None:
+            self._insert(
+                "activation_expirations", account_id=account_id,
+                expires=_utc(new.activation_expires), created_at=now, updated_at=now,
+            )
+        if new.api_key is not None:
+            self._insert("api_keys", account_id=account_id, key=new.api_key, created_at=now,
+                         updated_at=now)
+        return account_id
+
+    @_answer
+    def create_account(self, new_account):
+        return self._create(new_account)
+
+    @_answer
+    def create_and_load_account(self, new_account):
+        return self._get(self._create(new_account))
+
+    @_answer
+    def account_conflicts(self, username, domain, phone):
+        taken = []
+        if username is not None and self._username_taken(username, domain):
+            taken.append("username")
+        if phone is not None and self._phone_taken(phone):
+            taken.append("phone")
+        return taken
+
+    @_answer
+    def get_account(self, account_id):
+        return self._get(account_id)
+
+    @_answer
+    def find_account(self, username, domain):
+        rows = self._rows("accounts", username=username, domain=domain)
+        return self._account(rows[0]) if rows else None
+
+    @_answer
+    def list_accounts(self, offset, limit):
+        rows = list(self._tables["accounts"].values())
+        return [self._account(row, full=False) for row in rows[offset:offset + limit]], len(rows)
+
+    def _delete_account(self, account_id):
+        if self._tables["accounts"].get(account_id) is None:
+            return False
+        for table in DEPENDENT_TABLES:
+            self._delete(table, self._rows(table, account_id=account_id))
+        del self._tables["accounts"][account_id]
+        return True
+
+    @_answer
+    def delete_account(self, account_id):
+        return self._delete_account(account_id)
+
+    @_answer
+    def set_activated(self, account_id, activated):
+        row = self._tables["accounts"].get(account_id)
+        if row is None:
+            return None
+        row["activated"] = bool(activated)
+        return self._account(row)
+
+    @_answer
+    def set_admin(self, account_id, admin, now):
+        if self._tables["accounts"].get(account_id) is None:
+            return False
+        rows = self._rows("admins", account_id=account_id)
+        if not admin:
+            self._delete("admins", rows)
+        elif not rows:
+            self._insert("admins", account_id=account_id, created_at=_utc(now),
+                         updated_at=_utc(now))
+        return True
+
+    @_answer
+    def set_api_key(self, account_id, key, now):
+        if self._tables["accounts"].get(account_id) is None:
+            return False
+        self._check_key(key, account_id)
+        self._delete("api_keys", self._rows("api_keys", account_id=account_id))
+        self._insert("api_keys", account_id=account_id, key=key, created_at=_utc(now),
+                     updated_at=_utc(now))
+        return True
+
+    @_answer
+    def replace_passwords(self, account_id, passwords):
+        if self._tables["accounts"].get(account_id) is None:
+            return False
+        passwords = tuple(passwords)
+        self._check_passwords(passwords)
+        self._delete("passwords", self._rows("passwords", account_id=account_id))
+        for password in passwords:
+            self._insert("passwords", account_id=account_id, password=password)
+        return True
+
+    @_answer
+    def list_unconfirmed(self, created_before):
+        before = _utc(created_before)
+        return [
+            self._account(row, full=False) for row in self._tables["accounts"].values()
+            if not row["activated"] and row["creation_time"] is not None
+            and row["creation_time"] < before
+        ]
+
+    @_answer
+    def delete_accounts(self, account_ids):
+        return sum(1 for account_id in tuple(account_ids) if self._delete_account(account_id))
+
+    @_answer
+    def phone_in_use(self, phone):
+        return self._phone_taken(phone)
+
+    # ---------------------------------------------------------- INonceStore
+
+    @_answer
+    def create_nonce(self, account_id, nonce, now):
+        self._require_account(account_id)
+        self._insert("nonces", account_id=account_id, nonce=nonce, nc=0, created_at=_utc(now),
+                     updated_at=_utc(now))
+
+    @_answer
+    def use_nonce(self, account_id, nonce, nc, not_before, now):
+        if nc > MAX_NC:
+            return "invalid"
+        not_before = _utc(not_before)
+        known = [
+            row for row in self._rows("nonces", account_id=account_id, nonce=nonce)
+            if row["created_at"] is not None and row["created_at"] >= not_before
+        ]
+        raised = [row for row in known if row["nc"] < nc]
+        for row in raised:
+            row.update(nc=nc, updated_at=_utc(now))
+        if raised:
+            return "ok"
+        if not known:
+            return "invalid"
+        # Like the 2021 account manager: a replayed nonce is burnt.
+        self._delete("nonces", self._rows("nonces", account_id=account_id, nonce=nonce))
+        return "replayed"
+
+    @_answer
+    def delete_nonces(self, not_used_since):
+        since = _utc(not_used_since)
+
+        def unused(row):
+            last = row["updated_at"] if row["updated_at"] is not None else row["created_at"]
+            return last is None or last < since
+
+        return self._delete("nonces", [row for row in self._tables["nonces"].values() if unused(row)])
+
+    @_answer
+    def get_setting(self, name, default):
+        return self._settings.setdefault(name, default)
+
+    # ---------------------------------------------------------- IProvisioningStore
+
+    def _key_holder(self, key, now):
+        """The first account holding C{key} whose activation has not expired at C{now}."""
+        if key is None:
+            return None
+        now = _utc(now)
+        for row in self._rows("accounts", confirmation_key=key):
+            expirations = self._rows("activation_expirations", account_id=row["id"])
+            if not any(each["expires"] < now for each in expirations):
+                return row
+        return None
+
+    @_answer
+    def consume_confirmation_key(self, key, now):
+        row = self._key_holder(key, now)
+        if row is None:
+            return None
+        account = self._account(row)
+        row["confirmation_key"] = None
+        return account
+
+    @_answer
+    def confirmation_key_valid(self, key, now):
+        return self._key_holder(key, now) is not None
+
+    # ---------------------------------------------------------- ITokenStore
+
+    def _refusal(self, pn_provider, pn_param, pn_prid, limit):
+        device = self._rows("tokens", pn_provider=pn_provider, pn_param=pn_param, pn_prid=pn_prid)
+        if any(not row["used"] for row in device):
+            return "pending"
+        if len(device) >= limit:
+            return "limit"
+        return None
+
+    @_answer
+    def token_refusal(self, pn_provider, pn_param, pn_prid, limit):
+        return self._refusal(pn_provider, pn_param, pn_prid, limit)
+
+    @_answer
+    def add_token(self, token, pn_provider, pn_param, pn_prid, limit, now):
+        refusal = self._refusal(pn_provider, pn_param, pn_prid, limit)
+        if refusal is None:
+            self._insert("tokens", token=token, pn_provider=pn_provider, pn_param=pn_param,
+                         pn_prid=pn_prid, used=False, created_at=_utc(now), updated_at=_utc(now))
+        return refusal
+
+    @_answer
+    def unused_token(self, token):
+        rows = self._rows("tokens", token=token, used=False)
+        return rows[0]["token"] if rows else None
+
+    # ---------------------------------------------------------- ICodeStore
+
+    @_answer
+    def activate_with_code(self, account_id, code):
+        row = self._tables["accounts"].get(account_id)
+        if row is None or code is None or row["confirmation_key"] != code:
+            return None
+        row.update(activated=True, confirmation_key=None)
+        return self._account(row)
+
+    @_answer
+    def phone_taken(self, phone, account_id):
+        return self._phone_taken(phone, account_id)
+
+    def _replace_pending(self, table, account_id, now, **values):
+        self._require_account(account_id)
+        self._delete(table, self._rows(table, account_id=account_id))
+        self._insert(table, account_id=account_id, created_at=_utc(now), updated_at=_utc(now),
+                     **values)
+
+    @_answer
+    def set_phone_change(self, account_id, phone, code, now):
+        self._replace_pending("phone_change_codes", account_id, now, phone=phone, code=code)
+
+    @_answer
+    def phone_change(self, account_id):
+        rows = self._rows("phone_change_codes", account_id=account_id)
+        return PhoneChange(account_id, rows[-1]["phone"], rows[-1]["code"]) if rows else None
+
+    @_answer
+    def apply_phone_change(self, account_id, code):
+        rows = self._rows("phone_change_codes", account_id=account_id, code=code)
+        if not rows:
+            return None
+        phone = rows[-1]["phone"]
+        if self._phone_taken(phone, account_id):
+            raise Conflict("phone")
+        self._delete("phone_change_codes", rows)
+        self._delete("aliases", self._rows("aliases", account_id=account_id))
+        account = self._tables["accounts"][account_id]
+        self._insert("aliases", account_id=account_id, alias=phone, domain=account["domain"])
+        return self._account(account)
+
+    @_answer
+    def drop_phone_change(self, account_id, code):
+        return self._delete(
+            "phone_change_codes", self._rows("phone_change_codes", account_id=account_id, code=code)
+        ) > 0
+
+    @_answer
+    def set_email_change(self, account_id, new_email, secret, now):
+        self._replace_pending("email_changed", account_id, now, new_email=new_email, hash=secret)
+
+    @_answer
+    def email_change(self, secret):
+        rows = self._rows("email_changed", hash=secret)
+        if not rows:
+            return None
+        row = rows[0]
+        return EmailChange(row["account_id"], row["new_email"], row["created_at"], secret=row["hash"])
+
+    @_answer
+    def apply_email_change(self, account_id, secret):
+        rows = self._rows("email_changed", account_id=account_id, hash=secret)
+        if not rows:
+            return None
+        self._delete("email_changed", rows)
+        self._tables["accounts"][account_id]["email"] = rows[0]["new_email"]
+        return rows[0]["new_email"]
+
+    @_answer
+    def drop_email_change(self, account_id, secret):
+        return self._delete(
+            "email_changed", self._rows("email_changed", account_id=account_id, hash=secret)
+        ) > 0
+
+    # ---------------------------------------------------------- IRateLimitStore
+
+    @_answer
+    def reserve_attempt(self, scopes, limit, since, now):
+        since = _utc(since)
+        failures = self._tables["famd_code_failures"]
+        self._delete("famd_code_failures", [row for row in failures.values() if row["created_at"] <= since])
+        oldest = None
+        for scope in scopes:
+            times = sorted(row["created_at"] for row in self._rows("famd_code_failures", scope=scope))
+            if len(times) >= limit:
+                frees = times[len(times) - limit]
+                oldest = frees if oldest is None else max(oldest, frees)
+        if oldest is not None:
+            return (), oldest
+        return tuple(
+            self._insert("famd_code_failures", scope=scope, created_at=_utc(now)) for scope in scopes
+        ), None
+
+    @_answer
+    def forget_attempts(self, ids):
+        failures = self._tables["famd_code_failures"]
+        return self._delete("famd_code_failures", [failures[i] for i in tuple(ids) if i in failures])

@@ -99,6 +99,21 @@ class TimeTextTests(unittest.TestCase):
             self.assertEqual(text(moment), utc.strftime(TEXT_FORMAT))
             self.assertEqual(laravel(moment), utc.strftime("%Y-%m-%dT%H:%M:%S.000000Z"))
 
+    def test_unknown_times_are_null(self):
+        """An unknown time (None in the model) is shown as null, in either form."""
+        self.assertEqual((text(None), laravel(None)), (None, None))
+        config = from_mapping({"sip_domain": "sip.example.org"}, "/tmp")
+        unknown = Account(id=1, username="u", domain="sip.example.org", email=None, activated=False,
+                          confirmation_key=None, ip_address="::1", user_agent="ua", creation_time=None,
+                          admin=Timestamps(None, None),
+                          activation_expiration=ActivationExpiration(1, 1, None, None, None),
+                          email_changed=EmailChange(1, "new@example.org", None))
+        body = render.account(config, unknown)
+        self.assertEqual(
+            (body["creation_time"], body["confirmation_key_expires"], body["admin"],
+             body["activation_expiration"]["expires"], body["email_changed"]["created_at"]),
+            (None, None, {"created_at": None, "updated_at": None}, None, None))
+
 
 class RandomStringTests(unittest.TestCase):
     """random_string() draws every character uniformly from its alphabet."""

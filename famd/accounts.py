@@ -6,10 +6,7 @@ activated, the realm used), shared by the API and the ``famd`` command.
 Nothing here knows HTTP or SQL.
 """
 
-from datetime import datetime, timezone
-
 from famd import credentials
-from famd.clock import TEXT_FORMAT
 from famd.model import NewAccount, Password
 
 USER_AGENT = "famd"
@@ -45,14 +42,8 @@ def new_account(
 
     @param now: the creation time, an aware datetime.
     @param activation_expires: when an account created not activated stops
-        accepting its confirmation key: an aware datetime, or the API's
-        ``YYYY-MM-DD HH:MM:SS`` UTC text, or None.
+        accepting its confirmation key: an aware datetime, or None.
     """
-    if isinstance(activation_expires, str):
-        # The admin API's confirmation_key_expires, as validated.
-        activation_expires = datetime.strptime(activation_expires, TEXT_FORMAT).replace(
-            tzinfo=timezone.utc
-        )
     domain = domain or config.sip_domain
     return NewAccount(
         username=username,

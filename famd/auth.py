@@ -20,10 +20,9 @@ from twisted.internet.defer import fail, inlineCallbacks, succeed
 from famd import digest
 from famd.clock import ago
 from famd.credentials import random_string, realm_for, same
-from famd.errors import Forbidden, Invalid, NotFound, Unauthorized
+from famd.errors import NO_ACCOUNT, Forbidden, Invalid, NotFound, Unauthorized
 from famd.sip import MalformedAddress, parse_address
 
-NO_ACCOUNT = "No query results for model [App\\Account]."
 UNAUTHENTICATED = "Unauthenticated request"
 UNAUTHORIZED = "Unauthorized"
 REPLAYED = "Nonce replayed"

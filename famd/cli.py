@@ -15,7 +15,8 @@ from famd.accounts import new_account
 from famd.backends import BackendContext
 from famd.clock import ago, text, utcnow
 from famd.config import ConfigError, load
-from famd.model import ALGORITHMS, Conflict
+from famd.errors import Conflict
+from famd.model import ALGORITHMS
 
 
 class CommandError(Exception):

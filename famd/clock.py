@@ -15,9 +15,6 @@ from datetime import datetime, timedelta, timezone
 TEXT_FORMAT = "%Y-%m-%d %H:%M:%S"
 """The 2021 API's form of a time (Laravel's ``Y-m-d H:i:s``), always UTC."""
 
-DB_FORMAT = TEXT_FORMAT
-"""The former name of L{TEXT_FORMAT}, kept while ``famd.api.validation`` uses it."""
-
 
 def utcnow():
     """The current time, an aware UTC datetime without microseconds."""

@@ -10,6 +10,8 @@ unavailability, into statuses, headers and JSON bodies.
 
 VALIDATION_MESSAGE = "The given data was invalid."
 TOO_MANY_MESSAGE = "Too Many Attempts."
+NO_ACCOUNT = "No query results for model [App\\Account]."
+"""FAM's text for an account that does not exist (Laravel's ModelNotFoundException)."""
 
 
 class Refusal(Exception):

@@ -219,7 +219,7 @@ class IAccountStore(Interface):
         consumed in the same transaction.
 
         @return: a Deferred firing with the new account's id, or failing
-            with L{famd.model.Conflict} (naming the field that clashed:
+            with L{famd.errors.Conflict} (naming the field that clashed:
             'username', 'phone' or 'token').
         """
 
@@ -452,7 +452,7 @@ class ICodeStore(Interface):
 
         @return: a Deferred firing with the updated L{famd.model.Account},
             or None (no such pending change), or failing with
-            L{famd.model.Conflict}('phone') when another account took the
+            L{famd.errors.Conflict}('phone') when another account took the
             number meanwhile (then nothing changes).
         """
 

@@ -15,17 +15,6 @@ ALGORITHMS = ("MD5", "SHA-256")
 """The digest algorithms a client may choose; 'CLRTXT' rows may also exist."""
 
 
-class Conflict(Exception):
-    """
-    A uniqueness rule refused a write.  C{field} names the request field
-    that clashed ('username', 'phone', 'token').
-    """
-
-    def __init__(self, field):
-        super().__init__(field)
-        self.field = field
-
-
 @dataclass(frozen=True)
 class Password:
     """One ``passwords`` row: an HA1 (or a clear password for 'CLRTXT'), never in repr."""

@@ -6,12 +6,13 @@ a 4xx rather than a 500.
 
 import json
 import re
+from datetime import datetime, timezone
 
 from twisted.internet import defer
 from twisted.trial import unittest
 
 from famd.accounts import new_account
-from famd.model import Conflict
+from famd.errors import Conflict
 from tests.api_helpers import ADMIN_KEY, NOW
 from tests.engines import engine_of, on_engines
 from tests.serving import serve
@@ -256,7 +257,7 @@ class CreateTests(unittest.TestCase):
         yield self.create({"username": "first1", "password": "secret1", "algorithm": "MD5",
                            "phone": "+33611111111"})
         racing = new_account(self.api.config, NOW, "second", "secret1", "MD5", admin=True,
-                             phone="+33611111111", activation_expires="2040-01-01 00:00:00")
+                             phone="+33611111111", activation_expires=datetime(2040, 1, 1, tzinfo=timezone.utc))
         failure = yield self.assertFailure(storage.create_and_load_account(racing), Conflict)
         self.assertEqual(failure.field, "phone")
         self.assertEqual((yield self.rows("SELECT count(*) FROM accounts")), [(4,)])

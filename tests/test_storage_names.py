@@ -10,7 +10,8 @@ from twisted.logger import formatEvent, globalLogPublisher
 from twisted.trial import unittest
 
 from famd.interfaces import StorageUnavailable
-from famd.model import Conflict, Password
+from famd.errors import Conflict
+from famd.model import Password
 from famd.testing.storage_contract import new
 from tests.engines import on_engines, open_storage
 

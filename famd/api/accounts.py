@@ -11,8 +11,7 @@ from klein import Klein
 
 from famd.api import render
 from famd.api.http import authenticated, json_response
-from famd.auth import NO_ACCOUNT
-from famd.errors import NotFound
+from famd.errors import NO_ACCOUNT, NotFound
 from famd.sip import MalformedAddress, parse_address
 
 

@@ -13,8 +13,7 @@ from famd.accounts import USER_AGENT, new_account
 from famd.api import render, validation
 from famd.api.http import authenticated, json_response, read_json_object
 from famd.client_address import client_address
-from famd.errors import Invalid, NotFound
-from famd.model import Conflict
+from famd.errors import Conflict, Invalid, NotFound
 
 PER_PAGE = 20
 MAX_PAGE = 2**63 - 1

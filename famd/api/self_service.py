@@ -16,9 +16,8 @@ from twisted.internet.defer import inlineCallbacks
 from famd.api import render, validation
 from famd.api.http import authenticated, json_response, read_json_object
 from famd.client_address import client_address
-from famd.errors import Invalid
+from famd.errors import Conflict, Invalid
 from famd.flows import email_change, password, phone_change
-from famd.model import Conflict
 
 INCORRECT_OLD_PASSWORD = "Incorrect old password"
 

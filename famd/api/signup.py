@@ -18,9 +18,8 @@ from twisted.internet.defer import inlineCallbacks
 from famd.api import render, validation
 from famd.api.http import json_response, read_json_object
 from famd.client_address import client_address
-from famd.errors import Invalid
+from famd.errors import Conflict, Invalid
 from famd.flows import activation, tokens
-from famd.model import Conflict
 from famd.sip import MalformedAddress, parse_address
 
 DEVICE_FIELDS = ("pn_provider", "pn_param", "pn_prid")

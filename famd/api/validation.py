@@ -10,9 +10,9 @@ found taken.
 """
 
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 
-from famd.clock import DB_FORMAT
+from famd.clock import TEXT_FORMAT
 from famd.errors import Invalid
 from famd.model import ALGORITHMS
 
@@ -148,13 +148,13 @@ def phone(data, errors, taken=()):
 
 
 def datetime_field(data, field, errors):
+    """An optional ``Y-m-d H:i:s`` UTC time, as an aware datetime."""
     value = data.get(field)
     if value is None:
         return None
     if is_text(value) and _DATETIME.match(value):
         try:
-            datetime.strptime(value, DB_FORMAT)
-            return value
+            return datetime.strptime(value, TEXT_FORMAT).replace(tzinfo=timezone.utc)
         except ValueError:
             pass
     errors.add(field, "The %s does not match the format Y-m-d H:i:s." % (label(field),))

@@ -12,12 +12,11 @@ from twisted.internet.defer import inlineCallbacks
 from twisted.logger import Logger
 
 from famd.credentials import same
-from famd.errors import Forbidden, NotFound
+from famd.errors import NO_ACCOUNT, Forbidden, NotFound
 from famd.ratelimit import account_scope, address_scope
 
 log = Logger(namespace="famd.flows.activation")
 
-NO_ACCOUNT = "No query results for model [App\\Account]."
 EXPIRED = "Activation expired"
 
 

@@ -76,7 +76,7 @@ def create_account(context, username, password, algorithm, domain, token, ip_add
 
     @param token: the stored token text, from L{usable_token}.
     @return: a Deferred firing with the new L{famd.model.Account}, or
-        failing with L{famd.model.Conflict} ('username' or 'token').
+        failing with L{famd.errors.Conflict} ('username' or 'token').
     """
     fresh = accounts.new_account(
         context.config,

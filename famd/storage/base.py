@@ -13,7 +13,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 
 from famd.interfaces import SchemaTooNew, StorageUnavailable
-from famd.model import Conflict
+from famd.errors import Conflict
 from famd.storage.times import to_db
 from famd.storage import sql_accounts as accounts
 from famd.storage import sql_codes as codes

@@ -10,10 +10,10 @@ included (L{famd.storage.times}).
 from famd.storage.times import from_db, to_db
 from famd.storage.transaction import one_statement
 from famd.storage import sql_tokens
+from famd.errors import Conflict
 from famd.model import (
     Account,
     ActivationExpiration,
-    Conflict,
     EmailChange,
     Password,
     Timestamps,

@@ -9,7 +9,8 @@ concurrent requests with one code, exactly one changes a row.  Failed
 attempts are rows of famd's own ``famd_code_failures`` table.
 """
 
-from famd.model import Conflict, EmailChange, PhoneChange
+from famd.errors import Conflict
+from famd.model import EmailChange, PhoneChange
 from famd.storage.sql_accounts import get_account_txn
 from famd.storage.times import from_db
 

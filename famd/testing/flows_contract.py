@@ -17,7 +17,8 @@ from twisted.internet import defer
 from zope.interface.verify import verifyObject
 
 from famd.interfaces import ICodeStore, IRateLimitStore, ITokenStore
-from famd.model import Conflict, EmailChange, PhoneChange
+from famd.errors import Conflict
+from famd.model import EmailChange, PhoneChange
 from famd.testing.databases import open_another
 from famd.testing.storage_contract import NOW, new
 

@@ -28,10 +28,10 @@ from twisted.internet import defer
 from zope.interface import implementer
 
 from famd.interfaces import IStorage
+from famd.errors import Conflict
 from famd.model import (
     Account,
     ActivationExpiration,
-    Conflict,
     EmailChange,
     PhoneChange,
     Timestamps,

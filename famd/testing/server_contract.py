@@ -19,7 +19,7 @@ from zope.interface.verify import verifyObject
 
 from famd.backends import BackendContext, find
 from famd.interfaces import IStorage, SchemaTooNew, StorageUnavailable
-from famd.model import Conflict
+from famd.errors import Conflict
 from famd.storage.migrations import latest
 from famd.testing.databases import (
     SERVERS,

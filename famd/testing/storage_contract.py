@@ -15,7 +15,8 @@ from twisted.internet import defer
 from zope.interface.verify import verifyObject
 
 from famd.interfaces import IStorage
-from famd.model import ActivationExpiration, Conflict, NewAccount, Password, Timestamps
+from famd.errors import Conflict
+from famd.model import ActivationExpiration, NewAccount, Password, Timestamps
 
 NOW = datetime(2026, 11, 28, 12, 0, 0, tzinfo=timezone.utc)
 EARLIER = datetime(2026, 1, 1, tzinfo=timezone.utc)

@@ -17,6 +17,7 @@ from famd.clock import ago, text, utcnow
 from famd.config import ConfigError, load
 from famd.errors import Conflict
 from famd.model import ALGORITHMS
+from famd.sip import MalformedAddress, parse_address
 
 
 class CommandError(Exception):
@@ -36,8 +37,8 @@ def parser():
     admin.add_argument("--algorithm", choices=ALGORITHMS, default="SHA-256")
     key = sub.add_parser("api-key", help="create or replace an account's API key")
     key.add_argument("sip_address", help="user@domain (a sip: prefix is accepted)")
-    for name, text in (("set-admin", "give admin rights"), ("unset-admin", "remove admin rights")):
-        command = sub.add_parser(name, help=text)
+    for name, description in (("set-admin", "give admin rights"), ("unset-admin", "remove admin rights")):
+        command = sub.add_parser(name, help=description)
         command.add_argument("id", type=int, help="account id")
     nonces = sub.add_parser("clear-nonces", help="delete DIGEST nonces unused for MINUTES")
     nonces.add_argument("minutes", type=int)
@@ -49,12 +50,10 @@ def parser():
 
 def split_address(address):
     """'sip:user@domain' or 'user@domain' -> (user, domain)."""
-    if address.startswith("sip:"):
-        address = address[4:]
-    user, at, domain = address.rpartition("@")
-    if not at or not user or not domain:
-        raise CommandError("not a SIP address: %r (expected user@domain)" % (address,))
-    return user, domain
+    try:
+        return parse_address(address)
+    except MalformedAddress:
+        raise CommandError("not a SIP address: %r (expected user@domain)" % (address,)) from None
 
 
 @defer.inlineCallbacks

@@ -68,8 +68,8 @@ class EncodeTests(unittest.TestCase):
 
     def test_awkward_strings(self):
         """Quotes, backslashes, control characters, DEL, non-ASCII and line separators."""
-        for text in ['a"b\\c', "\x00\x01\x1f\x7f", "é漢字😀", "\u2028\u2029", "</script>", "\t\n\r\b\f"]:
-            self.assertEqual(encode({"k": text, "l": [text]}), stdlib({"k": text, "l": [text]}))
+        for value in ['a"b\\c', "\x00\x01\x1f\x7f", "é漢字😀", "\u2028\u2029", "</script>", "\t\n\r\b\f"]:
+            self.assertEqual(encode({"k": value, "l": [value]}), stdlib({"k": value, "l": [value]}))
 
     def test_what_orjson_refuses(self):
         """Integers beyond 64 bits and non-string keys are encoded as the standard library does."""

@@ -12,9 +12,8 @@ from twisted.trial import unittest
 
 from famd.clock import text
 from famd.model import EmailChange, Password, Timestamps
-from famd.testing.databases import open_mysql, open_postgresql
-from famd.testing.storage import open_sqlite
 from famd.testing.storage_contract import NOW, new
+from tests.engines import on_engines, open_storage
 
 
 def insert_expiration_txn(txn, account_id, expires):
@@ -138,30 +137,11 @@ class ListingContract:
                          "invalid")
 
 
-class SQLiteListingTests(ListingContract, unittest.TestCase):
-    """The listing and loading paths on SQLite."""
+class ListingTests(ListingContract, unittest.TestCase):
+    """The listing and loading paths."""
 
     def make_storage(self):
-        return open_sqlite(self)
-
-    @defer.inlineCallbacks
-    def test_nonce_lookup_uses_both_columns(self):
-        """SQLite finds a nonce through the (nonce, account_id) index, whatever the account holds."""
-        plan = yield self.storage.read("probe", lambda txn: txn.all(
-            'EXPLAIN QUERY PLAN UPDATE "nonces" SET "nc" = 1 WHERE "nonce" = ? AND "account_id" = ? '
-            'AND "nc" < 1 AND "created_at" >= ?', ("n", 1, "x")))
-        self.assertIn("famd_nonces_nonce_account_id_index", repr(plan))
+        return open_storage(self)
 
 
-class MySQLListingTests(ListingContract, unittest.TestCase):
-    """The listing and loading paths on MariaDB."""
-
-    def make_storage(self):
-        return open_mysql(self)
-
-
-class PostgreSQLListingTests(ListingContract, unittest.TestCase):
-    """The listing and loading paths on PostgreSQL."""
-
-    def make_storage(self):
-        return open_postgresql(self)
+globals().update(on_engines(ListingTests))

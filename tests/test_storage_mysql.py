@@ -9,17 +9,8 @@ from twisted.internet import defer
 from twisted.trial import unittest
 
 from famd.model import Timestamps
-from famd.testing.databases import open_mysql
 from famd.testing.server_contract import ServerStorageContract
-from famd.testing.sql_dependents import SQLDependents
-from famd.testing.storage_contract import NOW, StorageContract, new
-
-
-class MySQLContractTests(SQLDependents, StorageContract, unittest.TestCase):
-    """The storage contract on MariaDB."""
-
-    def make_storage(self):
-        return open_mysql(self)
+from famd.testing.storage_contract import NOW, new
 
 
 class MySQLServerTests(ServerStorageContract, unittest.TestCase):

@@ -8,17 +8,8 @@ is unreachable unless FAMD_TEST_REQUIRE_SERVICES=1.
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from famd.testing.databases import open_postgresql
 from famd.testing.server_contract import ServerStorageContract
-from famd.testing.sql_dependents import SQLDependents
-from famd.testing.storage_contract import StorageContract, new
-
-
-class PostgreSQLContractTests(SQLDependents, StorageContract, unittest.TestCase):
-    """The storage contract on PostgreSQL."""
-
-    def make_storage(self):
-        return open_postgresql(self)
+from famd.testing.storage_contract import new
 
 
 class PostgreSQLServerTests(ServerStorageContract, unittest.TestCase):

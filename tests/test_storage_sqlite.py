@@ -20,16 +20,8 @@ from famd.storage.sqlite import SQLiteStorage, connect, run_batch
 from famd.storage.dialect import Dialect
 from famd.storage.transaction import Transaction
 from famd.testing.reference_schemas import reference_schema
-from famd.testing.sql_dependents import SQLDependents
 from famd.testing.storage import open_sqlite
-from famd.testing.storage_contract import StorageContract, new
-
-class SQLiteContractTests(SQLDependents, StorageContract, unittest.TestCase):
-    """The storage contract on SQLite."""
-
-    def make_storage(self):
-        return open_sqlite(self)
-
+from famd.testing.storage_contract import new
 
 class Lookups:
     """A function the storage thread may call for a run at once (see run_batch)."""
@@ -252,3 +244,19 @@ class SQLiteFileTests(unittest.TestCase):
         self.assertEqual(code, 0, err)
         _, total = yield storage.list_accounts(0, 1)
         self.assertEqual(total, 400)
+
+
+class NonceIndexTests(unittest.TestCase):
+    """SQLite's plan for the nonce check."""
+
+    @defer.inlineCallbacks
+    def setUp(self):
+        self.storage = yield open_sqlite(self)
+
+    @defer.inlineCallbacks
+    def test_nonce_lookup_uses_both_columns(self):
+        """SQLite finds a nonce through the (nonce, account_id) index, whatever the account holds."""
+        plan = yield self.storage.read("probe", lambda txn: txn.all(
+            'EXPLAIN QUERY PLAN UPDATE "nonces" SET "nc" = 1 WHERE "nonce" = ? AND "account_id" = ? '
+            'AND "nc" < 1 AND "created_at" >= ?', ("n", 1, "x")))
+        self.assertIn("famd_nonces_nonce_account_id_index", repr(plan))

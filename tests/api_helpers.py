@@ -24,7 +24,6 @@ PUBLIC_URL = "http://127.0.0.1:8091"
 ADMIN_KEY = "adminkey0123456789abcdefghijklmnopqrstuv"
 BOB_KEY = "bobkey0123456789abcdefghijklmnopqrstuvwx"
 SEEDED = datetime(2021, 6, 1, 10, 0, tzinfo=timezone.utc)
-NOW = datetime(2026, 11, 28, 14, 32, 50, tzinfo=timezone.utc)
 USER = "sip:user@sip.example.org"
 BOB = "sip:bob@sip.example.org"
 CAROL = "sip:carol@sip.example.org"

@@ -5,8 +5,9 @@ A test class runs on SQLite; L{on_engines} makes, for the module defining
 it, the same class on MySQL/MariaDB and on PostgreSQL (C{CreateTests} gives
 C{MySQLCreateTests} and C{PostgreSQLCreateTests}), each test on its own
 fresh database of the server (L{famd.testing.databases}).  A test reaches
-its engine's storage through L{open_storage}, which
-L{tests.api_helpers.serve_api} and L{tests.flows_fixtures.serve_flows} use.
+its engine's storage through L{open_storage}, which L{tests.serving.serve}
+and the storage contracts' test cases use: the one way a test runs on every
+engine.
 """
 
 from famd.testing.databases import OPENERS, open_another

@@ -20,7 +20,8 @@ from twisted.internet.testing import MemoryReactorClock
 from famd.clock import reactor_clock
 from famd.service import build_resources
 from famd.web import make_site
-from tests.api_helpers import NOW, USER, make_config, open_served_storage
+from famd.testing.storage_contract import NOW
+from tests.api_helpers import USER, make_config, open_served_storage
 
 PUMP_INTERVAL = 0.001
 """Seconds between two pumps of the in-memory connection while an answer is pending."""

@@ -13,7 +13,8 @@ from twisted.trial import unittest
 
 from famd.accounts import new_account
 from famd.errors import Conflict
-from tests.api_helpers import ADMIN_KEY, NOW
+from famd.testing.storage_contract import NOW
+from tests.api_helpers import ADMIN_KEY
 from tests.engines import engine_of, on_engines
 from tests.serving import serve
 

@@ -9,7 +9,8 @@ from twisted.trial import unittest
 
 from famd.accounts import new_account
 from famd.api import render
-from tests.api_helpers import ADMIN_KEY, NOW, PUBLIC_URL
+from famd.testing.storage_contract import NOW
+from tests.api_helpers import ADMIN_KEY, PUBLIC_URL
 from tests.engines import on_engines
 from tests.serving import serve
 

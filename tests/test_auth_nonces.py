@@ -14,7 +14,8 @@ from famd.accounts import new_account
 from famd.auth import Authenticator
 from famd.model import Password
 from famd.service import purge_nonces
-from tests.api_helpers import NOW, answer, challenge_for, challenges
+from famd.testing.storage_contract import NOW
+from tests.api_helpers import answer, challenge_for, challenges
 from tests.engines import on_engines
 from tests.serving import serve
 

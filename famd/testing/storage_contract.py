@@ -18,7 +18,8 @@ from famd.interfaces import IStorage
 from famd.errors import Conflict
 from famd.model import ActivationExpiration, NewAccount, Password, Timestamps
 
-NOW = datetime(2026, 11, 28, 12, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 14, 32, 50, tzinfo=timezone.utc)
+"""The one "now" of famd's tests."""
 EARLIER = datetime(2026, 1, 1, tzinfo=timezone.utc)
 LATER = datetime(2040, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 
@@ -106,7 +107,7 @@ class StorageContract:
         """A time given in another zone, with microseconds, reads back as that UTC instant at whole seconds."""
         plus_two = timezone(timedelta(hours=2))
         account_id = yield self.storage.create_account(new(
-            creation_time=datetime(2026, 11, 28, 14, 0, 0, 999999, tzinfo=plus_two),
+            creation_time=(NOW + timedelta(microseconds=999999)).astimezone(plus_two),
             activation_expires=datetime(2040, 1, 2, 5, 4, 5, tzinfo=plus_two)))
         account = yield self.storage.get_account(account_id)
         self.assertEqual((account.creation_time, account.activation_expiration.expires), (NOW, LATER))

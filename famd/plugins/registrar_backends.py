@@ -70,5 +70,5 @@ none = Backend(
     "registrar",
     "none",
     "famd.registrar.disabled:build",
-    description="no devices: listing answers {} and deleting answers 503",
+    description="no devices: listing answers {} and deleting answers 404",
 )

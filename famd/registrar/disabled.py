@@ -2,7 +2,7 @@
 The ``none`` registrar backend: famd reads no devices.
 
 There is no provider at all: the API sees None and answers GET
-``/accounts/me/devices`` with an empty object and DELETE with 503.
+``/accounts/me/devices`` with an empty object and DELETE with 404.
 """
 
 

@@ -62,8 +62,11 @@ def open_served_storage(test_case, config, beside=None):
     return storage
 
 
-@defer.inlineCallbacks
-def call(url, method, path, sip=USER, key=None, authorization=None, body=None, headers=None):
+def api_request(sip=USER, key=None, authorization=None, body=None, headers=None):
+    """
+    The headers and body of an API request as the tests send it: JSON, a
+    From (C{sip}), an API key or an Authorization, more C{headers}.
+    """
     all_headers = {b"Accept": [b"application/json"], b"Content-Type": [b"application/json"]}
     if sip is not None:
         all_headers[b"From"] = [sip.encode("utf-8") if isinstance(sip, str) else sip]
@@ -74,8 +77,14 @@ def call(url, method, path, sip=USER, key=None, authorization=None, body=None, h
     all_headers.update(headers or {})
     if isinstance(body, (dict, list)):
         body = json.dumps(body).encode("utf-8")
-    response = yield treq.request(method, url + path, headers=all_headers, data=body,
-                                  persistent=False)
+    return all_headers, body
+
+
+@defer.inlineCallbacks
+def call(url, method, path, **request):
+    """Send an API request (see L{api_request}) to a daemon's C{url}: (status, headers, body bytes)."""
+    headers, body = api_request(**request)
+    response = yield treq.request(method, url + path, headers=headers, data=body, persistent=False)
     content = yield treq.content(response)
     return response.code, response.headers, content
 

@@ -21,7 +21,7 @@ from famd.clock import reactor_clock
 from famd.service import build_resources
 from famd.web import make_site
 from famd.testing.storage_contract import NOW
-from tests.api_helpers import USER, make_config, open_served_storage
+from tests.api_helpers import USER, api_request, make_config, open_served_storage
 
 PUMP_INTERVAL = 0.001
 """Seconds between two pumps of the in-memory connection while an answer is pending."""
@@ -101,16 +101,7 @@ class Served:
     def request(self, method, path, sip=USER, key=None, authorization=None, body=None,
                 headers=None, base="/api"):
         """Fire with (status, headers, body bytes)."""
-        all_headers = {b"Accept": [b"application/json"], b"Content-Type": [b"application/json"]}
-        if sip is not None:
-            all_headers[b"From"] = [sip.encode("utf-8") if isinstance(sip, str) else sip]
-        if key is not None:
-            all_headers[b"x-api-key"] = [key.encode("utf-8")]
-        if authorization is not None:
-            all_headers[b"Authorization"] = [authorization.encode("utf-8")]
-        all_headers.update(headers or {})
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body).encode("utf-8")
+        all_headers, body = api_request(sip, key, authorization, body, headers)
         return self.client.request(method, "http://famd.test" + base + path, all_headers, body)
 
     def json(self, method, path, **kwargs):

@@ -118,6 +118,8 @@ class Authenticator:
         if not account.activated:
             return self._refuse(account, UNAUTHENTICATED)
         if not presented.api_key:
+            if not presented.authorization:
+                return self._refuse(account, UNAUTHENTICATED)
             return self._digest(presented, account)
         if not same(presented.api_key, account.api_key):
             return self._refuse(account, UNAUTHENTICATED)
@@ -131,8 +133,6 @@ class Authenticator:
     @inlineCallbacks
     def _digest(self, presented, account):
         """The L{Authenticated} C{account} once C{presented}'s DIGEST answer is proven and its nonce used."""
-        if not presented.authorization:
-            yield self._refuse(account, UNAUTHENTICATED)
         try:
             params = digest.parse_authorization(presented.authorization.decode("utf-8"))
         except (UnicodeDecodeError, digest.DigestError):
@@ -186,10 +186,16 @@ class Authenticator:
             for algorithm in offered or digest.ALGORITHMS
         )
 
-    @inlineCallbacks
     def _refuse(self, account, message):
-        """Fail with the L{Unauthorized} challenging C{account} with a freshly stored nonce."""
+        """
+        Fail with the L{Unauthorized} challenging C{account} with a freshly
+        stored nonce.  (Every challenge comes through here, half of every
+        DIGEST exchange: plain callbacks, as the success path.)
+        """
         nonce = random_string(32)
-        opaque = yield self.opaque()
-        yield self.storage.create_nonce(account.id, nonce, self.now())
+        d = self.storage.create_nonce(account.id, nonce, self.now())
+        d.addCallback(lambda _: self.opaque())
+        return d.addCallback(self._unauthorized, account, message, nonce)
+
+    def _unauthorized(self, opaque, account, message, nonce):
         raise Unauthorized(message, self.challenges(account, nonce, opaque))

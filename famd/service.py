@@ -1,8 +1,8 @@
 """
 The service tree of a running famd.
 
-storage -> nonce janitor -> web listener -> access log writer -> throttle
-count janitor, under one MultiService.  Factory functions build each piece from a
+storage -> nonce janitor -> web listener -> throttle count janitor -> access
+log writer, under one MultiService.  Factory functions build each piece from a
 L{famd.config.Config} and a reactor; only L{famd.tap} hands them the global
 reactor.
 """
@@ -131,8 +131,8 @@ def build_service(config, reactor, components=None):
     access = accesslog.from_setting(config.access_log, reactor)
     site = build_site(config, components, reactor, access)
     strports.service(config.listen, site, reactor=reactor).setServiceParent(top)
-    AccessLogService(access).setServiceParent(top)
     counts = TimerService(3600, purge_counts, components["storage"], components["now"])
     counts.clock = reactor
     counts.setServiceParent(top)
+    AccessLogService(access).setServiceParent(top)
     return top

@@ -54,6 +54,6 @@ class NoncePurgeTests(unittest.TestCase):
         self.assertEqual(timer.step, 900)
         self.assertIs(timer.clock, clock)
         self.assertEqual(type(services[2]).__name__, "StreamServerEndpointService")
-        counts = services[-1]
+        counts = services[3]
         self.assertIsInstance(counts, TimerService)
         self.assertEqual((counts.step, counts.call[0]), (3600, purge_counts))

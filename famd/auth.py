@@ -8,19 +8,24 @@ account, or fails with the refusal the 2021 account manager answered:
 L{Invalid} without a valid ``From``, L{NotFound} for an unknown account,
 L{Unauthorized} (one DIGEST challenge per stored password, a fresh nonce)
 for anything unproven, L{Forbidden} for a non-admin on an admin endpoint.
-Nonces live in storage, so every famd process on the database accepts them;
-their count is raised atomically.  Keys, HA1s and responses are compared in
-constant time and never logged.
+A challenge writes nothing: its nonce is minted by L{famd.digest_nonces}
+under a key every process shares, and gets a row only when used, where its
+count is raised atomically.  A wrong DIGEST answer is a wrong secret of the
+client's address (L{famd.throttle}: 429 once its budget is spent, for right
+answers too) and of the account (its 401 comes later and later).  Keys,
+HA1s and responses are compared in constant time and never logged.
 """
 
 from typing import Any, NamedTuple, Optional, Tuple
 
 from twisted.internet.defer import fail, inlineCallbacks, succeed
+from twisted.internet.task import deferLater
 
-from famd import digest
+from famd import digest, digest_nonces
+from famd.client_address import TrustedProxies
 from famd.clock import ago
 from famd.credentials import random_string, realm_for, same
-from famd.errors import NO_ACCOUNT, Forbidden, Invalid, NotFound, Unauthorized
+from famd.errors import NO_ACCOUNT, Forbidden, Invalid, NotFound, TooMany, Unauthorized
 from famd.sip import MalformedAddress, parse_address
 
 UNAUTHENTICATED = "Unauthenticated request"
@@ -42,6 +47,7 @@ class Presented(NamedTuple):
     authorization: Optional[bytes]
     method: bytes
     uri: bytes
+    client: Optional[str] = None
 
 
 class Authenticated(NamedTuple):
@@ -77,20 +83,38 @@ class Authenticator:
     @param realm: the configured DIGEST realm, or None for each account's domain.
     @param nonce_lifetime: seconds a nonce stays valid.
     @param everyone_is_admin: every authenticated account is an admin.
+    @param throttle: the L{famd.throttle.Throttle} counting wrong answers
+        (None: not counted).
+    @param clock: the IReactorTime holding back a wrong answer's 401
+        (None: answered at once).
+    @param first_use_window: seconds after its challenge a nonce may be
+        used a first time.
+    @param trusted_proxies: the L{famd.client_address.TrustedProxies}
+        whose X-Forwarded-For is believed (for L{famd.api.http.presented}).
     """
 
-    def __init__(self, storage, now, realm=None, nonce_lifetime=3600, everyone_is_admin=False):
+    def __init__(self, storage, now, realm=None, nonce_lifetime=3600, everyone_is_admin=False,
+                 throttle=None, clock=None, first_use_window=300, trusted_proxies=()):
         self.storage = storage
         self.now = now
         self.realm = realm
         self.nonce_lifetime = nonce_lifetime
         self.everyone_is_admin = everyone_is_admin
+        self.throttle = throttle
+        self.clock = clock
+        self.first_use_window = min(first_use_window, nonce_lifetime)
+        self.trusted_proxies = trusted_proxies
         self._opaque = None
+        self._nonce_key = None
 
     @classmethod
-    def from_config(cls, config, storage, now):
+    def from_config(cls, config, storage, now, throttle=None, clock=None):
         """The authenticator a L{famd.config.Config} describes."""
-        return cls(storage, now, config.realm, config.nonce_lifetime, config.everyone_is_admin)
+        return cls(
+            storage, now, config.realm, config.nonce_lifetime, config.everyone_is_admin,
+            throttle=throttle, clock=clock, first_use_window=config.nonce_first_use_window,
+            trusted_proxies=TrustedProxies(config.trusted_proxies),
+        )
 
     def authenticate(self, presented, admin=False):
         """
@@ -150,14 +174,44 @@ class Authenticator:
             passwords=account.passwords,
         )
         if nc is None:
-            yield self._refuse(account, UNAUTHORIZED)
+            yield self._wrong_answer(account, presented)
         now = self.now()
-        outcome = yield self.storage.use_nonce(
-            account.id, params["nonce"], nc, ago(now, self.nonce_lifetime), now
+        key = yield self.nonce_key()
+        issued = digest_nonces.first_use(
+            key, account.id, params["nonce"], now, self.first_use_window
         )
+        blocking = ()
+        if self.throttle is not None:
+            blocking = self.throttle.blocking(presented.client or "")
+        outcome = yield self.storage.use_nonce(
+            account.id, params["nonce"], nc, ago(now, self.nonce_lifetime), now, issued, blocking
+        )
+        if outcome == "limited":
+            yield self._limited(presented)
         if outcome != "ok":
             yield self._refuse(account, REPLAYED if outcome == "replayed" else INVALID_NONCE)
         return Authenticated(account, self.challenges(account, params["nonce"], opaque))
+
+    @inlineCallbacks
+    def _wrong_answer(self, account, presented):
+        """
+        Count a wrong DIGEST answer; fail with L{TooMany} when the address
+        has no wrong secret left, else with the L{Unauthorized} challenge,
+        held back longer the more the account was recently failed.
+        """
+        if self.throttle is not None:
+            delay = yield self.throttle.wrong_password(account.id, presented.client or "")
+            if delay and self.clock is not None:
+                yield deferLater(self.clock, delay, lambda: None)
+        yield self._refuse(account, UNAUTHORIZED)
+
+    @inlineCallbacks
+    def _limited(self, presented):
+        """Fail with the L{TooMany} of the address whose wrong secrets are spent."""
+        attempt = yield self.throttle.secret_attempt(presented.client or "")
+        # Freed between the two transactions: this answer was not a wrong one.
+        yield attempt.succeeded()
+        raise TooMany(1)
 
     def opaque(self):
         """
@@ -174,6 +228,19 @@ class Authenticator:
 
         return self.storage.get_setting(OPAQUE_SETTING, random_string(32)).addCallback(keep)
 
+    def nonce_key(self):
+        """The deployment's nonce HMAC key, stored once like the opaque."""
+        if self._nonce_key is not None:
+            return succeed(self._nonce_key)
+
+        def keep(value):
+            self._nonce_key = value
+            return value
+
+        return self.storage.get_setting(
+            digest_nonces.KEY_SETTING, digest_nonces.new_key()
+        ).addCallback(keep)
+
     def realm_of(self, account):
         """The digest realm of C{account}: the configured one or its domain."""
         return realm_for(self.realm, account.domain)
@@ -189,13 +256,15 @@ class Authenticator:
     def _refuse(self, account, message):
         """
         Fail with the L{Unauthorized} challenging C{account} with a freshly
-        stored nonce.  (Every challenge comes through here, half of every
-        DIGEST exchange: plain callbacks, as the success path.)
+        minted nonce (nothing stored).  Every challenge comes through here,
+        half of every DIGEST exchange, so once the opaque and the nonce key
+        are known (the first challenge of a process reads them) it is a
+        Deferred that has already failed, like the success path's plain
+        callbacks.
         """
-        nonce = random_string(32)
-        d = self.storage.create_nonce(account.id, nonce, self.now())
-        d.addCallback(lambda _: self.opaque())
-        return d.addCallback(self._unauthorized, account, message, nonce)
-
-    def _unauthorized(self, opaque, account, message, nonce):
-        raise Unauthorized(message, self.challenges(account, nonce, opaque))
+        if self._opaque is None or self._nonce_key is None:
+            d = self.opaque()
+            d.addCallback(lambda _: self.nonce_key())
+            return d.addCallback(lambda _: self._refuse(account, message))
+        nonce = digest_nonces.mint(self._nonce_key, account.id, self.now())
+        return fail(Unauthorized(message, self.challenges(account, nonce, self._opaque)))

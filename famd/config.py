@@ -18,6 +18,7 @@ import yaml
 from famd import backends
 from famd.accesslog import check_setting as check_access_log
 from famd.options import Option, join, list_of_strings, parse, positive
+from famd.throttle import THROTTLE
 
 
 class ConfigError(Exception):
@@ -56,8 +57,8 @@ class Config:
     nonce_lifetime: int
     max_body_size: int
     trusted_proxies: Tuple[str, ...]
-    code_failures: int
-    code_failure_window: int
+    nonce_first_use_window: int
+    throttle: Mapping[str, Any]
     email_change_lifetime: int
     templates: Optional[str]
     access_log: Any
@@ -87,8 +88,8 @@ TOP_LEVEL = (
     Option("nonce_lifetime", int, 3600, check=positive),
     Option("max_body_size", int, 65536, check=positive),
     Option("trusted_proxies", list, [], check=list_of_strings),
-    Option("code_failures", int, 5, check=positive),
-    Option("code_failure_window", int, 900, check=positive),
+    Option("nonce_first_use_window", int, 300, check=positive),
+    Option("throttle", dict, {}),
     Option("email_change_lifetime", int, 86400, check=positive),
     Option("templates", str, None, nullable=True, path=True),
     Option("access_log", object, True, nullable=True, path=True, check=check_access_log,
@@ -152,6 +153,9 @@ def from_mapping(raw, base_dir, path=None):
             chosen[kind] = parse_backend(kind, values[kind], kind, base_dir, errors)
     provisioning, problems = parse(values.get("provisioning") or {}, PROVISIONING, "provisioning", base_dir)
     errors.extend(problems)
+    raw_throttle = values.get("throttle") if isinstance(values.get("throttle"), dict) else {}
+    throttle, problems = parse(raw_throttle, THROTTLE, "throttle", base_dir)
+    errors.extend(problems)
     hooks = _hooks(provisioning.get("hooks") or [], base_dir, errors)
     if errors:
         raise ConfigError(errors)
@@ -167,8 +171,8 @@ def from_mapping(raw, base_dir, path=None):
         nonce_lifetime=values["nonce_lifetime"],
         max_body_size=values["max_body_size"],
         trusted_proxies=tuple(values["trusted_proxies"]),
-        code_failures=values["code_failures"],
-        code_failure_window=values["code_failure_window"],
+        nonce_first_use_window=values["nonce_first_use_window"],
+        throttle=MappingProxyType(throttle),
         email_change_lifetime=values["email_change_lifetime"],
         templates=values["templates"],
         access_log=values["access_log"],

@@ -321,22 +321,36 @@ class INonceStore(Interface):
 
     def create_nonce(account_id, nonce, now):
         """
-        Record a freshly issued nonce (count 0).
+        Record a nonce as issued (count 0): famd itself no longer does (a
+        challenge writes nothing, see L{use_nonce}); imports and tests do.
 
         @return: a Deferred firing with None.
         """
 
-    def use_nonce(account_id, nonce, nc, not_before, now):
+    def use_nonce(account_id, nonce, nc, not_before, now, issued=None, blocking=()):
         """
         Atomically raise the nonce's count to C{nc} if it is lower, so that
         of concurrent requests with the same (nonce, nc) exactly one wins.
+
+        A nonce has a row only once used.  Without one, the use is accepted
+        only when C{issued} is given (famd vouches for the nonce, issued at
+        that aware UTC datetime, recently enough for a first use) and C{nc}
+        is 1: the row is then created, issued at C{issued}, in the same
+        transaction (a unique index keeps it one row).  A nonce whose row
+        was deleted is therefore invalid for any count but a fresh first
+        use.  A replayed nonce is burnt: its row stays and refuses every
+        later count.
 
         @param nc: the count, an int; one wider than the ``nc`` column
             (2**31 or more, which 8 hex digits allow) is 'invalid'.
         @param not_before: nonces created before this UTC datetime are
             expired and treated as unknown.
+        @param blocking: (scope, limit, since) triples of
+            L{IRateLimitStore} buckets: when one holds C{limit} events
+            after C{since}, nothing changes and the answer is 'limited'.
         @return: a Deferred firing with 'ok', 'replayed' (known nonce, count
-            not greater) or 'invalid' (unknown or expired nonce).
+            not greater), 'invalid' (unknown, expired or burnt nonce) or
+            'limited'.
         """
 
     def delete_nonces(not_used_since):
@@ -498,28 +512,42 @@ class ICodeStore(Interface):
 
 class IRateLimitStore(Interface):
     """
-    Failed code attempts (``famd_code_failures``), counted in the database so
-    that a limit holds across every famd process.
+    Counted events (``famd_code_failures``: wrong secrets, anonymous writes,
+    messages sent) by scope, counted in the database so that a limit holds
+    across every famd process (see L{famd.throttle}).
     """
 
     def reserve_attempt(scopes, limit, since, now):
         """
-        In one transaction: forget failures not after C{since}; if any of
-        C{scopes} (str, at most 191 characters) has C{limit} or more
-        failures after C{since}, refuse; otherwise record one failure at
-        C{now} for each scope (to be forgotten if the attempt succeeds).
-        Transactions doing this are serialized, so the limit holds for
-        simultaneous attempts in any number of processes.
+        In one transaction: forget the events of C{scopes} not after
+        C{since}; if any of C{scopes} (str, at most 191 characters) has
+        C{limit} or more events after C{since}, refuse; otherwise record one
+        event at C{now} for each scope (to be forgotten if the attempt
+        succeeds).  Transactions doing this are serialized, so the limit
+        holds for simultaneous attempts in any number of processes.
 
         @return: a Deferred firing with (ids, None) when the attempt may go
             on, ids being the recorded rows, or ((), oldest) when refused:
-            C{oldest} is the time (aware UTC datetime) of the failure whose
+            C{oldest} is the time (aware UTC datetime) of the event whose
             expiry lets the busiest scope try again.
         """
 
     def forget_attempts(ids):
         """
-        Delete the failure rows C{ids} (an attempt that did not fail).
+        Delete the event rows C{ids} (an attempt that did not fail).
+
+        @return: a Deferred firing with the number deleted.
+        """
+
+    def count_attempts(scope, since):
+        """
+        @return: a Deferred firing with the number of events of C{scope}
+            after C{since}.
+        """
+
+    def forget_expired_attempts(before):
+        """
+        Delete every event not after C{before}, whatever its scope.
 
         @return: a Deferred firing with the number deleted.
         """

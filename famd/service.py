@@ -1,8 +1,8 @@
 """
 The service tree of a running famd.
 
-storage -> nonce janitor -> web listener -> access log writer, under one
-MultiService.  Factory functions build each piece from a
+storage -> nonce janitor -> web listener -> throttle count janitor -> access
+log writer, under one MultiService.  Factory functions build each piece from a
 L{famd.config.Config} and a reactor; only L{famd.tap} hands them the global
 reactor.
 """
@@ -20,6 +20,7 @@ from famd.backends import BackendContext
 from famd.clock import ago, reactor_clock
 from famd.flows import Context
 from famd.provisioning import web as provisioning_web
+from famd.throttle import LONGEST_WINDOW, Throttle
 from famd.web import make_site, mount
 
 log = Logger()
@@ -56,6 +57,13 @@ def purge_nonces(storage, now, lifetime):
     return d
 
 
+def purge_counts(storage, now):
+    """Delete throttle counts older than the longest window (L{famd.throttle})."""
+    d = storage.forget_expired_attempts(ago(now(), LONGEST_WINDOW))
+    d.addErrback(lambda failure: log.failure("purging throttle counts failed", failure))
+    return d
+
+
 def build_components(config, reactor):
     """
     Build every provider named in C{config}.
@@ -71,6 +79,7 @@ def build_components(config, reactor):
         "registrar": config.registrar.build(context),
         "hooks": [hook.build(context) for hook in config.provisioning_hooks],
         "now": reactor_clock(reactor),
+        "reactor": reactor,
     }
 
 
@@ -81,12 +90,18 @@ def build_resources(config, components):
     file: call at start-up).
     """
     storage, now = components["storage"], components["now"]
+    throttle = Throttle.from_config(config, storage, now)
     context = Context.from_config(
         config, storage, now,
         email=components["email"], sms=components["sms"], push=components["push"],
+        throttle=throttle,
     )
-    authenticator = Authenticator.from_config(config, storage, now)
-    provisioning = provisioning_web.from_config(config, storage, components["hooks"], now)
+    authenticator = Authenticator.from_config(
+        config, storage, now, throttle, components.get("reactor")
+    )
+    provisioning = provisioning_web.from_config(
+        config, storage, components["hooks"], now, throttle
+    )
     return {
         b"api": api(config, storage, now, authenticator, context, components["registrar"]).resource(),
         b"provisioning": mount(provisioning).resource(),
@@ -116,5 +131,8 @@ def build_service(config, reactor, components=None):
     access = accesslog.from_setting(config.access_log, reactor)
     site = build_site(config, components, reactor, access)
     strports.service(config.listen, site, reactor=reactor).setServiceParent(top)
+    counts = TimerService(3600, purge_counts, components["storage"], components["now"])
+    counts.clock = reactor
+    counts.setServiceParent(top)
     AccessLogService(access).setServiceParent(top)
     return top

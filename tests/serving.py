@@ -39,6 +39,7 @@ def components(storage, clock, email=None, sms=None, push=None, registrar=None, 
     return {
         "storage": storage, "email": email, "sms": sms, "push": push,
         "registrar": registrar, "hooks": list(hooks), "now": reactor_clock(clock),
+        "reactor": clock,
     }
 
 

@@ -1,7 +1,7 @@
 """
 POST /api/accounts/{sip}/activate/email and .../activate/phone end to end:
 the 2021 statuses and shapes, single use, expiry, and the limit on wrong
-codes per account and per client address (behind trusted proxies too),
+codes per client address (behind trusted proxies too),
 with time driven by a Clock, on every storage engine.
 """
 
@@ -86,11 +86,11 @@ class ActivationTests(unittest.TestCase):
 
 
 class GuessingTests(unittest.TestCase):
-    """Wrong activation codes are limited per account and per client address."""
+    """Wrong activation codes are limited per client address, never locking the owner out."""
 
     @defer.inlineCallbacks
     def setUp(self):
-        self.served = yield serve(self, trusted_proxies=["127.0.0.1"])
+        self.served = yield serve(self, trusted_proxies=["127.0.0.1"], throttle={"wrong_secrets": 5})
         carol = yield self.served.storage.find_account("carol", "sip.example.org")
         self.key = carol.confirmation_key
 
@@ -100,19 +100,28 @@ class GuessingTests(unittest.TestCase):
                                 body={"code": code}, headers=headers)
 
     @defer.inlineCallbacks
-    def test_account_limit(self):
-        """After five wrong codes the account answers 429 with Retry-After until the window passes."""
-        for n in range(5):
+    def test_strangers_never_lock_the_owner_out(self):
+        """Wrong e-mail codes from other addresses never refuse the owner's right code (issue 13, point 8)."""
+        for n in range(10):
             code, _, _ = yield self.activate(WRONG, client="198.51.100.%d" % (n,))
             self.assertEqual(code, 404)
-        code, body, headers = yield self.activate(self.key, client="198.51.100.77")
+        code, body, _ = yield self.activate(self.key, client="198.51.100.77")
+        self.assertEqual((code, body["activated"]), (200, True))
+
+    @defer.inlineCallbacks
+    def test_address_retry_after(self):
+        """A spent address answers 429 with the seconds until its oldest wrong code expires."""
+        for n in range(5):
+            code, _, _ = yield self.activate(WRONG, client="198.51.100.1")
+            self.assertEqual(code, 404)
+        code, body, headers = yield self.activate(self.key, client="198.51.100.1")
         self.assertEqual((code, body), (429, {"message": "Too Many Attempts."}))
         self.assertEqual(headers.getRawHeaders(b"retry-after"), [b"900"])
         self.served.clock.advance(600)
-        code, _, headers = yield self.activate(self.key, client="198.51.100.77")
+        code, _, headers = yield self.activate(self.key, client="198.51.100.1")
         self.assertEqual((code, headers.getRawHeaders(b"retry-after")), (429, [b"300"]))
         self.served.clock.advance(300)
-        code, body, _ = yield self.activate(self.key, client="198.51.100.77")
+        code, body, _ = yield self.activate(self.key, client="198.51.100.1")
         self.assertEqual((code, body["activated"]), (200, True))
 
     @defer.inlineCallbacks
@@ -143,7 +152,7 @@ class GuessingTests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_untrusted_forwarded_for_ignored(self):
         """Behind no trusted proxy, a forged X-Forwarded-For does not escape the address limit."""
-        served = yield serve(self)
+        served = yield serve(self, throttle={"wrong_secrets": 5})
         for n in range(5):
             code, _, _ = yield served.json(
                 "POST", "/accounts/user%d@sip.example.org/activate/email" % (n,), sip=None,

@@ -1,7 +1,7 @@
 """
 Phone changes of /api/accounts/me end to end: the code goes out through the
 real ``ovh`` SMS backend to an in-process OVH API that checks signatures,
-comes back once, and wrong codes are limited like activation codes; on
+comes back once, and wrong codes are wrong secrets like activation codes; on
 every storage engine.
 """
 
@@ -23,8 +23,8 @@ class PhoneChangeTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def setUp(self):
-        self.ovh, sender = ovh_server(self)
-        self.served = yield serve(self, sms=sender)
+        self.ovh, self.sender = ovh_server(self)
+        self.served = yield serve(self, sms=self.sender)
 
     def request(self, phone=PHONE):
         return self.served.json("POST", "/accounts/me/phone/request", sip=BOB, key=BOB_KEY,
@@ -79,8 +79,9 @@ class PhoneChangeTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_guessing_limited(self):
-        """After five wrong codes the account gets 429 until the window has passed."""
-        for _ in range(5):
+        """After wrong_secrets wrong codes the address gets 429 until the window has passed."""
+        self.served = yield serve(self, sms=self.sender, throttle={"wrong_secrets": 3})
+        for _ in range(3):
             yield self.request()
             code, _, _ = yield self.confirm("%04d" % ((int(sms_code(self.ovh.jobs[-1])) + 1) % 10000,))
             self.assertEqual(code, 403)

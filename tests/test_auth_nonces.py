@@ -114,7 +114,7 @@ class LifetimeTests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_expired_nonce_invalid(self):
         """A nonce older than nonce_lifetime is invalid; a younger one works."""
-        api = yield serve(self, nonce_lifetime=600)
+        api = yield serve(self, nonce_lifetime=600, nonce_first_use_window=600)
         offered = yield challenge_for(api)
         api.clock.advance(599)
         code, _, _ = yield api.request("GET", "/accounts/me",
@@ -127,10 +127,13 @@ class LifetimeTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_purged(self):
-        """The timer's purge deletes the nonces of past challenges, not fresh ones."""
+        """The timer's purge deletes the nonces of past answers, not fresh ones."""
         api = yield serve(self)
         for _ in range(3):
-            yield challenge_for(api)
+            offered = yield challenge_for(api)
+            code, _, _ = yield api.request("GET", "/accounts/me",
+                                           authorization=answer(offered, "user", "secret", "GET", ME))
+            self.assertEqual(code, 200)
         api.clock.advance(3601)
         fresh = yield challenge_for(api)
         deleted = yield purge_nonces(api.storage, api.now, api.config.nonce_lifetime)

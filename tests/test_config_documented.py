@@ -31,6 +31,7 @@ from famd.backends import KINDS
 from famd.config import PROVISIONING, TOP_LEVEL, from_mapping, load
 from famd.interfaces import IBackend
 from famd.options import REQUIRED
+from famd.throttle import THROTTLE
 
 CHECKOUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 SAMPLE = os.path.join(CHECKOUT, "famd.yaml")
@@ -115,6 +116,7 @@ class ConfigDocumentedTests(unittest.TestCase):
         """Each top-level and provisioning key is written in famd.yaml under a comment explaining it."""
         keys = {option.key for option in TOP_LEVEL}
         keys |= {"provisioning." + option.key for option in PROVISIONING}
+        keys |= {"throttle." + option.key for option in THROTTLE}
         self.assertEqual(keys - self.explained, set())
 
     def test_backends_documented_are_those_of_the_code(self):

@@ -190,7 +190,7 @@ class PusherTests(unittest.TestCase):
         self.assertIn("fcm", logged)
 
     def test_options(self):
-        """path is required; the rest defaults to no key, no prefix, no extras, 30 s."""
+        """path is required; the rest defaults to no key, no prefix, no extras, 30 s, 4 at once, 5 s wait."""
         backend = backends.find("push", "flexisip-pusher")
         _, errors = parse({}, backend.options, "push", "/etc/famd", ignore=("backend",))
         self.assertEqual(errors, ["push.path: required"])
@@ -206,6 +206,8 @@ class PusherTests(unittest.TestCase):
                 "prefix": None,
                 "extra_args": [],
                 "timeout": 30.0,
+                "max_concurrent": 4,
+                "queue_timeout": 5.0,
             },
         )
         _, errors = parse(

@@ -10,7 +10,7 @@ from twisted.trial import unittest
 
 from famd.clock import reactor_clock
 from famd.config import from_mapping
-from famd.service import StorageService, build_service, purge_nonces
+from famd.service import StorageService, build_service, purge_counts, purge_nonces
 from famd.testing.storage import open_sqlite
 from famd.testing.storage_contract import NOW, new
 
@@ -32,6 +32,17 @@ class NoncePurgeTests(unittest.TestCase):
         result = yield storage.use_nonce(account_id, "fresh", 1, NOW - timedelta(hours=1), NOW)
         self.assertEqual(result, "ok")
 
+    @defer.inlineCallbacks
+    def test_purge_counts(self):
+        """The count purge deletes throttle counts older than a day, whatever their scope."""
+        storage = yield open_sqlite(self)
+        for scope, age in (("secret:a", timedelta(days=2)), ("sms-to:b", timedelta(hours=2))):
+            yield storage.reserve_attempt([scope], 10, NOW - timedelta(days=3), NOW - age)
+        clock = task.Clock()
+        clock.advance(NOW.timestamp())
+        self.assertEqual((yield purge_counts(storage, reactor_clock(clock))), 1)
+        self.assertEqual((yield storage.count_attempts("sms-to:b", NOW - timedelta(days=1))), 1)
+
     def test_service_tree(self):
         """The tree opens storage first, runs the nonce timer, then listens."""
         config = from_mapping({"sip_domain": "sip.example.org", "listen": "tcp:0"}, "/tmp")
@@ -43,3 +54,6 @@ class NoncePurgeTests(unittest.TestCase):
         self.assertEqual(timer.step, 900)
         self.assertIs(timer.clock, clock)
         self.assertEqual(type(services[2]).__name__, "StreamServerEndpointService")
+        counts = services[3]
+        self.assertIsInstance(counts, TimerService)
+        self.assertEqual((counts.step, counts.call[0]), (3600, purge_counts))

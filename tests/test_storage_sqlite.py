@@ -255,8 +255,8 @@ class NonceIndexTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_nonce_lookup_uses_both_columns(self):
-        """SQLite finds a nonce through the (nonce, account_id) index, whatever the account holds."""
+        """SQLite finds a nonce through the unique (nonce, account_id) index, whatever the account holds."""
         plan = yield self.storage.read("probe", lambda txn: txn.all(
             'EXPLAIN QUERY PLAN UPDATE "nonces" SET "nc" = 1 WHERE "nonce" = ? AND "account_id" = ? '
             'AND "nc" < 1 AND "created_at" >= ?', ("n", 1, "x")))
-        self.assertIn("famd_nonces_nonce_account_id_index", repr(plan))
+        self.assertIn("famd_nonces_nonce_account_id_unique", repr(plan))

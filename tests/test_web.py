@@ -23,7 +23,7 @@ class WebTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def setUp(self):
-        self.served = yield serve(self, max_body_size=1024, code_failures=1)
+        self.served = yield serve(self, max_body_size=1024, throttle={"wrong_secrets": 1})
 
     def get(self, path, method="GET", **kwargs):
         return self.served.request(method, path, base="", sip=None, **kwargs)

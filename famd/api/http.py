@@ -12,6 +12,7 @@ from http import HTTPStatus
 import orjson
 
 from famd.auth import Presented
+from famd.client_address import client_address
 from famd.errors import BadRequest, UnsupportedMedia
 
 PHRASES = {status.value: status.phrase.encode("ascii") for status in HTTPStatus}
@@ -75,14 +76,23 @@ def read_json_object(request):
     return data
 
 
-def presented(request):
-    """What C{request} presents to prove its sender (L{famd.auth.Presented})."""
+def presented(request, trusted_proxies=()):
+    """
+    What C{request} presents to prove its sender (L{famd.auth.Presented});
+    the client's address only with a DIGEST answer, which counts it.
+    """
+    api_key = request.getHeader(b"x-api-key")
+    authorization = request.getHeader(b"authorization")
+    client = None
+    if authorization and not api_key:
+        client = client_address(request, trusted_proxies)
     return Presented(
         request.getHeader(b"from"),
-        request.getHeader(b"x-api-key"),
-        request.getHeader(b"authorization"),
+        api_key,
+        authorization,
         request.method,
         request.uri,
+        client,
     )
 
 
@@ -91,7 +101,7 @@ def authenticated(authenticator, request, admin=False):
     Authenticate C{request} with C{authenticator}; fire with the account,
     having added the DIGEST challenges to repeat to the answer's headers.
     """
-    d = authenticator.authenticate(presented(request), admin)
+    d = authenticator.authenticate(presented(request, authenticator.trusted_proxies), admin)
     return d.addCallback(_repeat_challenges, request)
 
 

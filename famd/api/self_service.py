@@ -62,7 +62,8 @@ class SelfService:
     @inlineCallbacks
     def confirm_email_change(self, request, secret):
         """Apply the change whose link this is."""
-        new_email = yield email_change.confirm_change(self._context, secret)
+        address = client_address(request, self._config.trusted_proxies)
+        new_email = yield email_change.confirm_change(self._context, secret, address)
         return json_response(
             request, {"message": "The e-mail address is now %s." % (new_email,), "email": new_email}
         )

@@ -24,6 +24,8 @@ from famd.sip import MalformedAddress, parse_address
 
 DEVICE_FIELDS = ("pn_provider", "pn_param", "pn_prid")
 FIELD_LENGTH = 255
+DEVICE_FIELD_LENGTHS = {"pn_provider": 32, "pn_param": 255, "pn_prid": 255}
+"""The longest value of each device field: they reach the pusher's arguments."""
 TOKEN_LENGTH = 13
 _DOMAIN = re.compile(
     r"(?=.{3,64}\Z)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
@@ -43,6 +45,24 @@ def domain(data, config, errors):
         return None
     if not _DOMAIN.fullmatch(value):
         errors.add("domain", "The domain must be a valid domain name.")
+        return None
+    return value
+
+
+def device_field(data, field, errors):
+    """
+    A ``pn_*`` field: required text of bounded length, printable characters
+    only (no line breaks to forge log lines), not starting with ``-`` (it
+    would read as an option of the pusher's command).
+    """
+    value = validation.required_text(data, field, errors, maximum=DEVICE_FIELD_LENGTHS[field])
+    if value is None:
+        return None
+    if not value.isprintable():
+        errors.add(field, "The %s must hold printable characters only." % (validation.label(field),))
+        return None
+    if value.startswith("-"):
+        errors.add(field, "The %s must not start with a dash." % (validation.label(field),))
         return None
     return value
 
@@ -103,12 +123,10 @@ class SignUp:
         """Push an account-creation token to the device described by the body."""
         data = read_json_object(request)
         errors = validation.Errors()
-        device = [
-            validation.required_text(data, field, errors, maximum=FIELD_LENGTH)
-            for field in DEVICE_FIELDS
-        ]
+        device = [device_field(data, field, errors) for field in DEVICE_FIELDS]
         if errors:
             raise Invalid(errors.fields)
+        yield self._anonymous_write(request)
         yield tokens.send_token(self._context, *device)
         return json_response(request, {})
 
@@ -117,6 +135,7 @@ class SignUp:
     def create_with_token(self, request):
         """Create a not activated account, consuming a pushed token."""
         data = read_json_object(request)
+        yield self._anonymous_write(request)
         taken, stored = yield self._looked_up(data)
         values, errors = with_token_rules(data, self._config, taken, stored)
         if errors:
@@ -137,6 +156,11 @@ class SignUp:
             stored = None if conflict.field == "token" else stored
             raise Invalid(with_token_rules(data, self._config, taken, stored)[1].fields) from None
         return json_response(request, render.account(self._config, account))
+
+    def _anonymous_write(self, request):
+        """Count an anonymous write of the client (L{famd.throttle}): TooMany beyond its budget."""
+        address = client_address(request, self._config.trusted_proxies)
+        return self._context.throttle.anonymous_write(address)
 
     @inlineCallbacks
     def _looked_up(self, data):

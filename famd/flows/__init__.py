@@ -3,7 +3,7 @@ The self-service rules, once, above storage and below HTTP: account-creation
 tokens sent by push, activation by code, e-mail, phone and password changes.
 
 Each flow takes the deployment's L{Context} (config, storage, clock, the
-notifiers, the message templates, the wrong-code limiter), built once at
+notifiers, the message templates, the limits of L{famd.throttle}), built once at
 start-up, and either returns its result or raises a refusal of
 L{famd.errors}.  Nothing here knows HTTP or SQL.  Secrets (codes, tokens,
 link secrets, passwords) are compared in constant time and never logged.
@@ -18,7 +18,7 @@ from twisted.logger import Logger
 from famd.errors import Unavailable
 from famd.interfaces import DeliveryFailed
 from famd.notifiers.templates import Templates
-from famd.ratelimit import CodeAttempts
+from famd.throttle import Throttle
 
 log = Logger(namespace="famd.flows")
 
@@ -31,20 +31,20 @@ class Context:
 
     @ivar templates: the L{famd.notifiers.templates.Templates} of the
         messages sent.
-    @ivar attempts: the L{CodeAttempts} limiting wrong codes.
+    @ivar throttle: the L{Throttle} counting wrong codes and messages sent.
     """
 
     config: Any
     storage: Any
     now: Any
     templates: Any
-    attempts: Any
+    throttle: Any
     email: Any = None
     sms: Any = None
     push: Any = None
 
     @classmethod
-    def from_config(cls, config, storage, now, email=None, sms=None, push=None):
+    def from_config(cls, config, storage, now, email=None, sms=None, push=None, throttle=None):
         """
         The context C{config} describes; reads the message templates
         (blocking: call at start-up).
@@ -57,7 +57,7 @@ class Context:
             storage=storage,
             now=now,
             templates=Templates(config.templates),
-            attempts=CodeAttempts.from_config(config, storage, now),
+            throttle=throttle or Throttle.from_config(config, storage, now),
             email=email,
             sms=sms,
             push=push,

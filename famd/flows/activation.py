@@ -3,9 +3,12 @@ Activating an account with the code it received: the 13-character key sent
 by e-mail or the 4-digit code sent by SMS.  The 2021 account manager kept
 both in ``accounts.confirmation_key``, and so does famd.
 
-Wrong codes are failed attempts, limited per account and per client
-address (L{famd.ratelimit}).  A right code works once: the key is cleared
-by an update conditional on it.
+A wrong code is a wrong secret of the client's address (L{famd.throttle}:
+its budget spent, 429); a short (4-digit) code is also void after
+C{code_tries} wrong tries on its account, whoever made them, and the owner
+asks for a new one, which works at once.  A stranger's wrong tries never
+refuse the owner's right code.  A right code works once: the key is
+cleared by an update conditional on it.
 """
 
 from twisted.internet.defer import inlineCallbacks
@@ -13,7 +16,6 @@ from twisted.logger import Logger
 
 from famd.credentials import same
 from famd.errors import NO_ACCOUNT, Forbidden, NotFound
-from famd.ratelimit import account_scope, address_scope
 
 log = Logger(namespace="famd.flows.activation")
 
@@ -42,9 +44,7 @@ def activate(context, username, domain, code, client_address, how):
         L{Forbidden} (the activation expired) or
         L{famd.errors.TooMany}.
     """
-    attempt = yield context.attempts.begin(
-        [account_scope(username, domain), address_scope(client_address)]
-    )
+    attempt = yield context.throttle.secret_attempt(client_address)
     account = None
     if username and domain:
         account = yield context.storage.find_account(username, domain)
@@ -52,6 +52,12 @@ def activate(context, username, domain, code, client_address, how):
     if not same(code, key):
         attempt.failed()
         log.info("wrong activation code for an account from {address}", address=client_address)
+        if account is not None and key:
+            voided = yield context.throttle.wrong_code(
+                account.id, key, lambda: context.storage.consume_confirmation_key(key, context.now())
+            )
+            if voided:
+                log.info("activation code of account {id} void after wrong tries", id=account.id)
         raise NotFound(NO_ACCOUNT)
     yield attempt.succeeded()
     if activation_expired(account, context.now()):

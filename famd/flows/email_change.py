@@ -5,7 +5,9 @@ opening the link applies the change.
 The pending change is an ``email_changed`` row (one per account) holding the
 new address and the link's secret; the account object shows it as
 ``email_changed``.  The link works once and for C{email_change_lifetime}
-seconds.  A failed e-mail removes the pending change again.
+seconds.  A failed e-mail removes the pending change again.  Messages sent
+are counted per account and per address, and a wrong link is a wrong secret
+of the client's address (L{famd.throttle}).
 """
 
 from datetime import timedelta
@@ -38,10 +40,12 @@ def request_change(context, account, new_email):
 
     @return: a Deferred firing with None, or failing with L{Unavailable}
         (e-mail is off, or the message was not accepted: then nothing
-        stays pending).
+        stays pending) or L{famd.errors.TooMany} (too many e-mails for the
+        account or the address).
     """
     if context.email is None:
         raise Unavailable(NOT_SENT)
+    yield context.throttle.email(account.id, new_email)
     config = context.config
     secret = random_string(SECRET_LENGTH)
     subject, text, html = context.templates.render(
@@ -63,17 +67,21 @@ def request_change(context, account, new_email):
 
 
 @inlineCallbacks
-def confirm_change(context, secret):
+def confirm_change(context, secret, client_address):
     """
     Apply the pending change whose link secret is C{secret}.
 
     @return: a Deferred firing with the new address, or failing with
-        L{NotFound} (unknown or used link) or L{Forbidden} (expired link;
-        the pending change is removed).
+        L{NotFound} (unknown or used link), L{Forbidden} (expired link;
+        the pending change is removed) or L{famd.errors.TooMany} (the
+        address's wrong secrets are spent).
     """
+    attempt = yield context.throttle.secret_attempt(client_address)
     pending = yield context.storage.email_change(secret)
     if pending is None or not same(secret, pending.secret):
+        attempt.failed()
         raise NotFound(NO_CHANGE)
+    yield attempt.succeeded()
     account_id, stored, created_at = pending.account_id, pending.secret, pending.created_at
     lifetime = timedelta(seconds=context.config.email_change_lifetime)
     # A change whose creation time is unknown counts as expired.

@@ -3,8 +3,9 @@ Changing an account's phone number: a 4-digit code goes to the new number
 by SMS, and sending the code back replaces the account's alias.
 
 The pending change is a ``phone_change_codes`` row (one per account).  A
-wrong code is a failed attempt (L{famd.ratelimit}) and burns the pending
-change, as in 2021; the right code works once.
+wrong code is a wrong secret of the client's address (L{famd.throttle}) and
+burns the pending change, as in 2021; the right code works once.  Codes
+sent are counted per account and per number (L{famd.throttle.Throttle.sms}).
 """
 
 from twisted.internet.defer import inlineCallbacks
@@ -13,7 +14,6 @@ from twisted.logger import Logger
 from famd.credentials import digits, same
 from famd.errors import Forbidden, NotFound, Unavailable
 from famd.flows import send_or_withdraw
-from famd.ratelimit import account_scope, address_scope
 
 log = Logger(namespace="famd.flows.phone_change")
 
@@ -30,10 +30,12 @@ def request_change(context, account, phone):
 
     @return: a Deferred firing with None, or failing with L{Unavailable}
         (SMS is off, or the SMS was not accepted: then nothing stays
-        pending).
+        pending) or L{famd.errors.TooMany} (too many SMS for the account or
+        the number).
     """
     if context.sms is None:
         raise Unavailable(NOT_SENT)
+    yield context.throttle.sms(account.id, phone)
     code = digits(CODE_LENGTH)
     _, text, _ = context.templates.render(
         "sms_phone_code", {"app_name": context.config.app_name, "code": code}
@@ -58,9 +60,7 @@ def confirm_change(context, account, code, client_address):
         another account took the number meanwhile) or
         L{famd.errors.TooMany}.
     """
-    attempt = yield context.attempts.begin(
-        [account_scope(account.username, account.domain), address_scope(client_address)]
-    )
+    attempt = yield context.throttle.secret_attempt(client_address)
     pending = yield context.storage.phone_change(account.id)
     if pending is None:
         yield attempt.succeeded()

@@ -9,6 +9,10 @@ prints ``N push notification(s) sent, X successfully and Y failed.``, Y is 0
 (Flexisip 2.1 exits 0 even when delivery fails; later releases exit with the
 number of failures).  The token, the payload and the FCM key are secrets:
 only the provider is logged, and the program's output is never shown.
+
+At most C{max_concurrent} programs run at once; a notification waits at
+most C{queue_timeout} seconds for its turn, then fails (the API answers
+503), so a flood of requests cannot start a flood of processes.
 """
 
 import json
@@ -92,8 +96,12 @@ class FlexisipPusher:
         extra_args=(),
         timeout=30.0,
         env=None,
+        max_concurrent=4,
+        queue_timeout=5.0,
     ):
         self._reactor = reactor
+        self._slots = defer.DeferredSemaphore(max_concurrent)
+        self._queue_timeout = queue_timeout
         self._path = path
         self._key = key
         self._prefix = prefix
@@ -102,6 +110,31 @@ class FlexisipPusher:
         self._env = env
 
     def send(self, pn_provider, pn_param, pn_prid, payload):
+        turn = self._slots.acquire()
+        if not turn.called:
+            timer = self._reactor.callLater(self._queue_timeout, turn.cancel)
+            turn.addBoth(_stop_timer, timer)
+        turn.addErrback(self._busy, pn_provider)
+        turn.addCallback(lambda _: self._run(pn_provider, pn_param, pn_prid, payload))
+        return turn
+
+    def _busy(self, failure, pn_provider):
+        failure.trap(defer.CancelledError)
+        raise DeliveryFailed(
+            "%s push notification not sent: %d flexisip_pusher already running for %g seconds"
+            % (pn_provider, self._slots.limit, self._queue_timeout)
+        )
+
+    def _run(self, pn_provider, pn_param, pn_prid, payload):
+        """Run one program in a slot taken; the slot is given back when it ends."""
+        d = self._spawn(pn_provider, pn_param, pn_prid, payload)
+        return d.addBoth(self._release)
+
+    def _release(self, result):
+        self._slots.release()
+        return result
+
+    def _spawn(self, pn_provider, pn_param, pn_prid, payload):
         argv = arguments(
             self._path,
             pn_provider,
@@ -161,6 +194,12 @@ class FlexisipPusher:
         self.log.info("{provider} push notification sent", provider=pn_provider)
 
 
+def _stop_timer(result, timer):
+    if timer.active():
+        timer.cancel()
+    return result
+
+
 def build(options, context):
     """The factory of the ``flexisip-pusher`` push backend."""
     return FlexisipPusher(
@@ -170,4 +209,6 @@ def build(options, context):
         prefix=options["prefix"],
         extra_args=options["extra_args"],
         timeout=options["timeout"],
+        max_concurrent=options["max_concurrent"],
+        queue_timeout=options["queue_timeout"],
     )

@@ -165,6 +165,10 @@ push_flexisip_pusher = Backend(
             doc="more arguments appended to every run",
         ),
         _TIMEOUT,
+        Option("max_concurrent", int, 4, check=positive,
+               doc="flexisip_pusher processes running at once"),
+        Option("queue_timeout", float, 5.0, check=positive,
+               doc="seconds a notification waits for a free process, then 503"),
     ],
     description="push notifications through Flexisip's flexisip_pusher",
 )

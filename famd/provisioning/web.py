@@ -7,7 +7,9 @@ The ``/provisioning`` web routes (not under ``/api``):
   without consuming the key, or 404 for an unknown or expired key.
 
 The confirmation key is a credential: it is never logged (the site's access
-log masks it, see L{famd.logsafe.redact}).  Refusals are answered like the
+log masks it, see L{famd.logsafe.redact}), and a wrong one is a wrong
+secret of the client's address (L{famd.throttle}: 429 once its budget is
+spent).  Refusals are answered like the
 API's, by L{famd.web}.
 """
 
@@ -15,6 +17,7 @@ from klein import Klein
 from twisted.internet.defer import inlineCallbacks
 from twisted.logger import Logger
 
+from famd.client_address import TrustedProxies, client_address
 from famd.clock import utcnow
 from famd.errors import NotFound
 from famd.provisioning import document, qr, rcfile
@@ -57,6 +60,9 @@ class Provisioning:
     @param hooks: the L{famd.interfaces.IProvisioningHook} providers, in
         order.
     @param clock: a callable returning the current aware UTC datetime.
+    @param throttle: the L{famd.throttle.Throttle} counting wrong keys
+        (None: not counted).
+    @param trusted_proxies: the proxies whose X-Forwarded-For is believed.
     """
 
     app = Klein()
@@ -71,8 +77,12 @@ class Provisioning:
         overwrite_all=False,
         hooks=(),
         clock=utcnow,
+        throttle=None,
+        trusted_proxies=(),
     ):
         self._storage = storage
+        self._throttle = throttle
+        self._trusted = TrustedProxies(trusted_proxies)
         self._public_url = public_url
         self._defaults = tuple(defaults)
         self._realm = realm
@@ -89,19 +99,38 @@ class Provisioning:
     @inlineCallbacks
     def with_key(self, request, key):
         """The defaults and, once, the account holding C{key}."""
-        account = yield self._storage.consume_confirmation_key(key, self._clock())
+        account = yield self._counted(
+            request, self._storage.consume_confirmation_key, key, lambda found: found is not None
+        )
         return self._serve(request, account)
 
     @app.route("/qrcode/<string:key>", methods=["GET"])
     @inlineCallbacks
     def qrcode(self, request, key):
         """The QR code of the provisioning URL of a valid key."""
-        valid = yield self._storage.confirmation_key_valid(key, self._clock())
+        valid = yield self._counted(request, self._storage.confirmation_key_valid, key, bool)
         if not valid:
             raise NotFound(UNKNOWN_KEY)
         request.setHeader(b"Content-Type", b"image/png")
         request.setHeader(b"Cache-Control", _NO_STORE)
         return qr.png(qr.provisioning_url(self._public_url, key))
+
+    @inlineCallbacks
+    def _counted(self, request, look_up, key, right):
+        """
+        C{look_up(key, now)}, as a reserved wrong secret of the client that
+        is forgotten when C{right(result)}.
+        """
+        attempt = None
+        if self._throttle is not None:
+            attempt = yield self._throttle.secret_attempt(client_address(request, self._trusted))
+        result = yield look_up(key, self._clock())
+        if attempt is not None:
+            if right(result):
+                yield attempt.succeeded()
+            else:
+                attempt.failed()
+        return result
 
     def _serve(self, request, account):
         hook_request = provisioning_request(request)
@@ -125,7 +154,7 @@ class Provisioning:
         return body
 
 
-def from_config(config, storage, hooks, clock=utcnow):
+def from_config(config, storage, hooks, clock=utcnow, throttle=None):
     """
     A L{Provisioning} as a L{famd.config.Config} describes it; reads the
     rc file (blocking: call at start-up).
@@ -141,4 +170,6 @@ def from_config(config, storage, hooks, clock=utcnow):
         overwrite_all=config.overwrite_all,
         hooks=hooks,
         clock=clock,
+        throttle=throttle,
+        trusted_proxies=config.trusted_proxies,
     )

@@ -143,12 +143,14 @@ class SQLStorage:
     def create_nonce(self, account_id, nonce, now):
         return self.write("create_nonce", nonces.create_nonce_txn, account_id, nonce, to_db(now))
 
-    def use_nonce(self, account_id, nonce, nc, not_before, now):
+    def use_nonce(self, account_id, nonce, nc, not_before, now, issued=None, blocking=()):
         if not 0 <= nc < NC_LIMIT:
             return defer.succeed("invalid")
+        blocking = tuple((scope, limit, to_db(since)) for scope, limit, since in blocking)
         return self.write(
             "use_nonce",
             nonces.use_nonce_txn, account_id, nonce, nc, to_db(not_before), to_db(now),
+            None if issued is None else to_db(issued), blocking,
         )
 
     def delete_nonces(self, not_used_since):
@@ -235,3 +237,11 @@ class SQLStorage:
 
     def forget_attempts(self, ids):
         return self.write("forget_attempts", codes.forget_attempts_txn, tuple(ids))
+
+    def count_attempts(self, scope, since):
+        return self.read("count_attempts", codes.count_attempts_txn, scope, to_db(since))
+
+    def forget_expired_attempts(self, before):
+        return self.write(
+            "forget_expired_attempts", codes.forget_expired_attempts_txn, to_db(before)
+        )

@@ -141,9 +141,12 @@ def reserve_attempt_txn(txn, scopes, limit, since, now):
     and the inserts of one reservation are never interleaved with another's.
     """
     txn.lock("famd_code_failures")
-    txn.execute('DELETE FROM "famd_code_failures" WHERE "created_at" <= ?', (since,))
     oldest = None
     for scope in scopes:
+        # Each limit has its own window: only this scope's expired rows go.
+        txn.execute(
+            'DELETE FROM "famd_code_failures" WHERE "scope" = ? AND "created_at" <= ?', (scope, since)
+        )
         times = txn.all(
             'SELECT "created_at" FROM "famd_code_failures" WHERE "scope" = ? '
             'AND "created_at" > ? ORDER BY "created_at"',
@@ -165,3 +168,19 @@ def forget_attempts_txn(txn, ids):
     return sum(
         txn.execute('DELETE FROM "famd_code_failures" WHERE "id" = ?', (row_id,)) for row_id in ids
     )
+
+
+def count_attempts_txn(txn, scope, since):
+    return txn.scalar(
+        'SELECT COUNT(*) FROM "famd_code_failures" WHERE "scope" = ? AND "created_at" > ?',
+        (scope, since),
+    )
+
+
+def full_txn(txn, buckets):
+    """Whether any (scope, limit, since) of C{buckets} holds C{limit} events or more."""
+    return any(count_attempts_txn(txn, scope, since) >= limit for scope, limit, since in buckets)
+
+
+def forget_expired_attempts_txn(txn, before):
+    return txn.execute('DELETE FROM "famd_code_failures" WHERE "created_at" <= ?', (before,))

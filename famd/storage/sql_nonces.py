@@ -3,8 +3,15 @@ The SQL of DIGEST nonces and deployment-wide settings.
 
 The nonce count is checked and raised in one conditional UPDATE, so that of
 concurrent requests carrying the same (nonce, nc), in any process, exactly
-one is accepted.
+one is accepted.  A nonce has a row only once it was used: its first use
+(count 1, within a short time of its challenge, which famd vouches for by
+its HMAC) creates it.
 """
+
+from famd.storage.sql_codes import full_txn
+
+BURNT = 2**31 - 1
+"""The count of a replayed nonce: no further count passes it."""
 
 
 def create_nonce_txn(txn, account_id, nonce, now):
@@ -14,7 +21,18 @@ def create_nonce_txn(txn, account_id, nonce, now):
     )
 
 
-def use_nonce_txn(txn, account_id, nonce, nc, not_before, now):
+def use_nonce_txn(txn, account_id, nonce, nc, not_before, now, issued=None, blocking=()):
+    if blocking and full_txn(txn, blocking):
+        return "limited"
+    if issued is not None and nc == 1:
+        # A first use of a nonce famd vouches for: its row, at count 0, is
+        # created now (once: the index on nonce and account is unique), and
+        # the conditional update below lets exactly one use win.
+        txn.insert_ignore(
+            "nonces",
+            {"account_id": account_id, "nonce": nonce, "nc": 0, "created_at": issued,
+             "updated_at": issued},
+        )
     raised = txn.execute(
         'UPDATE "nonces" SET "nc" = ?, "updated_at" = ? '
         'WHERE "nonce" = ? AND "account_id" = ? AND "nc" < ? AND "created_at" >= ?',
@@ -22,15 +40,18 @@ def use_nonce_txn(txn, account_id, nonce, nc, not_before, now):
     )
     if raised:
         return "ok"
-    known = txn.one(
-        'SELECT 1 FROM "nonces" WHERE "nonce" = ? AND "account_id" = ? AND "created_at" >= ?',
+    known = txn.scalar(
+        'SELECT "nc" FROM "nonces" WHERE "nonce" = ? AND "account_id" = ? AND "created_at" >= ?',
         (nonce, account_id, not_before),
     )
-    if known is None:
+    if known is None or known >= BURNT:
         return "invalid"
-    # Like the 2021 account manager: a replayed nonce is burnt.
+    # Like the 2021 account manager: a replayed nonce is burnt.  Its row
+    # stays (at a count no answer can pass), so that it cannot be used
+    # again as a first use.
     txn.execute(
-        'DELETE FROM "nonces" WHERE "nonce" = ? AND "account_id" = ?', (nonce, account_id)
+        'UPDATE "nonces" SET "nc" = ? WHERE "nonce" = ? AND "account_id" = ?',
+        (BURNT, nonce, account_id),
     )
     return "replayed"
 

@@ -198,6 +198,18 @@ class FlowsStorageContract:
         self.assertEqual((len(ids), oldest), (1, None))
 
     @defer.inlineCallbacks
+    def test_count_and_purge(self):
+        """Events are counted per scope after a time, and purged before one whatever their scope."""
+        for minute in range(3):
+            yield self.storage.reserve_attempt(["x"], 10, NOW - timedelta(days=1), NOW + timedelta(minutes=minute))
+        yield self.storage.reserve_attempt(["y"], 10, NOW - timedelta(days=1), NOW)
+        self.assertEqual((yield self.storage.count_attempts("x", NOW)), 2)
+        self.assertEqual((yield self.storage.count_attempts("x", NOW - timedelta(seconds=1))), 3)
+        self.assertEqual((yield self.storage.forget_expired_attempts(NOW)), 2)
+        self.assertEqual((yield self.storage.count_attempts("x", NOW - timedelta(days=1))), 2)
+        self.assertEqual((yield self.storage.count_attempts("y", NOW - timedelta(days=1))), 0)
+
+    @defer.inlineCallbacks
     def test_one_token_per_device_concurrently(self):
         """Of tokens for one device stored at the same moment, exactly one is kept."""
         results = yield defer.gatherResults(

@@ -343,9 +343,15 @@ class MemoryStorage:
                      updated_at=_utc(now))
 
     @_answer
-    def use_nonce(self, account_id, nonce, nc, not_before, now):
-        if nc > MAX_NC:
+    def use_nonce(self, account_id, nonce, nc, not_before, now, issued=None, blocking=()):
+        if nc > MAX_NC or nc < 0:
             return "invalid"
+        if any(self._count_attempts(scope, since) >= limit for scope, limit, since in blocking):
+            return "limited"
+        if issued is not None and nc == 1 and not self._rows("nonces", account_id=account_id, nonce=nonce):
+            self._require_account(account_id)
+            self._insert("nonces", account_id=account_id, nonce=nonce, nc=0, created_at=_utc(issued),
+                         updated_at=_utc(issued))
         not_before = _utc(not_before)
         known = [
             row for row in self._rows("nonces", account_id=account_id, nonce=nonce)
@@ -356,10 +362,12 @@ class MemoryStorage:
             row.update(nc=nc, updated_at=_utc(now))
         if raised:
             return "ok"
-        if not known:
+        if not known or any(row["nc"] >= MAX_NC for row in known):
             return "invalid"
-        # Like the 2021 account manager: a replayed nonce is burnt.
-        self._delete("nonces", self._rows("nonces", account_id=account_id, nonce=nonce))
+        # Like the 2021 account manager: a replayed nonce is burnt (its row
+        # stays, at a count no answer passes, so no first use can recreate it).
+        for row in self._rows("nonces", account_id=account_id, nonce=nonce):
+            row.update(nc=MAX_NC)
         return "replayed"
 
     @_answer
@@ -510,10 +518,11 @@ class MemoryStorage:
     @_answer
     def reserve_attempt(self, scopes, limit, since, now):
         since = _utc(since)
-        failures = self._tables["famd_code_failures"]
-        self._delete("famd_code_failures", [row for row in failures.values() if row["created_at"] <= since])
         oldest = None
         for scope in scopes:
+            self._delete("famd_code_failures", [
+                row for row in self._rows("famd_code_failures", scope=scope) if row["created_at"] <= since
+            ])
             times = sorted(row["created_at"] for row in self._rows("famd_code_failures", scope=scope))
             if len(times) >= limit:
                 frees = times[len(times) - limit]
@@ -523,6 +532,20 @@ class MemoryStorage:
         return tuple(
             self._insert("famd_code_failures", scope=scope, created_at=_utc(now)) for scope in scopes
         ), None
+
+    def _count_attempts(self, scope, since):
+        since = _utc(since)
+        return sum(1 for row in self._rows("famd_code_failures", scope=scope) if row["created_at"] > since)
+
+    @_answer
+    def count_attempts(self, scope, since):
+        return self._count_attempts(scope, since)
+
+    @_answer
+    def forget_expired_attempts(self, before):
+        before = _utc(before)
+        failures = self._tables["famd_code_failures"]
+        return self._delete("famd_code_failures", [row for row in failures.values() if row["created_at"] <= before])
 
     @_answer
     def forget_attempts(self, ids):

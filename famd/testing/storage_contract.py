@@ -329,6 +329,61 @@ class StorageContract:
         self.assertEqual((yield self.storage.use_nonce(account_id, "unknown", 1, before, NOW)), "invalid")
 
     @defer.inlineCallbacks
+    def test_first_use_creates_the_nonce(self):
+        """A vouched-for nonce without a row is accepted at count 1 only, then counts like any other."""
+        account_id = yield self.storage.create_account(new())
+        before = NOW - timedelta(hours=1)
+        issued = NOW - timedelta(seconds=10)
+        for nc in (0, 2, 5):
+            self.assertEqual(
+                (yield self.storage.use_nonce(account_id, "fresh-x", nc, before, NOW, issued)), "invalid")
+        self.assertEqual((yield self.storage.use_nonce(account_id, "fresh-x", 1, before, NOW)), "invalid")
+        self.assertEqual((yield self.storage.use_nonce(account_id, "fresh-x", 1, before, NOW, issued)), "ok")
+        self.assertEqual((yield self.storage.use_nonce(account_id, "fresh-x", 2, before, NOW, issued)), "ok")
+        self.assertEqual(
+            (yield self.storage.use_nonce(account_id, "fresh-x", 1, before, NOW, issued)), "replayed")
+        # Burnt, and its row stays: no first use recreates it.
+        self.assertEqual((yield self.storage.use_nonce(account_id, "fresh-x", 1, before, NOW, issued)), "invalid")
+        self.assertEqual((yield self.storage.use_nonce(account_id, "fresh-x", 3, before, NOW, issued)), "invalid")
+
+    @defer.inlineCallbacks
+    def test_deleted_nonce_is_invalid_for_later_counts(self):
+        """Once its row is purged, a nonce is refused for any count but a first use."""
+        account_id = yield self.storage.create_account(new())
+        before = NOW - timedelta(hours=1)
+        issued = NOW - timedelta(hours=2)
+        yield self.storage.use_nonce(account_id, "cleared", 1, NOW - timedelta(hours=3), issued, issued)
+        self.assertEqual((yield self.storage.delete_nonces(NOW)), 1)
+        for nc in (2, 3, 100):
+            self.assertEqual(
+                (yield self.storage.use_nonce(account_id, "cleared", nc, before, NOW, issued)), "invalid")
+
+    @defer.inlineCallbacks
+    def test_concurrent_first_uses_accept_one(self):
+        """Of 16 concurrent first uses of one fresh nonce, exactly one is accepted and one row exists."""
+        account_id = yield self.storage.create_account(new())
+        results = yield defer.gatherResults([
+            self.storage.use_nonce(account_id, "first-c", 1, NOW - timedelta(hours=1), NOW, NOW)
+            for _ in range(16)
+        ])
+        self.assertEqual(results.count("ok"), 1)
+        self.assertEqual((yield self.storage.delete_nonces(NOW + timedelta(hours=1))), 1)
+
+    @defer.inlineCallbacks
+    def test_limited_nonce_use_changes_nothing(self):
+        """A full blocking bucket answers 'limited' and leaves the nonce unused."""
+        account_id = yield self.storage.create_account(new())
+        before = NOW - timedelta(hours=1)
+        since = NOW - timedelta(minutes=15)
+        yield self.storage.reserve_attempt(["secret:x"], 1, since, NOW)
+        blocking = (("secret:x", 1, since),)
+        self.assertEqual(
+            (yield self.storage.use_nonce(account_id, "lim", 1, before, NOW, NOW, blocking)), "limited")
+        self.assertEqual(
+            (yield self.storage.use_nonce(account_id, "lim", 1, before, NOW, NOW, (("secret:x", 2, since),))),
+            "ok")
+
+    @defer.inlineCallbacks
     def test_nonce_counts_beyond_the_column(self):
         """A count wider than the nc column (8 hex digits allow 2**32 - 1) is invalid and leaves the nonce usable."""
         account_id = yield self.storage.create_account(new())

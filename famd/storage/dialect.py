@@ -153,7 +153,8 @@ class PostgreSQLDialect(FormatDialect):
         return getattr(error, "sqlstate", None) in ("40001", "40P01")
 
     def is_busy(self, error):
-        return getattr(error, "sqlstate", None) == "55P03"  # lock_timeout
+        # lock_timeout; statement_timeout (or a statement cancelled by an admin)
+        return getattr(error, "sqlstate", None) in ("55P03", "57014")
 
     def is_disconnect(self, error):
         import psycopg

@@ -21,7 +21,9 @@ SQL_MODE = (
 )
 
 IO_TIMEOUT = 60
-"""Seconds without an answer before a connection counts as lost (network cut)."""
+"""Seconds without an answer before a connection counts as lost (network cut);
+the storage's C{statement_timeout} answers a caller long before (see
+L{famd.storage.pooled}), but the schema migration may take this long."""
 
 LOCK_WAIT_TIMEOUT = 20
 """Seconds a statement waits for a row lock (below L{IO_TIMEOUT})."""
@@ -73,6 +75,12 @@ class MySQLStorage(PooledStorage):
             cursor.close()
 
 
+    def cut(self, connection):
+        from famd.storage.pooled import shut_down
+
+        shut_down(connection._sock.fileno())  # PyMySQL's socket; None once closed
+
+
 def build(options, context):
     """The ``mysql`` backend's factory."""
     try:
@@ -87,4 +95,6 @@ def build(options, context):
         pool_min=options["pool_min"],
         pool_max=options["pool_max"],
         connect_timeout=options["connect_timeout"],
+        statement_timeout=options["statement_timeout"],
+        pool_timeout=options["pool_timeout"],
     )

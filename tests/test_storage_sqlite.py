@@ -24,6 +24,8 @@ from famd.storage.transaction import Transaction
 from famd.testing.reference_schemas import reference_schema
 from famd.testing.storage import open_sqlite
 from famd.testing.storage_contract import new
+from tests.api_helpers import BOB_KEY
+from tests.serving import serve
 
 class Lookups:
     """A function the storage thread may call for a run at once (see run_batch)."""
@@ -293,6 +295,24 @@ class BlockedWriterTests(unittest.TestCase):
         self.assertIn("busy", str(error))
         other.execute("ROLLBACK")
         self.assertIsNotNone((yield storage.create_account(new("bob"))))
+
+    @defer.inlineCallbacks
+    def test_info_and_me_answer_while_a_write_waits(self):
+        """Public info and API-key me answer at once while a write waits for another process's lock."""
+        api = yield serve(self)
+        other = sqlite3.connect(api.storage.path, isolation_level=None)
+        self.addCleanup(other.close)
+        other.execute("BEGIN IMMEDIATE")
+        self.addCleanup(other.execute, "ROLLBACK")
+        write = api.storage.create_account(new("waiting"))
+        write.addErrback(lambda failure: failure.trap(StorageUnavailable))
+        started = time.monotonic()
+        info = yield api.request("GET", "/accounts/user@sip.example.org/info", sip=None)
+        me = yield api.json("GET", "/accounts/me", sip="sip:bob@sip.example.org", key=BOB_KEY)
+        self.assertLess(time.monotonic() - started, 1.0)
+        self.assertEqual((info[0], me[0], me[1]["username"]), (200, 200, "bob"))
+        self.assertFalse(write.called)
+        yield write
 
     @defer.inlineCallbacks
     def test_reader_cannot_write(self):

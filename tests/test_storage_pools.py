@@ -44,6 +44,7 @@ class PoolLimits:
         url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
         storage = storage_class(self.engine)(url, reactor, **options)
         self.addCleanup(storage.close)
+        self.addCleanup(frozen.drop)  # first: no pool thread stays blocked on the relay
         yield storage.open()
         return frozen, storage
 

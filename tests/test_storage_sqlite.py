@@ -201,14 +201,18 @@ class SQLiteFileTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_work_runs_off_the_reactor_thread(self):
-        """Every transaction runs on the storage's own thread, never the reactor's."""
+        """Reads run on one thread of the storage, writes on another, never on the reactor's."""
         storage = yield open_sqlite(self, path=self.path)
         seen = yield defer.gatherResults([
             storage.read("probe", lambda txn: threading.get_ident()) for _ in range(5)
         ] + [storage.create_account(new()).addCallback(
             lambda _: storage.read("probe", lambda txn: threading.get_ident()))])
-        self.assertNotIn(threading.get_ident(), seen)
+        writers = yield defer.gatherResults([
+            storage.write("probe", lambda txn: threading.get_ident()) for _ in range(3)])
+        self.assertNotIn(threading.get_ident(), seen + writers)
         self.assertEqual(len(set(seen)), 1)
+        self.assertEqual(len(set(writers)), 1)
+        self.assertNotEqual(seen[0], writers[0])
 
     @defer.inlineCallbacks
     def test_closed_then_opened_again(self):

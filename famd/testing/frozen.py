@@ -77,6 +77,12 @@ class Relay(protocol.ServerFactory):
         accepted.factory = self
         return accepted
 
+    def drop(self):
+        """Abort every connection (a thread blocked on one of them wakes up)."""
+        for side in self.sides:
+            if not side.closed.called:
+                side.transport.abortConnection()
+
 
 def relay(test_case, host, port, reactor=None):
     """
@@ -91,9 +97,7 @@ def relay(test_case, host, port, reactor=None):
     @defer.inlineCallbacks
     def stop():
         yield listening.stopListening()
-        for side in factory.sides:
-            if not side.closed.called:
-                side.transport.abortConnection()
+        factory.drop()
         yield defer.gatherResults([side.closed for side in factory.sides])
 
     test_case.addCleanup(stop)

@@ -13,7 +13,7 @@ from zope.interface import implementer
 
 from famd.interfaces import IStorage
 from famd.storage.dialect import MySQLDialect
-from famd.storage.pooled import PooledStorage
+from famd.storage.pooled import PooledStorage, shut_down
 
 SQL_MODE = (
     "STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
@@ -76,8 +76,6 @@ class MySQLStorage(PooledStorage):
 
 
     def cut(self, connection):
-        from famd.storage.pooled import shut_down
-
         shut_down(connection._sock.fileno())  # PyMySQL's socket; None once closed
 
 

@@ -18,7 +18,7 @@ from zope.interface import implementer
 
 from famd.interfaces import IStorage
 from famd.storage.dialect import PostgreSQLDialect
-from famd.storage.pooled import PooledStorage
+from famd.storage.pooled import PooledStorage, shut_down
 
 IO_TIMEOUT = 60
 """Seconds without an acknowledgement before a connection counts as lost."""
@@ -73,8 +73,6 @@ class PostgreSQLStorage(PooledStorage):
         txn.execute("SET LOCAL statement_timeout = 0")
 
     def cut(self, connection):
-        from famd.storage.pooled import shut_down
-
         shut_down(connection.pgconn.socket)
 
 

@@ -6,6 +6,7 @@ migrate`` also on empty MariaDB and PostgreSQL databases.
 import json
 import os
 import sqlite3
+import stat
 
 from twisted.internet import defer, protocol, threads
 from twisted.trial import unittest
@@ -85,6 +86,7 @@ class CommandTests(unittest.TestCase):
         self.assertRegex(out, r"^schema version \d+$")
         tables = {row[0] for row in self.query("SELECT name FROM sqlite_master WHERE type='table'")}
         self.assertTrue({"accounts", "passwords", "nonces", "api_keys", "tokens"} <= tables)
+        self.assertEqual(stat.S_IMODE(os.stat(self.database).st_mode), 0o600)  # it holds secrets
 
     @defer.inlineCallbacks
     def test_create_admin_prints_key(self):

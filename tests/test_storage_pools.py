@@ -18,8 +18,8 @@ from famd.testing.databases import SERVERS, fresh_database, open_server_storage,
 from famd.testing.frozen import relay
 from famd.testing.storage_contract import new
 
-SLEEP = {"mysql": "SELECT SLEEP(30)", "postgresql": "SELECT pg_sleep(30)"}
-"""A statement that takes 30 s, on each engine."""
+SLEEP = {"mysql": "SELECT SLEEP(%d)", "postgresql": "SELECT pg_sleep(%d)"}
+"""A statement that takes that many seconds, on each engine."""
 
 
 class PoolLimits:
@@ -80,9 +80,24 @@ class PoolLimits:
     def test_long_statement_hits_the_statement_timeout(self):
         """A statement running past statement_timeout fails within seconds, and the storage goes on."""
         storage = yield open_server_storage(self, self.engine, statement_timeout=1.0)
-        yield self.failures_within(
-            [storage.read("probe", lambda txn: txn.scalar(SLEEP[self.engine]))], 4.0)
+        messages = yield self.failures_within(
+            [storage.read("probe", lambda txn: txn.scalar(SLEEP[self.engine] % 30))], 4.0)
+        self.assertIn("the database is busy", messages[0])  # the server cancelled it
         self.assertIsNone((yield storage.find_account("nobody", "sip.example.org")))
+
+    @defer.inlineCallbacks
+    def test_migration_runs_unbounded(self):
+        """The schema migration alone may run past statement_timeout; the next transaction is bounded again."""
+        storage = yield open_server_storage(self, self.engine, statement_timeout=1.0)
+
+        def migrating(txn):
+            storage.unbounded(txn)
+            return txn.scalar(SLEEP[self.engine] % 2)
+
+        yield storage.write("migrate", migrating)
+        messages = yield self.failures_within(
+            [storage.read("probe", lambda txn: txn.scalar(SLEEP[self.engine] % 30))], 4.0)
+        self.assertIn("the database is busy", messages[0])
 
     @defer.inlineCallbacks
     def test_pool_wait_is_bounded(self):

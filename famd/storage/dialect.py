@@ -123,7 +123,8 @@ class MySQLDialect(FormatDialect):
         return _code(error) == 1213  # deadlock found
 
     def is_busy(self, error):
-        return _code(error) == 1205  # lock wait timeout exceeded
+        # lock wait timeout exceeded; statement time exceeded (MariaDB, MySQL)
+        return _code(error) in (1205, 1969, 3024)
 
     def is_disconnect(self, error):
         import pymysql

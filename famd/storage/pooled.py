@@ -25,7 +25,8 @@ L{PooledStorage} adds what a shared, remote database needs:
    frozen with its TCP port open (stopped with SIGSTOP, or hung) gives 503
    in seconds, never a minute of hanging requests.  A provider may also
    have the server cancel long statements itself (PostgreSQL's
-   ``statement_timeout``, L{PooledStorage.unbounded}).  The schema
+   ``statement_timeout``, MariaDB's ``max_statement_time``; see
+   L{PooledStorage.unbounded}).  The schema
    migration is exempt: creating an index on a large table may take long;
  - the URL's password never appears in a message;
  - its log lines (replays after a deadlock, after a lost connection) name

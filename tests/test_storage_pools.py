@@ -17,6 +17,7 @@ from famd.interfaces import StorageUnavailable
 from famd.testing.databases import SERVERS, fresh_database, open_server_storage, storage_class
 from famd.testing.frozen import relay
 from famd.testing.storage_contract import new
+from tests.serving import serve
 
 SLEEP = {"mysql": "SELECT SLEEP(%d)", "postgresql": "SELECT pg_sleep(%d)"}
 """A statement that takes that many seconds, on each engine."""
@@ -75,6 +76,20 @@ class PoolLimits:
         frozen.frozen = False
         account = yield storage.get_account(account_id)
         self.assertEqual(account.username, "alice")
+
+    @defer.inlineCallbacks
+    def test_frozen_server_answers_503(self):
+        """Through the API, a frozen server answers 503 with a JSON message within seconds."""
+        frozen, storage = yield self.open_through_relay(
+            pool_max=1, statement_timeout=1.0, pool_timeout=1.0)
+        api = yield serve(self, storage=storage)
+        frozen.frozen = True
+        started = time.monotonic()
+        answers = yield defer.gatherResults([
+            api.json("GET", "/accounts/user@sip.example.org/info", sip=None) for _ in range(3)])
+        self.assertLess(time.monotonic() - started, 5.0)
+        self.assertEqual({code for code, _, _ in answers}, {503})
+        self.assertTrue(all(body["message"] for _, body, _ in answers))
 
     @defer.inlineCallbacks
     def test_long_statement_hits_the_statement_timeout(self):

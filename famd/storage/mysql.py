@@ -5,11 +5,11 @@ Every connection talks utf8mb4, reads and writes TIMESTAMP columns in UTC,
 runs in strict SQL mode (a NULL or too long value is an error, not a
 warning) and at READ COMMITTED isolation: each statement sees what was
 committed before it, so a check made under account creation's named lock
-sees every account created before.  The server cancels a statement that
-runs longer than the storage's C{statement_timeout} (MariaDB's
+sees every account created before.  UPDATEs report the rows they matched
+(FOUND_ROWS), as on SQLite and PostgreSQL.  The server cancels a statement
+that runs longer than the storage's C{statement_timeout} (MariaDB's
 ``max_statement_time``, MySQL's ``max_execution_time``); famd cuts a
-connection whose server does not even do that (L{famd.storage.pooled}).  UPDATEs report the rows they matched
-(FOUND_ROWS), as on SQLite and PostgreSQL.
+connection whose server does not even do that (L{famd.storage.pooled}).
 """
 
 from zope.interface import implementer

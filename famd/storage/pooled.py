@@ -26,8 +26,8 @@ L{PooledStorage} adds what a shared, remote database needs:
    in seconds, never a minute of hanging requests.  A provider may also
    have the server cancel long statements itself (PostgreSQL's
    ``statement_timeout``, MariaDB's ``max_statement_time``; see
-   L{PooledStorage.unbounded}).  The schema
-   migration is exempt: creating an index on a large table may take long;
+   L{PooledStorage.unbounded}).  The schema migration is exempt: creating
+   an index on a large table may take long;
  - the URL's password never appears in a message;
  - its log lines (replays after a deadlock, after a lost connection) name
    the transaction (L{famd.storage.base.SQLStorage.read}).
@@ -63,7 +63,7 @@ BUSY_DELAY = 0.05
 
 GRACE = 1.0
 """Seconds past C{statement_timeout} before famd cuts a connection itself:
-a server that can cancel the statement (PostgreSQL) does it first."""
+a server that can cancel the statement (PostgreSQL, MariaDB) does it first."""
 
 
 class _Attempt:

@@ -6,6 +6,7 @@ famd.yaml as the daemon and works on the same storage.
 """
 
 import argparse
+import getpass
 import sys
 
 from twisted.internet import defer, task
@@ -32,7 +33,10 @@ def parser():
     sub.add_parser("migrate", help="create or upgrade the database schema")
     admin = sub.add_parser("create-admin", help="create an activated admin account with an API key")
     admin.add_argument("username")
-    admin.add_argument("--password", required=True)
+    given = admin.add_mutually_exclusive_group()
+    given.add_argument("--password-file", metavar="FILE",
+                       help="read the password from the first line of FILE")
+    given.add_argument("--password", help="the password itself (scripts only: ps shows it)")
     admin.add_argument("--domain", default=None, help="default: sip_domain")
     admin.add_argument("--algorithm", choices=ALGORITHMS, default="SHA-256")
     key = sub.add_parser("api-key", help="create or replace an account's API key")
@@ -46,6 +50,35 @@ def parser():
     unconfirmed.add_argument("days", type=int)
     unconfirmed.add_argument("--apply", action="store_true", help="delete them")
     return top
+
+
+def read_password(args, stdin=None, ask=getpass.getpass):
+    """
+    create-admin's password: C{--password}, the first line of
+    C{--password-file}, or else asked twice at the terminal without echo
+    (or the first line of standard input, when it is not a terminal).
+    """
+    stdin = stdin or sys.stdin
+    if args.password is not None:
+        password = args.password
+    elif args.password_file is not None:
+        try:
+            with open(args.password_file, encoding="utf-8") as f:
+                password = f.readline().rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as error:
+            raise CommandError("cannot read the password file: %s" % (error,)) from None
+    elif stdin.isatty():
+        try:
+            password = ask("Password: ")
+            if ask("Password (again): ") != password:
+                raise CommandError("the two passwords differ")
+        except EOFError:
+            raise CommandError("no password given") from None
+    else:
+        password = stdin.readline().rstrip("\r\n")
+    if not password:
+        raise CommandError("empty password")
+    return password
 
 
 def split_address(address):
@@ -144,6 +177,12 @@ def main(argv=None, out=None, err=None):
     if args.command == "check-config":
         out.write("configuration OK: %s\n" % (args.config,))
         return 0
+    if args.command == "create-admin":
+        try:
+            args.password = read_password(args)
+        except CommandError as error:
+            err.write("famd: %s\n" % (error,))
+            return 1
     if args.command == "migrate":
         from twisted.internet import reactor
 

@@ -355,7 +355,11 @@ class INonceStore(Interface):
 
     def delete_nonces(not_used_since):
         """
-        Delete nonces whose last use (or creation) is before that datetime.
+        Delete nonces whose last use (or creation) is before that datetime,
+        in transactions of at most C{nonce_batch} rows each (an attribute of
+        the provider, 1,000 on the SQL engines) until none is left, so that
+        purging a flood of expired rows never holds the database's locks
+        for long.
 
         @return: a Deferred firing with the number deleted.
         """

@@ -6,19 +6,47 @@ migrate`` also on empty MariaDB and PostgreSQL databases.
 import json
 import os
 import sqlite3
+import stat
 
-from twisted.internet import defer, threads
+from twisted.internet import defer, protocol, threads
 from twisted.trial import unittest
 
 from famd.credentials import ha1
 from famd.storage.migrations import latest
-from famd.testing.daemon import run_famd, write_config
+from famd.testing.daemon import installed, run_famd, write_config
 from famd.testing.databases import SERVERS, fresh_database, open_server_storage
 from famd.testing.server_contract import FAM_TABLES
 
 FAMD_TABLES = ("famd_schema", "famd_settings", "famd_code_failures")
 """famd's own tables, beside FAM's."""
 CONFIG = "sip_domain: sip.example.org\nstorage: {backend: sqlite, path: cli.sqlite}\n"
+
+
+class Typist(protocol.ProcessProtocol):
+    """Types each answer once its prompt shows (on a terminal), or pipes them all to stdin."""
+
+    def __init__(self, answers, pty):
+        self.answers = list(answers)
+        self.pty = pty
+        self.output = b""
+        self.prompts = 0
+        self.ended = defer.Deferred()
+
+    def connectionMade(self):
+        if not self.pty:
+            for answer in self.answers:
+                self.transport.write(answer)
+            self.transport.closeStdin()
+
+    def childDataReceived(self, fd, data):
+        self.output += data
+        # getpass flushes pending input before each prompt: answer only once it shows.
+        while self.pty and self.answers and self.output.count(b"Password") > self.prompts:
+            self.prompts += 1
+            self.transport.write(self.answers.pop(0))
+
+    def processEnded(self, reason):
+        self.ended.callback((reason.value.exitCode, self.output))
 
 
 class CommandTests(unittest.TestCase):
@@ -58,6 +86,7 @@ class CommandTests(unittest.TestCase):
         self.assertRegex(out, r"^schema version \d+$")
         tables = {row[0] for row in self.query("SELECT name FROM sqlite_master WHERE type='table'")}
         self.assertTrue({"accounts", "passwords", "nonces", "api_keys", "tokens"} <= tables)
+        self.assertEqual(stat.S_IMODE(os.stat(self.database).st_mode), 0o600)  # it holds secrets
 
     @defer.inlineCallbacks
     def test_create_admin_prints_key(self):
@@ -74,6 +103,63 @@ class CommandTests(unittest.TestCase):
         self.assertNotIn("s3cret!", out)
         _, err = yield self.famd("create-admin", "operator", "--password", "x", expect=1)
         self.assertIn("already exists", err)
+
+    def operator_rows(self):
+        return self.query(
+            "SELECT p.password FROM accounts a JOIN passwords p ON p.account_id = a.id "
+            "JOIN admins ad ON ad.account_id = a.id WHERE a.username = 'operator'")
+
+    @defer.inlineCallbacks
+    def test_create_admin_password_file(self):
+        """create-admin --password-file takes the file's first line as the password."""
+        secret = os.path.join(os.path.dirname(self.config), "admin.pw")
+        with open(secret, "w") as f:
+            f.write("s3cret file!\nignored\n")
+        out, _ = yield self.famd("create-admin", "operator", "--password-file", secret)
+        self.assertEqual(len(out.splitlines()[-1]), 40)
+        self.assertEqual(self.operator_rows(),
+                         [(ha1("operator", "sip.example.org", "s3cret file!", "SHA-256"),)])
+        _, err = yield self.famd("create-admin", "other", "--password-file", secret + ".missing",
+                                 expect=1)
+        self.assertIn("cannot read the password file", err)
+
+    @defer.inlineCallbacks
+    def test_create_admin_password_from_piped_stdin(self):
+        """Without a password option and with stdin not a terminal, create-admin reads stdin's first line."""
+        code, output = yield self.typed([b"piped pw\n"], pty=False)
+        self.assertEqual(code, 0, output)
+        self.assertEqual(self.operator_rows(),
+                         [(ha1("operator", "sip.example.org", "piped pw", "SHA-256"),)])
+
+    @defer.inlineCallbacks
+    def test_create_admin_asks_at_the_terminal(self):
+        """On a terminal create-admin asks twice without echo; two different answers are refused."""
+        code, output = yield self.typed([b"typed pw\n", b"other\n"])
+        self.assertEqual(code, 1, output)
+        self.assertIn(b"the two passwords differ", output)
+        self.assertFalse(os.path.exists(self.database))  # refused before opening the storage
+        code, output = yield self.typed([b"typed pw\n", b"typed pw\n"])
+        self.assertEqual(code, 0, output)
+        self.assertIn(b"Password (again): ", output)
+        self.assertNotIn(b"typed pw", output)  # not echoed
+        self.assertEqual(len(output.split()[-1]), 40)
+        self.assertEqual(self.operator_rows(),
+                         [(ha1("operator", "sip.example.org", "typed pw", "SHA-256"),)])
+
+    def typed(self, answers, pty=True):
+        """
+        Run create-admin operator with no password option, on a pseudo-terminal
+        answering each prompt with the next of C{answers} (or with them all
+        written to a pipe as its stdin); fire with (exit code, output).
+        """
+        from twisted.internet import reactor
+
+        typist = Typist(answers, pty)
+        famd = installed("famd")
+        reactor.spawnProcess(
+            typist, famd, [famd, "--config", self.config, "create-admin", "operator"],
+            env=dict(os.environ), path=os.path.dirname(self.config), usePTY=pty)
+        return typist.ended
 
     @defer.inlineCallbacks
     def test_api_key_and_admin_rights(self):

@@ -5,15 +5,17 @@ The SQLite storage: the storage contract, plus what only SQLite has (the
 
 import os
 import sqlite3
+import stat
 import sys
 import tempfile
 import threading
+import time
 from datetime import datetime, timezone
 
 from twisted.internet import defer, utils
 from twisted.trial import unittest
 
-from famd.interfaces import SchemaTooNew
+from famd.interfaces import SchemaTooNew, StorageUnavailable
 from famd.model import Password, Timestamps
 from famd.storage import sql_accounts
 from famd.storage.sqlite import SQLiteStorage, connect, run_batch
@@ -22,6 +24,8 @@ from famd.storage.transaction import Transaction
 from famd.testing.reference_schemas import reference_schema
 from famd.testing.storage import open_sqlite
 from famd.testing.storage_contract import new
+from tests.api_helpers import BOB_KEY
+from tests.serving import serve
 
 class Lookups:
     """A function the storage thread may call for a run at once (see run_batch)."""
@@ -197,14 +201,18 @@ class SQLiteFileTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_work_runs_off_the_reactor_thread(self):
-        """Every transaction runs on the storage's own thread, never the reactor's."""
+        """Reads run on one thread of the storage, writes on another, never on the reactor's."""
         storage = yield open_sqlite(self, path=self.path)
         seen = yield defer.gatherResults([
             storage.read("probe", lambda txn: threading.get_ident()) for _ in range(5)
         ] + [storage.create_account(new()).addCallback(
             lambda _: storage.read("probe", lambda txn: threading.get_ident()))])
-        self.assertNotIn(threading.get_ident(), seen)
+        writers = yield defer.gatherResults([
+            storage.write("probe", lambda txn: threading.get_ident()) for _ in range(3)])
+        self.assertNotIn(threading.get_ident(), seen + writers)
         self.assertEqual(len(set(seen)), 1)
+        self.assertEqual(len(set(writers)), 1)
+        self.assertNotEqual(seen[0], writers[0])
 
     @defer.inlineCallbacks
     def test_closed_then_opened_again(self):
@@ -260,3 +268,89 @@ class NonceIndexTests(unittest.TestCase):
             'EXPLAIN QUERY PLAN UPDATE "nonces" SET "nc" = 1 WHERE "nonce" = ? AND "account_id" = ? '
             'AND "nc" < 1 AND "created_at" >= ?', ("n", 1, "x")))
         self.assertIn("famd_nonces_nonce_account_id_unique", repr(plan))
+
+
+class BlockedWriterTests(unittest.TestCase):
+    """Reads while another process holds the file's write lock (BEGIN IMMEDIATE)."""
+
+    @defer.inlineCallbacks
+    def test_reads_answer_while_a_write_waits(self):
+        """Lookups asked after a write that waits for another connection's lock answer at once; the write gets 503 after busy_timeout."""
+        from twisted.internet import reactor
+
+        path = os.path.join(tempfile.mkdtemp(prefix="famd-test-"), "famd.sqlite")
+        storage = SQLiteStorage(path, reactor, busy_timeout=2.0)
+        yield storage.open()
+        self.addCleanup(storage.close)
+        account_id = yield storage.create_account(new(api_key="k" * 40))
+        other = sqlite3.connect(path, isolation_level=None)
+        self.addCleanup(other.close)
+        other.execute("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        write = storage.create_account(new("bob"))
+        found = yield defer.gatherResults(
+            [storage.find_account("alice", "sip.example.org") for _ in range(3)]
+            + [storage.get_account(account_id)])
+        self.assertLess(time.monotonic() - started, 1.0)
+        self.assertEqual([account.id for account in found], [account_id] * 4)
+        self.assertFalse(write.called)
+        error = yield self.assertFailure(write, StorageUnavailable)
+        self.assertGreaterEqual(time.monotonic() - started, 1.5)
+        self.assertIn("busy", str(error))
+        other.execute("ROLLBACK")
+        self.assertIsNotNone((yield storage.create_account(new("bob"))))
+
+    @defer.inlineCallbacks
+    def test_info_and_me_answer_while_a_write_waits(self):
+        """Public info and API-key me answer at once while a write waits for another process's lock."""
+        api = yield serve(self)
+        other = sqlite3.connect(api.storage.path, isolation_level=None)
+        self.addCleanup(other.close)
+        other.execute("BEGIN IMMEDIATE")
+        self.addCleanup(other.execute, "ROLLBACK")
+        write = api.storage.create_account(new("waiting"))
+        write.addErrback(lambda failure: failure.trap(StorageUnavailable))
+        started = time.monotonic()
+        info = yield api.request("GET", "/accounts/user@sip.example.org/info", sip=None)
+        me = yield api.json("GET", "/accounts/me", sip="sip:bob@sip.example.org", key=BOB_KEY)
+        self.assertLess(time.monotonic() - started, 1.0)
+        self.assertEqual((info[0], me[0], me[1]["username"]), (200, 200, "bob"))
+        self.assertFalse(write.called)
+        yield write
+
+    @defer.inlineCallbacks
+    def test_reader_cannot_write(self):
+        """A transaction sent as a read runs on a connection that refuses to write."""
+        storage = yield open_sqlite(self)
+        failure = yield self.assertFailure(
+            storage.read("probe", lambda txn: txn.execute('DELETE FROM "accounts"')),
+            sqlite3.OperationalError)
+        self.assertIn("readonly", str(failure).replace(" ", ""))
+
+
+class FileModeTests(unittest.TestCase):
+    """The database file holds secrets: who may read it."""
+
+    def setUp(self):
+        self.path = os.path.join(tempfile.mkdtemp(prefix="famd-test-"), "famd.sqlite")
+
+    def modes(self):
+        return [stat.S_IMODE(os.stat(self.path + suffix).st_mode) for suffix in ("", "-wal", "-shm")]
+
+    @defer.inlineCallbacks
+    def test_new_file_is_private(self):
+        """A database file famd creates, and its -wal and -shm files, are readable by their owner only."""
+        storage = yield open_sqlite(self, path=self.path)
+        yield storage.create_account(new())
+        yield storage.find_account("alice", "sip.example.org")
+        self.assertEqual(self.modes(), [0o600] * 3)
+
+    @defer.inlineCallbacks
+    def test_existing_file_keeps_its_mode(self):
+        """A file the operator created with another mode keeps it, and its -wal and -shm files get it."""
+        open(self.path, "w").close()
+        os.chmod(self.path, 0o640)
+        storage = yield open_sqlite(self, path=self.path)
+        yield storage.create_account(new())
+        self.assertEqual(self.modes(), [0o640] * 3)
+

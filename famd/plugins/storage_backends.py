@@ -44,6 +44,20 @@ def _server_options(engine, port):
             check=positive,
             doc="seconds to wait for the server before answering 503",
         ),
+        Option(
+            "statement_timeout",
+            float,
+            10.0,
+            check=positive,
+            doc="seconds a transaction may run before famd gives up on it and answers 503",
+        ),
+        Option(
+            "pool_timeout",
+            float,
+            5.0,
+            check=positive,
+            doc="seconds to wait for a free pool connection before answering 503",
+        ),
     ]
 
 

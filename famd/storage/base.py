@@ -31,6 +31,10 @@ driver would refuse it."""
 NC_LIMIT = 2**31
 """``nonces.nc`` holds counts below this on MySQL and PostgreSQL."""
 
+NONCE_BATCH = 1000
+"""Most nonces one purging transaction deletes: a purge of millions of
+expired rows never holds the write lock (SQLite's, or row locks) for long."""
+
 EXPECTED = (Conflict, SchemaTooNew, StorageUnavailable)
 """What a transaction may fail with by design; anything else is logged."""
 
@@ -153,8 +157,17 @@ class SQLStorage:
             None if issued is None else to_db(issued), blocking,
         )
 
+    nonce_batch = NONCE_BATCH
+
+    @defer.inlineCallbacks
     def delete_nonces(self, not_used_since):
-        return self.write("delete_nonces", nonces.delete_nonces_txn, to_db(not_used_since))
+        since, total = to_db(not_used_since), 0
+        while True:
+            count = yield self.write(
+                "delete_nonces", nonces.delete_nonces_txn, since, self.nonce_batch)
+            total += count
+            if count < self.nonce_batch:
+                return total
 
     def get_setting(self, name, default):
         return self.write("get_setting", nonces.get_setting_txn, name, default)

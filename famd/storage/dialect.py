@@ -123,7 +123,8 @@ class MySQLDialect(FormatDialect):
         return _code(error) == 1213  # deadlock found
 
     def is_busy(self, error):
-        return _code(error) == 1205  # lock wait timeout exceeded
+        # lock wait timeout exceeded; statement time exceeded (MariaDB, MySQL)
+        return _code(error) in (1205, 1969, 3024)
 
     def is_disconnect(self, error):
         import pymysql
@@ -153,7 +154,8 @@ class PostgreSQLDialect(FormatDialect):
         return getattr(error, "sqlstate", None) in ("40001", "40P01")
 
     def is_busy(self, error):
-        return getattr(error, "sqlstate", None) == "55P03"  # lock_timeout
+        # lock_timeout; statement_timeout (or a statement cancelled by an admin)
+        return getattr(error, "sqlstate", None) in ("55P03", "57014")
 
     def is_disconnect(self, error):
         import psycopg

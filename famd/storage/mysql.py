@@ -6,14 +6,17 @@ runs in strict SQL mode (a NULL or too long value is an error, not a
 warning) and at READ COMMITTED isolation: each statement sees what was
 committed before it, so a check made under account creation's named lock
 sees every account created before.  UPDATEs report the rows they matched
-(FOUND_ROWS), as on SQLite and PostgreSQL.
+(FOUND_ROWS), as on SQLite and PostgreSQL.  The server cancels a statement
+that runs longer than the storage's C{statement_timeout} (MariaDB's
+``max_statement_time``, MySQL's ``max_execution_time``); famd cuts a
+connection whose server does not even do that (L{famd.storage.pooled}).
 """
 
 from zope.interface import implementer
 
 from famd.interfaces import IStorage
 from famd.storage.dialect import MySQLDialect
-from famd.storage.pooled import PooledStorage
+from famd.storage.pooled import PooledStorage, shut_down
 
 SQL_MODE = (
     "STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
@@ -21,10 +24,27 @@ SQL_MODE = (
 )
 
 IO_TIMEOUT = 60
-"""Seconds without an answer before a connection counts as lost (network cut)."""
+"""Seconds without an answer before a connection counts as lost (network cut);
+the storage's C{statement_timeout} answers a caller long before (see
+L{famd.storage.pooled}), but the schema migration may take this long."""
 
 LOCK_WAIT_TIMEOUT = 20
 """Seconds a statement waits for a row lock (below L{IO_TIMEOUT})."""
+
+
+def statement_time_variable(connection):
+    """
+    The session variable that has the server cancel a long statement, and
+    its unit per second: MariaDB's ``max_statement_time`` (seconds, every
+    statement) or MySQL's ``max_execution_time`` (milliseconds, SELECTs).
+    """
+    if "MariaDB" in connection.get_server_info():
+        return "max_statement_time", 1
+    return "max_execution_time", 1000
+
+
+def _number(value):
+    return "%d" % (round(value),) if value >= 100 else "%.3f" % (value,)
 
 
 @implementer(IStorage)
@@ -69,8 +89,19 @@ class MySQLStorage(PooledStorage):
                 (SQL_MODE, LOCK_WAIT_TIMEOUT),
             )
             cursor.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            name, scale = statement_time_variable(connection)
+            cursor.execute(
+                "SET SESSION %s = %s" % (name, _number(self.statement_timeout * scale)))
         finally:
             cursor.close()
+
+    def unbounded(self, txn):
+        name, scale = statement_time_variable(txn.cursor.connection)
+        txn.execute("SET SESSION %s = 0" % (name,))
+        txn.on_end("SET SESSION %s = %s" % (name, _number(self.statement_timeout * scale)))
+
+    def cut(self, connection):
+        shut_down(connection._sock.fileno())  # PyMySQL's socket; None once closed
 
 
 def build(options, context):
@@ -87,4 +118,6 @@ def build(options, context):
         pool_min=options["pool_min"],
         pool_max=options["pool_max"],
         connect_timeout=options["connect_timeout"],
+        statement_timeout=options["statement_timeout"],
+        pool_timeout=options["pool_timeout"],
     )

@@ -15,6 +15,19 @@ L{PooledStorage} adds what a shared, remote database needs:
    transaction replayed on a fresh one, so a server restart costs no error;
    a server that cannot be reached, or a connection lost while committing
    (whose outcome is unknown), fails with L{StorageUnavailable} (HTTP 503);
+ - at most C{pool_max} transactions hold a connection at once; a call
+   that finds them all taken waits up to C{pool_timeout} seconds for one,
+   then fails with L{StorageUnavailable}, so a slow or stuck server never
+   piles up waiting requests;
+ - a transaction that has not ended after C{statement_timeout} seconds
+   fails with L{StorageUnavailable} at once and its connection is cut
+   (its socket shut down), which also frees the pool's thread: a server
+   frozen with its TCP port open (stopped with SIGSTOP, or hung) gives 503
+   in seconds, never a minute of hanging requests.  A provider may also
+   have the server cancel long statements itself (PostgreSQL's
+   ``statement_timeout``, MariaDB's ``max_statement_time``; see
+   L{PooledStorage.unbounded}).  The schema migration is exempt: creating
+   an index on a large table may take long;
  - the URL's password never appears in a message;
  - its log lines (replays after a deadlock, after a lost connection) name
    the transaction (L{famd.storage.base.SQLStorage.read}).
@@ -23,9 +36,15 @@ A provider subclass says which driver to load and how to connect and set up
 a connection (L{PooledStorage.connect_arguments}, L{PooledStorage.setup}).
 """
 
+import collections
+import os
+import socket
+import threading
+
 from twisted.enterprise import adbapi
 from twisted.internet import defer, task
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from famd.interfaces import StorageUnavailable
 from famd.storage.base import SQLStorage
@@ -42,11 +61,57 @@ BUSY_DELAY = 0.05
 """Seconds before the first replay; doubled at each one."""
 
 
+GRACE = 1.0
+"""Seconds past C{statement_timeout} before famd cuts a connection itself:
+a server that can cancel the statement (PostgreSQL, MariaDB) does it first."""
+
+
 class _Attempt:
-    """What one try of a transaction learnt, read back on the reactor thread."""
+    """
+    What one try of a transaction learnt, read back on the reactor thread;
+    and the connection it runs on, so that the reactor thread can cut it.
+    """
 
     committing = False
     dead = False
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._connection = None
+        self._cut = None
+
+    def running_on(self, connection, cut):
+        """(pool thread) The transaction now runs on C{connection}; C{cut(connection)} ends it."""
+        with self._lock:
+            self._connection, self._cut = connection, cut
+
+    def ended(self):
+        """(pool thread) The transaction no longer uses its connection."""
+        with self._lock:
+            self._connection = None
+
+    def interrupt(self):
+        """
+        (reactor thread) Cut the connection if the transaction still runs on
+        it: its thread's blocked read or write then fails as a lost
+        connection.  Never touches a connection handed to another
+        transaction since.
+        """
+        with self._lock:
+            if self._connection is not None:
+                try:
+                    self._cut(self._connection)
+                except Exception:
+                    pass  # already closed
+
+
+def shut_down(fileno):
+    """Shut down the socket of file descriptor C{fileno} (not closing it)."""
+    duplicate = socket.socket(fileno=os.dup(fileno))
+    try:
+        duplicate.shutdown(socket.SHUT_RDWR)
+    finally:
+        duplicate.close()
 
 
 def transact(connection, dialect, function, args, attempt):
@@ -144,12 +209,17 @@ class PooledStorage(SQLStorage):
     driver = None
     engine = None
 
-    def __init__(self, url, reactor, pool_min=1, pool_max=8, connect_timeout=5.0):
+    def __init__(self, url, reactor, pool_min=1, pool_max=8, connect_timeout=5.0,
+                 statement_timeout=10.0, pool_timeout=5.0):
         self.url = parse(url, self.engine)
         self._reactor = reactor
         self._pool_min = pool_min
         self._pool_max = max(pool_min, pool_max)
         self.connect_timeout = connect_timeout
+        self.statement_timeout = statement_timeout
+        self._pool_timeout = pool_timeout
+        self._taken = 0
+        self._queue = collections.deque()
         self._pool = None
         self._version = None
         self._opening = False
@@ -169,6 +239,20 @@ class PooledStorage(SQLStorage):
 
     def setup(self, connection):
         """Prepare a new connection (blocking): session settings."""
+
+    def cut(self, connection):
+        """
+        Shut down the socket of C{connection} (a driver connection in use by
+        another thread), so that what that thread waits for fails.
+        """
+        raise NotImplementedError()
+
+    def unbounded(self, txn):
+        """Lift, for the rest of transaction C{txn}, the server's own statement timeout."""
+
+    def _migrate_txn(self, txn):
+        self.unbounded(txn)
+        return migrate_txn(txn)
 
     # Connections
 
@@ -218,7 +302,7 @@ class PooledStorage(SQLStorage):
     def migrate_blocking(self):
         connection = self.connect_blocking()
         try:
-            return transact(connection, self.dialect, migrate_txn, (), _Attempt())
+            return transact(connection, self.dialect, self._migrate_txn, (), _Attempt())
         except Exception as error:
             if self.dialect.is_disconnect(error):
                 raise StorageUnavailable(self._lost(error)) from None
@@ -239,7 +323,8 @@ class PooledStorage(SQLStorage):
         if not self._opening:
             self._opening = True
             self._busy += 1
-            self._attempts("migrate", migrate_txn, ()).addBoth(self._done).addBoth(self._opened)
+            self._attempts("migrate", self._migrate_txn, ()).addBoth(self._done).addBoth(
+                self._opened)
         return waiter
 
     def _opened(self, result):
@@ -252,7 +337,7 @@ class PooledStorage(SQLStorage):
 
     def close(self):
         self._closed = True
-        if self._busy:
+        if self._busy or self._taken:
             idle = defer.Deferred()
             self._idle.append(idle)
         else:
@@ -278,15 +363,93 @@ class PooledStorage(SQLStorage):
 
     def _done(self, result):
         self._busy -= 1
-        if not self._busy:
+        self._maybe_idle()
+        return result
+
+    def _maybe_idle(self):
+        """
+        Fire the waiters of L{close} once no call is waiting and no thread
+        works (a thread whose caller was answered early may still).
+        """
+        if not self._busy and not self._taken:
             idle, self._idle = self._idle, []
             for waiter in idle:
                 waiter.callback(None)
-        return result
 
     def _with_connection(self, connection, function, args, attempt):
         connection.attempt = attempt
-        return transact(connection._connection, self.dialect, function, args, attempt)
+        attempt.running_on(connection._connection, self.cut)
+        try:
+            return transact(connection._connection, self.dialect, function, args, attempt)
+        finally:
+            attempt.ended()
+
+    # A bounded wait for a connection, a bounded transaction
+
+    def _take(self):
+        """
+        A Deferred firing once one of the C{pool_max} connections is this
+        caller's; failing with L{StorageUnavailable} after C{pool_timeout}.
+        """
+        if self._taken < self._pool_max:
+            self._taken += 1
+            return defer.succeed(None)
+        waiter = defer.Deferred()
+
+        def expire():
+            self._queue.remove(entry)
+            waiter.errback(StorageUnavailable(
+                "no database connection free within %gs (all %d busy)"
+                % (self._pool_timeout, self._pool_max)))
+
+        entry = (waiter, self._reactor.callLater(self._pool_timeout, expire))
+        self._queue.append(entry)
+        return waiter
+
+    def _give_back(self, result):
+        if self._queue:
+            waiter, timer = self._queue.popleft()
+            timer.cancel()
+            waiter.callback(None)  # the connection passes straight to it
+        else:
+            self._taken -= 1
+            self._maybe_idle()
+        return result
+
+    def _bounded(self, name, function, args, attempt):
+        """
+        One try of the transaction on a pooled connection, taken within
+        C{pool_timeout}; failed with L{StorageUnavailable} once it has run
+        for C{statement_timeout} (+ L{GRACE}), its connection cut.
+        """
+        def run(_):
+            work = self._pool.runWithConnection(self._with_connection, function, args, attempt)
+            work.addBoth(self._give_back)
+            if name == "migrate" or not self.statement_timeout:
+                return work
+            outcome = defer.Deferred()
+            limit = self.statement_timeout
+
+            def late():
+                attempt.interrupt()
+                outcome.errback(StorageUnavailable(
+                    "no answer from the database %s within %gs" % (self.url.redacted(), limit)))
+
+            timer = self._reactor.callLater(limit + GRACE, late)
+
+            def settled(result):
+                if timer.active():
+                    timer.cancel()
+                    if isinstance(result, Failure):
+                        outcome.errback(result)
+                    else:
+                        outcome.callback(result)
+                # else: the caller was answered already; the late outcome is dropped.
+
+            work.addBoth(settled)
+            return outcome
+
+        return self._take().addCallback(run)
 
     def _lost(self, error):
         return "lost the connection to the database %s: %s" % (
@@ -304,9 +467,7 @@ class PooledStorage(SQLStorage):
         while True:
             attempt = _Attempt()
             try:
-                result = yield self._pool.runWithConnection(
-                    self._with_connection, function, args, attempt
-                )
+                result = yield self._bounded(name, function, args, attempt)
             except Exception as error:
                 if self.dialect.is_retryable(error):
                     if busy < BUSY_RETRIES:

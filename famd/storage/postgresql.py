@@ -6,7 +6,10 @@ with and fills TIMESTAMP columns; booleans are real booleans.  Connections
 run at READ COMMITTED (PostgreSQL's default, made explicit): a conditional
 UPDATE that waited for another transaction re-checks its condition on the
 committed row, which is what makes nonces and tokens single-use.  TCP
-keepalives and a user timeout notice a network cut within a minute.
+keepalives and a user timeout notice a network cut within a minute; the
+server cancels a statement running longer than the storage's
+C{statement_timeout} (``statement_timeout``), and famd cuts a connection
+whose server does not even do that (L{famd.storage.pooled}).
 """
 
 import math
@@ -15,7 +18,7 @@ from zope.interface import implementer
 
 from famd.interfaces import IStorage
 from famd.storage.dialect import PostgreSQLDialect
-from famd.storage.pooled import PooledStorage
+from famd.storage.pooled import PooledStorage, shut_down
 
 IO_TIMEOUT = 60
 """Seconds without an acknowledgement before a connection counts as lost."""
@@ -63,6 +66,14 @@ class PostgreSQLStorage(PooledStorage):
         connection.isolation_level = psycopg.IsolationLevel.READ_COMMITTED
         connection.execute("SET TIME ZONE 'UTC'")
         connection.execute("SET lock_timeout = '%ds'" % (LOCK_TIMEOUT,))
+        connection.execute(
+            "SET statement_timeout = '%dms'" % (max(1, round(self.statement_timeout * 1000)),))
+
+    def unbounded(self, txn):
+        txn.execute("SET LOCAL statement_timeout = 0")
+
+    def cut(self, connection):
+        shut_down(connection.pgconn.socket)
 
 
 def build(options, context):
@@ -79,4 +90,6 @@ def build(options, context):
         pool_min=options["pool_min"],
         pool_max=options["pool_max"],
         connect_timeout=options["connect_timeout"],
+        statement_timeout=options["statement_timeout"],
+        pool_timeout=options["pool_timeout"],
     )

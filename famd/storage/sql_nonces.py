@@ -56,11 +56,29 @@ def use_nonce_txn(txn, account_id, nonce, nc, not_before, now, issued=None, bloc
     return "replayed"
 
 
-def delete_nonces_txn(txn, not_used_since):
+_UNUSED = (
+    '("updated_at" < ? OR ("updated_at" IS NULL AND ("created_at" IS NULL OR "created_at" < ?)))'
+)
+"""Nonces whose last use (or creation) is before the parameter (given twice)."""
+
+
+def delete_nonces_txn(txn, not_used_since, most):
+    """
+    Delete at most C{most} of the nonces unused since C{not_used_since}, the
+    oldest ids first; return how many.  The batch is bounded by the id of
+    its last row, so the same two statements serve every engine (MySQL
+    allows no LIMIT in an IN subquery).
+    """
+    last = txn.scalar(
+        'SELECT max("id") FROM (SELECT "id" FROM "nonces" WHERE ' + _UNUSED
+        + ' ORDER BY "id" LIMIT ?) AS "batch"',
+        (not_used_since, not_used_since, most),
+    )
+    if last is None:
+        return 0
     return txn.execute(
-        'DELETE FROM "nonces" WHERE "updated_at" < ? '
-        'OR ("updated_at" IS NULL AND ("created_at" IS NULL OR "created_at" < ?))',
-        (not_used_since, not_used_since),
+        'DELETE FROM "nonces" WHERE "id" <= ? AND ' + _UNUSED,
+        (last, not_used_since, not_used_since),
     )
 
 

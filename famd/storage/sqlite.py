@@ -2,25 +2,40 @@
 The embedded default storage: one SQLite file, shared safely with Flexisip and
 other processes.
 
-All work runs on one dedicated thread that owns the connection (opened with
-sqlite-utils, WAL journal, foreign keys on, a busy timeout), never on the
-reactor thread.  Writing transactions start with ``BEGIN IMMEDIATE`` so that
-check-then-write sequences are serialized against every other writer of the
-file, in this process or another.
+Work runs on two dedicated threads, never on the reactor thread, each
+owning its connection (opened with sqlite-utils, WAL journal, foreign keys
+on, a busy timeout):
 
-Transactions asked for while the thread is busy are taken by it together,
+ - the writer runs every transaction that may write, one at a time, each
+   starting with ``BEGIN IMMEDIATE`` so that check-then-write sequences are
+   serialized against every other writer of the file, in this process or
+   another;
+ - the reader runs the read-only transactions, on a connection that cannot
+   write (``query_only``).  In WAL mode a reader never waits for the write
+   lock, so while another process holds ``BEGIN IMMEDIATE`` (or famd's own
+   writer waits for it up to ``busy_timeout``) account lookups, and so every
+   request's authentication, are still answered at once.  A read sees every
+   write whose Deferred fired before it was asked for.
+
+Transactions asked of a thread while it is busy are taken by it together,
 as one batch, when it is done: each still runs as its own transaction, in
 the order asked, but a busy server pays one trip to the thread and back for
 several of them instead of one each.  Account lookups that are next to
 each other in a batch (every authenticated request starts with one) are
 read with one statement for all of them.
+
+A database file famd creates is readable and writable by its owner only
+(``0600``; SQLite gives the ``-wal`` and ``-shm`` files the database file's
+mode): it holds API keys and HA1s.  An existing file keeps its mode.
 """
 
+import os
 import queue
 import sqlite3
 import threading
 
 import sqlite_utils
+from twisted.internet import defer
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
@@ -38,8 +53,30 @@ CACHE_KIB = 32768
 """SQLite's page cache of the connection, at most (KiB)."""
 
 
-def connect(path, busy_timeout):
-    """A connection to C{path} set up as famd needs it (blocking)."""
+FILE_MODE = 0o600
+"""The mode of a database file famd creates: its owner's only."""
+
+
+def create_private(path):
+    """
+    Create C{path} as an empty file of mode L{FILE_MODE} (an empty file is
+    an empty SQLite database) unless it exists; leave anything else to
+    SQLite (its own message for a folder that does not exist, ...).
+    """
+    if path in ("", ":memory:") or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    except OSError:
+        pass  # it exists (kept as it is), or SQLite will say what is wrong
+
+
+def connect(path, busy_timeout, reader=False):
+    """
+    A connection to C{path} set up as famd needs it (blocking); a C{reader}
+    connection refuses to write.
+    """
+    create_private(path)
     connection = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout)
     database = sqlite_utils.Database(connection)
     database.enable_wal()
@@ -50,6 +87,8 @@ def connect(path, busy_timeout):
     # thousands of them from the OS.  An upper bound, filled as pages are read.
     connection.execute("PRAGMA cache_size = -%d" % (CACHE_KIB,))
     connection.execute("PRAGMA busy_timeout = %d" % (int(busy_timeout * 1000),))
+    if reader:
+        connection.execute("PRAGMA query_only = ON")
     return connection
 
 
@@ -210,15 +249,17 @@ def _deliver(batch, outcomes):
 
 @implementer(IStorage)
 class SQLiteStorage(SQLStorage):
-    """L{IStorage} on one SQLite file."""
+    """L{IStorage} on one SQLite file: a writer thread and a reader thread."""
 
     def __init__(self, path, reactor, busy_timeout=5.0):
         self.path = path
         self.dialect = Dialect()
         self._reactor = reactor
         self._busy_timeout = busy_timeout
-        self._thread = StorageThread(reactor, "famd-sqlite")
-        self._connection = None
+        self._writer = StorageThread(reactor, "famd-sqlite")
+        self._reader = StorageThread(reactor, "famd-sqlite-read")
+        # Each used only by its thread: index True for the writer's.
+        self._connections = {True: None, False: None}
         self._lookups = AccountLookups(self)
 
     def migrate_blocking(self):
@@ -229,35 +270,46 @@ class SQLiteStorage(SQLStorage):
             connection.close()
 
     def open(self):
-        if not self._thread.started:
-            self._thread.start()
+        for thread in (self._writer, self._reader):
+            if not thread.started:
+                thread.start()
         return self.write("migrate", migrate_txn)
 
     def close(self):
-        def release():
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
+        def release(write):
+            connection, self._connections[write] = self._connections[write], None
+            if connection is not None:
+                connection.close()
 
-        d = self._thread.submit(release)
-        d.addBoth(lambda result: (self._thread.stop(), result)[1])
-        return d
+        def stopped(result, thread):
+            thread.stop()
+            return result
+
+        return defer.gatherResults([
+            thread.submit(release, write).addBoth(stopped, thread)
+            for write, thread in ((True, self._writer), (False, self._reader))
+        ], consumeErrors=True).addCallbacks(
+            lambda _: None, lambda failure: failure.value.subFailure)
 
     def _in_thread(self, name, write, function, args):
         """
-        Run the transaction called C{name} (on the storage thread; the one
-        place that would time it).
+        Run the transaction called C{name} (on the writer thread when it
+        may C{write}, else on the reader thread; the one place that would
+        time it).
         """
-        if self._connection is None:
-            self._connection = connect(self.path, self._busy_timeout)
-        return transact(self._connection, self.dialect, write, function, args)
+        connection = self._connections[write]
+        if connection is None:
+            connection = self._connections[write] = connect(
+                self.path, self._busy_timeout, reader=not write)
+        return transact(connection, self.dialect, write, function, args)
 
     def find_account(self, username, domain):
-        d = self._thread.submit(self._lookups, username, domain)
+        d = self._reader.submit(self._lookups, username, domain)
         return d.addErrback(name_failure, "find_account")
 
     def _run(self, name, write, function, args):
-        return self._thread.submit(self._in_thread, name, write, function, args)
+        thread = self._writer if write else self._reader
+        return thread.submit(self._in_thread, name, write, function, args)
 
 
 def build(options, context):

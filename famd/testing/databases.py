@@ -262,7 +262,8 @@ def open_server_storage(test_case, engine, reactor=None, database=None, **option
     """
     A migrated storage for C{engine} ('mysql' or 'postgresql') on a fresh
     database (or on C{database}, an existing one), closed by C{test_case}'s
-    cleanup.  C{options}: pool_min, pool_max, connect_timeout.
+    cleanup.  C{options}: pool_min, pool_max, connect_timeout,
+    statement_timeout, pool_timeout.
     """
     if reactor is None:
         from twisted.internet import reactor

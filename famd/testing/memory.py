@@ -370,6 +370,8 @@ class MemoryStorage:
             row.update(nc=MAX_NC)
         return "replayed"
 
+    nonce_batch = 1000
+
     @_answer
     def delete_nonces(self, not_used_since):
         since = _utc(not_used_since)
@@ -378,7 +380,16 @@ class MemoryStorage:
             last = row["updated_at"] if row["updated_at"] is not None else row["created_at"]
             return last is None or last < since
 
-        return self._delete("nonces", [row for row in self._tables["nonces"].values() if unused(row)])
+        # In batches of at most nonce_batch rows, as the SQL engines do.
+        total = 0
+        while True:
+            batch = sorted(
+                (row for row in self._tables["nonces"].values() if unused(row)),
+                key=lambda row: row["id"])[:self.nonce_batch]
+            count = self._delete("nonces", batch)
+            total += count
+            if count < self.nonce_batch:
+                return total
 
     @_answer
     def get_setting(self, name, default):

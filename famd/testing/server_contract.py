@@ -294,11 +294,14 @@ class ServerStorageContract:
         backend = find("storage", self.engine)
         self.assertEqual(
             {option.key for option in backend.options},
-            {"url", "pool_min", "pool_max", "connect_timeout"})
+            {"url", "pool_min", "pool_max", "connect_timeout", "statement_timeout",
+             "pool_timeout"})
         storage = backend.build(
             {"url": "%s://famd:pw-secret@db.example.org/famd" % (self.engine,),
-             "pool_min": 1, "pool_max": 4, "connect_timeout": 5.0},
+             "pool_min": 1, "pool_max": 4, "connect_timeout": 5.0, "statement_timeout": 3.0,
+             "pool_timeout": 2.0},
             BackendContext(reactor, None))
         self.assertTrue(verifyObject(IStorage, storage))
+        self.assertEqual((storage.statement_timeout, storage._pool_timeout), (3.0, 2.0))
         self.assertNotIn("pw-secret", repr(storage))
         self.assertIn("db.example.org", repr(storage))

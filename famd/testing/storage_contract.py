@@ -428,6 +428,19 @@ class StorageContract:
             (yield self.storage.use_nonce(account_id, "fresh", 1, NOW - timedelta(hours=1), NOW)), "ok")
 
     @defer.inlineCallbacks
+    def test_delete_nonces_in_batches(self):
+        """A purge of more stale nonces than one batch holds deletes them all and keeps the fresh one."""
+        self.storage.nonce_batch = 2
+        account_id = yield self.storage.create_account(new())
+        for number in range(5):
+            yield self.storage.create_nonce(account_id, "stale%d" % (number,), NOW - timedelta(hours=3))
+        yield self.storage.create_nonce(account_id, "fresh", NOW)
+        self.assertEqual((yield self.storage.delete_nonces(NOW - timedelta(hours=1))), 5)
+        self.assertEqual((yield self.storage.delete_nonces(NOW - timedelta(hours=1))), 0)
+        self.assertEqual(
+            (yield self.storage.use_nonce(account_id, "fresh", 1, NOW - timedelta(hours=1), NOW)), "ok")
+
+    @defer.inlineCallbacks
     def test_setting_is_stable(self):
         """A setting keeps the first value stored, whatever later defaults say."""
         self.assertEqual((yield self.storage.get_setting("digest_opaque", "first")), "first")

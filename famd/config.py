@@ -55,6 +55,8 @@ class Config:
     everyone_is_admin: bool
     nonce_lifetime: int
     max_body_size: int
+    header_timeout: float
+    max_connections: int
     trusted_proxies: Tuple[str, ...]
     code_failures: int
     code_failure_window: int
@@ -86,6 +88,8 @@ TOP_LEVEL = (
     Option("everyone_is_admin", bool, False),
     Option("nonce_lifetime", int, 3600, check=positive),
     Option("max_body_size", int, 65536, check=positive),
+    Option("header_timeout", float, 10.0, check=positive),
+    Option("max_connections", int, 1000, check=positive),
     Option("trusted_proxies", list, [], check=list_of_strings),
     Option("code_failures", int, 5, check=positive),
     Option("code_failure_window", int, 900, check=positive),
@@ -166,6 +170,8 @@ def from_mapping(raw, base_dir, path=None):
         everyone_is_admin=values["everyone_is_admin"],
         nonce_lifetime=values["nonce_lifetime"],
         max_body_size=values["max_body_size"],
+        header_timeout=values["header_timeout"],
+        max_connections=values["max_connections"],
         trusted_proxies=tuple(values["trusted_proxies"]),
         code_failures=values["code_failures"],
         code_failure_window=values["code_failure_window"],

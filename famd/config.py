@@ -56,6 +56,7 @@ class Config:
     nonce_lifetime: int
     max_body_size: int
     header_timeout: float
+    body_timeout: float
     max_connections: int
     trusted_proxies: Tuple[str, ...]
     code_failures: int
@@ -89,6 +90,7 @@ TOP_LEVEL = (
     Option("nonce_lifetime", int, 3600, check=positive),
     Option("max_body_size", int, 65536, check=positive),
     Option("header_timeout", float, 10.0, check=positive),
+    Option("body_timeout", float, 30.0, check=positive),
     Option("max_connections", int, 1000, check=positive),
     Option("trusted_proxies", list, [], check=list_of_strings),
     Option("code_failures", int, 5, check=positive),
@@ -171,6 +173,7 @@ def from_mapping(raw, base_dir, path=None):
         nonce_lifetime=values["nonce_lifetime"],
         max_body_size=values["max_body_size"],
         header_timeout=values["header_timeout"],
+        body_timeout=values["body_timeout"],
         max_connections=values["max_connections"],
         trusted_proxies=tuple(values["trusted_proxies"]),
         code_failures=values["code_failures"],

@@ -1,14 +1,15 @@
 """
-HTTP connections as famd holds them: a deadline for each request head, a
-body cut off at its limit, and a number of open connections that fits the
-process's open-file limit.
+HTTP connections as famd holds them: deadlines for each request head and
+body, a body cut off at its limit, and a number of open connections that
+fits the process's open-file limit.
 
 L{Channel} is the site's protocol, Twisted's L{http.HTTPChannel} with two
 rules added:
 
  - a connection must send a whole request head (request line and headers)
    within C{header_timeout} seconds of being opened, and again within
-   C{header_timeout} seconds of each answer on a keep-alive connection; a
+   C{header_timeout} seconds of each answer on a keep-alive connection,
+   then its body (if any) within C{body_timeout} seconds of its head; a
    late one is closed.  Twisted's own idle timeout restarts with every byte
    received, so a client sending one byte now and then held a connection
    for ever.
@@ -42,11 +43,15 @@ class Channel(http.HTTPChannel):
 
     @ivar header_timeout: seconds a client has to send a whole request head
         (set by the site).
+    @ivar body_timeout: seconds a client has to send a request's body once
+        its head is in (set by the site).
     """
 
     header_timeout = 10.0
-    _head_call = None
-    _head_pending = True
+    body_timeout = 30.0
+    _deadline = None
+    _waiting = True
+    """Whether a request head or body is due (by C{_deadline})."""
     _counted = False
 
     def connectionMade(self):
@@ -55,10 +60,19 @@ class Channel(http.HTTPChannel):
         if opened is not None:
             opened()
             self._counted = True
-        self._head_call = self.callLater(self.header_timeout, self._head_late)
+        self._deadline = self.callLater(self.header_timeout, self._late)
+
+    def _due_in(self, seconds):
+        """Expect the next head or body within C{seconds}."""
+        self._waiting = True
+        deadline = self._deadline
+        if deadline is not None and deadline.active():
+            deadline.reset(seconds)
+        else:
+            self._deadline = self.callLater(seconds, self._late)
 
     def allHeadersReceived(self):
-        self._head_pending = False
+        self._waiting = False
         super().allHeadersReceived()
         if self.requests[-1].body_too_large:
             # Answered at once: the request goes on as if its body had
@@ -66,6 +80,12 @@ class Channel(http.HTTPChannel):
             # answer says 413, and the connection closes after it.
             self.persistent = False
             self.length = 0
+        elif self.length != 0:  # a body follows: a length, or chunks (None)
+            self._due_in(self.body_timeout)
+
+    def allContentReceived(self):
+        self._waiting = False
+        super().allContentReceived()
 
     def _send100Continue(self):
         if not self.requests[-1].body_too_large:
@@ -86,23 +106,18 @@ class Channel(http.HTTPChannel):
     def requestDone(self, request):
         if self.persistent:
             # The next head is due within header_timeout of this answer.
-            self._head_pending = True
-            call = self._head_call
-            if call is not None and call.active():
-                call.reset(self.header_timeout)
-            else:
-                self._head_call = self.callLater(self.header_timeout, self._head_late)
+            self._due_in(self.header_timeout)
         super().requestDone(request)
 
-    def _head_late(self):
-        self._head_call = None
-        if self._head_pending and not self.transport.disconnecting:
+    def _late(self):
+        self._deadline = None
+        if self._waiting and not self.transport.disconnecting:
             self.timeoutConnection()
 
     def connectionLost(self, reason):
-        call, self._head_call = self._head_call, None
-        if call is not None and call.active():
-            call.cancel()
+        deadline, self._deadline = self._deadline, None
+        if deadline is not None and deadline.active():
+            deadline.cancel()
         super().connectionLost(reason)
         if self._counted:
             self._counted = False

@@ -98,7 +98,8 @@ def build_site(config, components, reactor, access=None):
     """The HTTP site serving /api and /provisioning; access log lines go to C{access}."""
     return make_site(
         build_resources(config, components), config.max_body_size, reactor, access=access,
-        header_timeout=config.header_timeout, max_connections=config.max_connections,
+        header_timeout=config.header_timeout, body_timeout=config.body_timeout,
+        max_connections=config.max_connections,
     )
 
 

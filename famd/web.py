@@ -9,8 +9,8 @@ one router by L{mount}.  L{FamdRequest} refuses a body past the configured
 size and a path with an empty segment or an escaped slash (one spelling per
 route: ``/provisioning//KEY`` is 404, never ``/provisioning/KEY``), and names
 no software version.  L{FamdSite} serves at most C{max_connections}
-connections at once over L{famd.connections.Channel} (a deadline for each
-request head).  L{answer_refusal} is the table: what L{famd.errors} raises
+connections at once over L{famd.connections.Channel} (deadlines for each
+request head and body).  L{answer_refusal} is the table: what L{famd.errors} raises
 below the web layer, the storage or registrar being unreachable, an unknown
 route or method, a routing redirect, and anything unexpected, each become
 FAM's status, headers and JSON body here and nowhere else.
@@ -277,13 +277,15 @@ class FamdSite(server.Site):
     holds at most C{max_connections} connections: one more is closed as
     soon as it is accepted (warned in the log at most once a minute).
     Its channels (L{famd.connections.Channel}) speak HTTP/1.1 and give
-    each request head C{header_timeout} seconds.
+    each request head C{header_timeout} seconds, then its body
+    C{body_timeout} seconds.
     """
 
     protocol = Channel
     access = None
     max_connections = 1000
     header_timeout = 10.0
+    body_timeout = 30.0
     open_connections = 0
     _refused = 0
     _warned_at = None
@@ -294,6 +296,7 @@ class FamdSite(server.Site):
             return None
         channel = super().buildProtocol(addr)
         channel.header_timeout = self.header_timeout
+        channel.body_timeout = self.body_timeout
         return channel
 
     def connection_opened(self):
@@ -318,7 +321,7 @@ class FamdSite(server.Site):
 
 
 def make_site(children, max_body_size, reactor, access=LOG_ACCESS, header_timeout=10.0,
-              max_connections=1000):
+              body_timeout=30.0, max_connections=1000):
     """
     A L{FamdSite} on C{reactor} serving C{children} ({b'api': resource,
     ...}); its access log lines go to C{access} (famd's log unless told
@@ -332,6 +335,7 @@ def make_site(children, max_body_size, reactor, access=LOG_ACCESS, header_timeou
     site = FamdSite(Root(children), logFormatter=access_log_line, reactor=reactor)
     site.access = access
     site.header_timeout = header_timeout
+    site.body_timeout = body_timeout
     site.max_connections = max_connections
     site.requestFactory = Request
     site.displayTracebacks = False

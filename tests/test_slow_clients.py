@@ -1,6 +1,6 @@
 """
 Slow and big clients on a real loopback port (issue 13, point 6): a
-deadline for each request head, keep-alive included; a cap on open
+deadline for each request head, keep-alive included, and for each body; a cap on open
 connections fitted to the open-file limit; a ``Content-Length`` over the
 limit answered 413 at once; a chunked body cut off at the limit.
 """
@@ -148,6 +148,31 @@ class ListenerTests(unittest.TestCase):
         self.assertLess(reactor.seconds() - start, 2.0)
 
     @defer.inlineCallbacks
+    def test_a_trickling_body_is_cut_at_its_deadline(self):
+        """A whole head then one body byte every 0.1 s: closed once body_timeout has passed since the head."""
+        yield self.listen(header_timeout=0.3, body_timeout=0.8)
+        peer = yield self.connect(b"PUT /api/ping HTTP/1.1\r\nHost: famd.test\r\nContent-Length: 1000\r\n\r\n")
+        start = reactor.seconds()
+        trickle = task.LoopingCall(lambda: peer.transport.write(b"a"))
+        trickle.start(0.1)
+        self.addCleanup(lambda: trickle.running and trickle.stop())
+        answer = yield peer.lost.addTimeout(5, reactor)
+        trickle.stop()
+        self.assertEqual(answer, b"")
+        self.assertGreaterEqual(reactor.seconds() - start, 0.7)
+        self.assertLess(reactor.seconds() - start, 2.5)
+
+    @defer.inlineCallbacks
+    def test_a_body_in_time_is_answered(self):
+        """A body sent in parts within body_timeout (even past header_timeout) reaches the route."""
+        yield self.listen(header_timeout=0.3, body_timeout=2)
+        peer = yield self.connect(b"PUT /api/ping HTTP/1.1\r\nHost: famd.test\r\nContent-Length: 10\r\n\r\n")
+        for _ in range(5):
+            yield pause(0.1)
+            peer.transport.write(b"ab")
+        yield eventually(lambda: b"405 Method Not Allowed" in peer.answer())
+
+    @defer.inlineCallbacks
     def test_keep_alive_connections_get_the_deadline_again(self):
         """Each answer on a keep-alive connection starts a new deadline: prompt requests go on, silence is closed."""
         yield self.listen(header_timeout=0.5)
@@ -251,12 +276,14 @@ class SettingTests(unittest.TestCase):
 
     def test_defaults(self):
         """10 seconds for a request head, 1000 connections."""
-        self.assertEqual((config().header_timeout, config().max_connections), (10, 1000))
+        self.assertEqual((config().header_timeout, config().body_timeout, config().max_connections),
+                         (10, 30, 1000))
         self.assertEqual(config(header_timeout=2.5, max_connections=5).header_timeout, 2.5)
 
     def test_wrong_values(self):
         """Zero, negative or mistyped values are errors naming the key."""
         for key, value in (("header_timeout", 0), ("header_timeout", -1), ("header_timeout", "10"),
+                           ("body_timeout", 0), ("body_timeout", None),
                            ("max_connections", 0), ("max_connections", 1.5), ("max_connections", True)):
             error = self.assertRaises(ConfigError, config, **{key: value})
             self.assertTrue(error.errors[0].startswith(key + ": "), error.errors)
@@ -287,8 +314,9 @@ class DescriptorTests(unittest.TestCase):
         self.assertEqual(resource.getrlimit(resource.RLIMIT_NOFILE)[0], 564)
 
     def test_the_listener_gets_the_cap(self):
-        """The daemon's listener serves its site with the configured header_timeout and max_connections."""
-        tree = list(build_service(config(listen="tcp:0", max_connections=321, header_timeout=2.5),
-                                  task.Clock()))
+        """The daemon's listener serves its site with the configured deadlines and max_connections."""
+        tree = list(build_service(config(listen="tcp:0", max_connections=321, header_timeout=2.5,
+                                         body_timeout=7), task.Clock()))
         sites = [service.factory for service in tree if hasattr(service, "factory")]
-        self.assertEqual([(site.max_connections, site.header_timeout) for site in sites], [(321, 2.5)])
+        self.assertEqual([(site.max_connections, site.header_timeout, site.body_timeout) for site in sites],
+                         [(321, 2.5, 7)])

@@ -56,6 +56,9 @@ class Config:
     everyone_is_admin: bool
     nonce_lifetime: int
     max_body_size: int
+    header_timeout: float
+    body_timeout: float
+    max_connections: int
     trusted_proxies: Tuple[str, ...]
     nonce_first_use_window: int
     throttle: Mapping[str, Any]
@@ -87,6 +90,9 @@ TOP_LEVEL = (
     Option("everyone_is_admin", bool, False),
     Option("nonce_lifetime", int, 3600, check=positive),
     Option("max_body_size", int, 65536, check=positive),
+    Option("header_timeout", float, 10.0, check=positive),
+    Option("body_timeout", float, 30.0, check=positive),
+    Option("max_connections", int, 1000, check=positive),
     Option("trusted_proxies", list, [], check=list_of_strings),
     Option("nonce_first_use_window", int, 300, check=positive),
     Option("throttle", dict, {}),
@@ -170,6 +176,9 @@ def from_mapping(raw, base_dir, path=None):
         everyone_is_admin=values["everyone_is_admin"],
         nonce_lifetime=values["nonce_lifetime"],
         max_body_size=values["max_body_size"],
+        header_timeout=values["header_timeout"],
+        body_timeout=values["body_timeout"],
+        max_connections=values["max_connections"],
         trusted_proxies=tuple(values["trusted_proxies"]),
         nonce_first_use_window=values["nonce_first_use_window"],
         throttle=MappingProxyType(throttle),

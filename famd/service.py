@@ -18,6 +18,7 @@ from famd.api.app import api
 from famd.auth import Authenticator
 from famd.backends import BackendContext
 from famd.clock import ago, reactor_clock
+from famd.connections import descriptor_budget
 from famd.flows import Context
 from famd.provisioning import web as provisioning_web
 from famd.throttle import LONGEST_WINDOW, Throttle
@@ -110,7 +111,21 @@ def build_resources(config, components):
 
 def build_site(config, components, reactor, access=None):
     """The HTTP site serving /api and /provisioning; access log lines go to C{access}."""
-    return make_site(build_resources(config, components), config.max_body_size, reactor, access=access)
+    return make_site(
+        build_resources(config, components), config.max_body_size, reactor, access=access,
+        header_timeout=config.header_timeout, body_timeout=config.body_timeout,
+        max_connections=config.max_connections,
+    )
+
+
+def build_listener(config, site, reactor):
+    """
+    The service listening on C{config.listen} for C{site}, whose connection
+    cap is fitted to the process's open-file limit (raised when it can be,
+    see L{famd.connections.descriptor_budget}).
+    """
+    site.max_connections = descriptor_budget(config.max_connections)
+    return strports.service(config.listen, site, reactor=reactor)
 
 
 def build_service(config, reactor, components=None):
@@ -130,7 +145,7 @@ def build_service(config, reactor, components=None):
     janitor.setServiceParent(top)
     access = accesslog.from_setting(config.access_log, reactor)
     site = build_site(config, components, reactor, access)
-    strports.service(config.listen, site, reactor=reactor).setServiceParent(top)
+    build_listener(config, site, reactor).setServiceParent(top)
     counts = TimerService(3600, purge_counts, components["storage"], components["now"])
     counts.clock = reactor
     counts.setServiceParent(top)

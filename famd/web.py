@@ -5,11 +5,15 @@ table that turns every refusal into an answer.
 The root dispatches the first path segment (``api``, ``provisioning``) to
 the application mounted there; any other path is a refusal like the others.
 An application is the routes of small Klein classes put side by side on
-one router by L{mount}.  L{FamdRequest} stops buffering a body past the
-configured size and names no software version.  L{answer_refusal} is the
-table: what L{famd.errors} raises below the web layer, the storage or registrar being
-unreachable, an unknown route or method, and anything unexpected, each
-become FAM's status, headers and JSON body here and nowhere else.
+one router by L{mount}.  L{FamdRequest} refuses a body past the configured
+size and a path with an empty segment or an escaped slash (one spelling per
+route: ``/provisioning//KEY`` is 404, never ``/provisioning/KEY``), and names
+no software version.  L{FamdSite} serves at most C{max_connections}
+connections at once over L{famd.connections.Channel} (deadlines for each
+request head and body).  L{answer_refusal} is the table: what L{famd.errors} raises
+below the web layer, the storage or registrar being unreachable, an unknown
+route or method, a routing redirect, and anything unexpected, each become
+FAM's status, headers and JSON body here and nowhere else.
 """
 
 import functools
@@ -17,14 +21,16 @@ from urllib.parse import unquote_to_bytes
 
 from klein import Klein
 from twisted.logger import Logger
-from twisted.web import http, resource, server
+from twisted.web import resource, server
 from werkzeug import exceptions as routing
+from werkzeug.routing import RequestRedirect
 
 from famd import errors
 from famd.accesslog import LogAccess
 from famd.api.http import json_response
+from famd.connections import Channel
 from famd.interfaces import RegistrarUnavailable, StorageUnavailable
-from famd.logsafe import redact
+from famd.logsafe import printable, redact
 
 log = Logger(namespace="famd.web")
 
@@ -68,7 +74,8 @@ def _refusal_of(error, request):
             % (request.method.decode("ascii", "replace"), ", ".join(allowed)),
             allowed,
         )
-    if isinstance(error, routing.NotFound):
+    if isinstance(error, (routing.NotFound, RequestRedirect)):
+        # famd serves one spelling of each route and redirects to none.
         return errors.NotFound(NO_ROUTE)
     return None
 
@@ -107,7 +114,7 @@ def answer_failure(request, failure):
     refusal = _refusal_of(failure.value, request)
     if refusal is None:
         log.failure("unexpected error answering {method} {path}", failure,
-                    method=request.method, path=redact(request.path))
+                    method=printable(request.method), path=printable(redact(request.path)))
         return json_response(request, {"message": INTERNAL}, 500)
     return answer_refusal(request, refusal)
 
@@ -164,25 +171,43 @@ class Root(resource.Resource):
         return self._no_route.render(request)
 
 
-def _utf8_path(path):
-    """Whether the %-decoded path is UTF-8 (routes decode it as such)."""
+NOT_UTF8 = "The request path is not valid UTF-8."
+
+
+def path_refusal(path):
+    """
+    The refusal of a request path no route may see, or None.
+
+    A path with an empty segment (``//``) or an escaped slash (``%2F``)
+    is 404: the routes would read it as another path (werkzeug merges
+    slashes, Twisted splits segments before decoding them), so one route
+    would have several spellings for proxies, limits and logs to tell
+    apart.  A path that is not UTF-8 once %-decoded is 400.
+    """
+    if b"//" in path:
+        return errors.NotFound(NO_ROUTE)
     if b"%" not in path:
-        return True
+        return None
+    if b"%2f" in path.lower():
+        return errors.NotFound(NO_ROUTE)
     try:
         unquote_to_bytes(path).decode("utf-8")
     except UnicodeDecodeError:
-        return False
-    return True
+        return errors.BadRequest(NOT_UTF8)
+    return None
 
 
 class FamdRequest(server.Request):
     """
     A request that keeps at most C{max_body_size} bytes of its body; a
-    larger one is answered 413, and a path that is not UTF-8 once
-    %-decoded 400, without reaching any resource.
+    larger one is answered 413 (as soon as its head announces it, or as
+    soon as a chunked body passes the limit: L{famd.connections.Channel}),
+    and a path L{path_refusal} refuses is answered without reaching any
+    resource.
     """
 
     max_body_size = 65536
+    body_too_large = False
 
     def __init__(self, channel, *args, **kwargs):
         # Twisted asks the channel for its local address on every request,
@@ -198,18 +223,19 @@ class FamdRequest(server.Request):
         super().setHeader(name, SERVER if name == b"Server" else value)
 
     def gotLength(self, length):
-        self.body_too_large = False
         self._body_seen = 0
-        super().gotLength(length)
-        if length is not None and length > self.max_body_size:
-            self.body_too_large = True
+        self.body_too_large = length is not None and length > self.max_body_size
+        # No buffer (a temporary file, beyond 100 kB) for a body never read.
+        super().gotLength(0 if self.body_too_large else length)
 
     def process(self):
         if self.body_too_large:
             self._refuse(errors.TooLarge(
                 "The request body is too large (at most %d bytes)." % (self.max_body_size,)))
-        elif not _utf8_path(self.path):
-            self._refuse(errors.BadRequest("The request path is not valid UTF-8."))
+            return
+        refusal = path_refusal(self.path)
+        if refusal is not None:
+            self._refuse(refusal)
         else:
             super().process()
 
@@ -230,35 +256,74 @@ def access_log_line(timestamp, request):
     address = request.getClientAddress()
     user_agent = request.requestHeaders.getRawHeaders(b"user-agent")
     return '%s "%s %s" %d %s "%s"' % (
-        _escape(getattr(address, "host", "-")),
-        _escape(request.method),
-        _escape(redact(request.path)),
+        printable(getattr(address, "host", "-")),
+        printable(request.method),
+        printable(redact(request.path)),
         request.code,
         request.sentLength or "-",
-        _escape(user_agent[-1]) if user_agent else "-",
+        printable(user_agent[-1]) if user_agent else "-",
     )
 
 
-_escape = http._escape
 LOG_ACCESS = LogAccess()
+FULL_WARNING_INTERVAL = 60
+"""Seconds between two log warnings that connections are being refused."""
 
 
 class FamdSite(server.Site):
     """
     A site whose access log lines go to C{access} (a callable taking the
-    line, see L{famd.accesslog}), or nowhere when it is None.
+    line, see L{famd.accesslog}), or nowhere when it is None, and that
+    holds at most C{max_connections} connections: one more is closed as
+    soon as it is accepted (warned in the log at most once a minute).
+    Its channels (L{famd.connections.Channel}) speak HTTP/1.1 and give
+    each request head C{header_timeout} seconds, then its body
+    C{body_timeout} seconds.
     """
 
+    protocol = Channel
     access = None
+    max_connections = 1000
+    header_timeout = 10.0
+    body_timeout = 30.0
+    open_connections = 0
+    _refused = 0
+    _warned_at = None
+
+    def buildProtocol(self, addr):
+        if self.open_connections >= self.max_connections:
+            self._refuse_connection()
+            return None
+        channel = super().buildProtocol(addr)
+        channel.header_timeout = self.header_timeout
+        channel.body_timeout = self.body_timeout
+        return channel
+
+    def connection_opened(self):
+        """A channel of this site is connected."""
+        self.open_connections += 1
+
+    def connection_closed(self):
+        """A channel of this site is gone."""
+        self.open_connections -= 1
+
+    def _refuse_connection(self):
+        self._refused += 1
+        now = self.reactor.seconds()
+        if self._warned_at is None or now - self._warned_at >= FULL_WARNING_INTERVAL:
+            log.warn("max_connections ({cap}) reached: {count} connections refused",
+                     cap=self.max_connections, count=self._refused)
+            self._warned_at, self._refused = now, 0
 
     def log(self, request):
         if self.access is not None:
             self.access(self._logFormatter(self._logDateTime, request))
 
 
-def make_site(children, max_body_size, reactor, access=LOG_ACCESS):
+def make_site(children, max_body_size, reactor, access=LOG_ACCESS, header_timeout=10.0,
+              body_timeout=30.0, max_connections=1000):
     """
-    A L{server.Site} on C{reactor} serving C{children} ({b'api': resource,
+    A L{FamdSite} on C{reactor} serving C{children} ({b'api': resource,
     ...}); its access log lines go to C{access} (famd's log unless told
     otherwise; None for no access log).
     """
@@ -269,6 +334,9 @@ def make_site(children, max_body_size, reactor, access=LOG_ACCESS):
     Request.max_body_size = max_body_size
     site = FamdSite(Root(children), logFormatter=access_log_line, reactor=reactor)
     site.access = access
+    site.header_timeout = header_timeout
+    site.body_timeout = body_timeout
+    site.max_connections = max_connections
     site.requestFactory = Request
     site.displayTracebacks = False
     site.noisy = False

@@ -30,7 +30,7 @@ class FromTests(unittest.TestCase):
                       '"User" <sip:user@sip.example.org>;tag=abc', "sip:us%65r@sip.example.org;tag=abc",
                       "SIPS:user@sip.example.org", "user@sip.example.org",
                       "sip:user@sip.example.org:5060;transport=tls", "sip:user:pw@sip.example.org",
-                      "  sip:user@sip%2Eexample.org?subject=x  "):
+                      "sip:user@sip%2Eexample.org?subject=x", '"Us er" <sip:user@sip.example.org>'):
             self.assertEqual(parse_from(value), ("user", "sip.example.org"), value)
         self.assertEqual(parse_from("sip:+33612;phone-context=x@sip.example.org"),
                          ("+33612;phone-context=x", "sip.example.org"))
@@ -41,6 +41,15 @@ class FromTests(unittest.TestCase):
                       "<sip:user@sip.example.org", "sip:%ff@sip.example.org", "sip:us er@x",
                       "sip:user%00@x", "sip:a@b@c", "mailto:user@example.org"):
             self.assertRaises(MalformedAddress, parse_from, value)
+
+    def test_padded(self):
+        """Whitespace or control characters around the address or in its user or domain: malformed, never trimmed."""
+        for value in (" sip:user@x", "sip:user@x ", "sip:user@x\t", "sip:user@x\x0b", "\x1csip:user@x",
+                      "user@x%20", "user%20@x", "<sip:user@x >", "< sip:user@x>", "<sip:user@x> ",
+                      "sip:user@x\u00a0", "sip:user\u200b@x", "sip:user@x%C2%A0", "sip:user@x%E2%80%8B",
+                      "sip:user@x%C2%85", "sip:user\u3000@x", "\u2028sip:user@x", "user@x\x7f"):
+            self.assertRaises(MalformedAddress, parse_from, value)
+        self.assertEqual(parse_from("sip:us\u00e9r@x"), ("us\u00e9r", "x"))
 
 
 class HeaderTests(unittest.TestCase):
@@ -70,6 +79,20 @@ class HeaderTests(unittest.TestCase):
         code, body, _ = yield self.api.json("GET", "/accounts/me", sip="sip:ghost@sip.example.org",
                                             key=ADMIN_KEY)
         self.assertEqual((code, body), (404, {"message": "No query results for model [App\\Account]."}))
+
+    @defer.inlineCallbacks
+    def test_spaces_around_the_from_value(self):
+        """Spaces and tabs around the From header's value are not part of it: it authenticates."""
+        code, body, _ = yield self.api.json("GET", "/accounts/me", key=ADMIN_KEY,
+                                            sip=b' \t "U" <sip:user@sip.example.org>;tag=abc \t ')
+        self.assertEqual((code, body["username"]), (200, "user"))
+
+    @defer.inlineCallbacks
+    def test_padded_from(self):
+        """A From whose address is padded inside the value finds no account: 422 naming the from field."""
+        for value in ("<sip:user@sip.example.org >", "sip:user@sip.example.org%20", "sip:user%09@sip.example.org"):
+            code, body, _ = yield self.api.json("GET", "/accounts/me", sip=value, key=ADMIN_KEY)
+            self.assertEqual((code, list(body["errors"])), (422, ["from"]), value)
 
     @defer.inlineCallbacks
     def test_escaped_from(self):

@@ -1,15 +1,18 @@
 """
 The HTTP front through the real resource tree and request class, in
 memory: ping, the one refusal table (JSON 404, 405, 413, 400, standard
-reason phrases), the Server header, redacted access log lines.
+reason phrases, routing redirects), the Server header, redacted access log
+lines and escaped error log lines.
 """
 
 import json
 
 from twisted.internet import defer
+from twisted.logger import formatEvent, globalLogPublisher
 from twisted.python.failure import Failure
 from twisted.trial import unittest
 from twisted.web.test.requesthelper import DummyRequest
+from werkzeug.routing import RequestRedirect
 
 from famd import errors
 from famd.interfaces import RegistrarUnavailable, StorageUnavailable
@@ -113,10 +116,10 @@ class WebTests(unittest.TestCase):
 class RefusalTableTests(unittest.TestCase):
     """Every refusal, and every error that stands for one, has its status, headers and JSON body."""
 
-    def answer(self, error):
+    def answer(self, error, method=b"GET", path=b"/api/x"):
         request = DummyRequest([b""])
-        request.method = b"GET"
-        request.path = b"/api/x"
+        request.method = method
+        request.path = path
         body = answer_failure(request, Failure(error))
         headers = {name: values for name, values in request.responseHeaders.getAllRawHeaders()}
         return request.responseCode, json.loads(body), headers
@@ -151,6 +154,24 @@ class RefusalTableTests(unittest.TestCase):
                          [b"Digest a", b"Digest b"])
         self.assertEqual(self.answer(errors.TooMany(7))[2][b"Retry-After"], [b"7"])
         self.assertEqual(self.answer(errors.NotAllowed("x", ["GET", "HEAD"]))[2][b"Allow"], [b"GET, HEAD"])
+
+    def test_redirects_are_404(self):
+        """A routing redirect (werkzeug's, for merged slashes) is the 404 of an unknown path, never a 500."""
+        code, body, _ = self.answer(RequestRedirect("http://famd.test/api/ping"))
+        self.assertEqual((code, body), (404, {"message": "No such endpoint."}))
+        self.assertEqual(self.flushLoggedErrors(), [])
+
+    def test_error_line_escapes_client_values(self):
+        """The 500's log line shows the method and path escaped, on one line, secrets masked."""
+        events = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        self.answer(ZeroDivisionError("boom"), b"GE\x1bT", b"/api/x\r\n\x1b[2J\xff")
+        self.answer(ZeroDivisionError("boom"), b"GET", b"/provisioning//SECRETKEY1234")
+        self.assertEqual(len(self.flushLoggedErrors(ZeroDivisionError)), 2)
+        lines = [formatEvent(e) for e in events if e.get("log_namespace") == "famd.web"]
+        self.assertEqual(lines, ["unexpected error answering GE\\x1bT /api/x\\r\\n\\x1b[2J\\xff",
+                                 "unexpected error answering GET /provisioning/***"])
 
     def test_anything_else_is_a_logged_500(self):
         """An unexpected exception is answered 500 with a JSON body and logged with its traceback."""

@@ -166,10 +166,10 @@ class SignUp:
     def _looked_up(self, data):
         """What the rules need from storage: (taken fields, stored token text)."""
         storage = self._context.storage
-        username = data.get("username")
+        username = validation.unique_candidates(data)[0]
         chosen = domain(data, self._config, validation.Errors())
         taken = []
-        if validation.is_text(username) and username and chosen is not None:
+        if username is not None and chosen is not None:
             taken = yield storage.account_conflicts(username, chosen, None)
         token = data.get("token")
         stored = None

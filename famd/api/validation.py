@@ -206,10 +206,16 @@ def with_taken(fields, taken, order=NEW_ACCOUNT_FIELDS):
 
 
 def unique_candidates(data):
-    """The (username, phone) worth checking for uniqueness: strings, else None."""
+    """
+    The (username, phone) worth checking for uniqueness, else None: only
+    values their own rule accepts, so that no engine finds ``user `` taken
+    by ``user`` (MariaDB's collations ignore trailing spaces) and no value
+    a database cannot hold (a NUL) reaches one.
+    """
     name = data.get("username")
     number = data.get("phone")
-    return (name if is_text(name) and name else None, number if is_text(number) and number else None)
+    return (name if is_text(name) and SIP_USER.match(name) else None,
+            number if is_text(number) and E164.match(number) else None)
 
 
 EMAIL_CODE_LENGTH = 13

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any, Mapping, Optional, Tuple
 
 import yaml
+from twisted.logger import Logger
 
 from famd import backends
 from famd.accesslog import check_setting as check_access_log
@@ -144,6 +145,30 @@ def _hooks(raw_hooks, base_dir, errors):
     return tuple(hooks)
 
 
+log = Logger(namespace="famd.config")
+
+RENAMED = {"code_failures": "code_tries", "code_failure_window": "wrong_secrets_window"}
+"""Keys of earlier famd versions -> their ``throttle`` key, still read so an old famd.yaml loads."""
+
+
+def _renamed(raw):
+    """C{raw} with the keys of L{RENAMED} moved into ``throttle`` (unless set there), with a warning."""
+    old = [key for key in RENAMED if key in raw]
+    if not old:
+        return raw
+    raw = dict(raw)
+    throttle = raw.get("throttle")
+    throttle = dict(throttle) if isinstance(throttle, dict) else {}
+    for key in old:
+        value = raw.pop(key)
+        throttle.setdefault(RENAMED[key], value)
+        log.warn("famd.yaml: {old} is now throttle.{new}; please rename it", old=key, new=RENAMED[key])
+    if "throttle" in raw and not isinstance(raw["throttle"], dict):
+        return raw  # the wrong type is reported as it is
+    raw["throttle"] = throttle
+    return raw
+
+
 def from_mapping(raw, base_dir, path=None):
     """
     Check a mapping read from YAML.
@@ -152,6 +177,7 @@ def from_mapping(raw, base_dir, path=None):
     """
     if not isinstance(raw, dict):
         raise ConfigError(["%s: the file must hold a mapping of keys" % (path or "config",)])
+    raw = _renamed(raw)
     values, errors = parse(raw, TOP_LEVEL, "", base_dir)
     chosen = {}
     for kind in ("storage", "email", "sms", "push", "registrar"):

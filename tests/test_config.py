@@ -6,6 +6,7 @@ one run, defaults, relative paths.
 import os
 import tempfile
 
+from twisted.logger import globalLogPublisher
 from twisted.trial import unittest
 
 from famd.config import ConfigError, from_mapping, load
@@ -112,3 +113,21 @@ class ConfigTests(unittest.TestCase):
         self.assertEqual(config.public_url, "https://a.example")
         error = self.assertRaises(ConfigError, from_mapping, {"sip_domain": "x", "public_url": "a.example"}, "/tmp")
         self.assertEqual(error.errors, ["public_url: must start with http:// or https://"])
+
+    def test_renamed_keys_still_read(self):
+        """An earlier famd.yaml's code_failures and code_failure_window load as their throttle keys, with a warning."""
+        events = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        config = from_mapping(
+            {"sip_domain": "sip.example.org", "code_failures": 3, "code_failure_window": 60}, "/tmp")
+        self.assertEqual((config.throttle["code_tries"], config.throttle["wrong_secrets_window"]), (3, 60))
+        self.assertEqual(
+            sorted(e["old"] for e in events if e.get("log_namespace") == "famd.config"),
+            ["code_failure_window", "code_failures"])
+        kept = from_mapping({"sip_domain": "sip.example.org", "code_failures": 3,
+                             "throttle": {"code_tries": 7}}, "/tmp")
+        self.assertEqual(kept.throttle["code_tries"], 7)
+        error = self.assertRaises(ConfigError, from_mapping,
+                                  {"sip_domain": "sip.example.org", "code_failures": "x"}, "/tmp")
+        self.assertIn("throttle.code_tries", str(error))

@@ -133,16 +133,22 @@ class ListenerTests(unittest.TestCase):
         self.assertEqual(self.site.open_connections, 500)
 
     @defer.inlineCallbacks
-    def test_a_trickling_head_is_cut_at_the_deadline(self):
-        """A client sending one header byte every 0.1 s is closed once header_timeout has passed."""
-        yield self.listen(header_timeout=0.5)
-        start = reactor.seconds()
-        peer = yield self.connect(SLOW_START)
+    def trickle_until_closed(self, peer):
+        """Send C{peer}'s server one byte every 0.1 s until it closes; fire with what it answered."""
         trickle = task.LoopingCall(lambda: peer.transport.write(b"a"))
         trickle.start(0.1)
         self.addCleanup(lambda: trickle.running and trickle.stop())
         answer = yield peer.lost.addTimeout(5, reactor)
         trickle.stop()
+        return answer
+
+    @defer.inlineCallbacks
+    def test_a_trickling_head_is_cut_at_the_deadline(self):
+        """A client sending one header byte every 0.1 s is closed once header_timeout has passed."""
+        yield self.listen(header_timeout=0.5)
+        start = reactor.seconds()
+        peer = yield self.connect(SLOW_START)
+        answer = yield self.trickle_until_closed(peer)
         self.assertEqual(answer, b"")
         self.assertGreaterEqual(reactor.seconds() - start, 0.45)
         self.assertLess(reactor.seconds() - start, 2.0)
@@ -153,11 +159,7 @@ class ListenerTests(unittest.TestCase):
         yield self.listen(header_timeout=0.3, body_timeout=0.8)
         peer = yield self.connect(b"PUT /api/ping HTTP/1.1\r\nHost: famd.test\r\nContent-Length: 1000\r\n\r\n")
         start = reactor.seconds()
-        trickle = task.LoopingCall(lambda: peer.transport.write(b"a"))
-        trickle.start(0.1)
-        self.addCleanup(lambda: trickle.running and trickle.stop())
-        answer = yield peer.lost.addTimeout(5, reactor)
-        trickle.stop()
+        answer = yield self.trickle_until_closed(peer)
         self.assertEqual(answer, b"")
         self.assertGreaterEqual(reactor.seconds() - start, 0.7)
         self.assertLess(reactor.seconds() - start, 2.5)

@@ -22,7 +22,6 @@ from twisted.internet.defer import fail, inlineCallbacks, succeed
 from twisted.internet.task import deferLater
 
 from famd import digest, digest_nonces
-from famd.client_address import TrustedProxies
 from famd.clock import ago
 from famd.credentials import random_string, realm_for, same
 from famd.errors import NO_ACCOUNT, Forbidden, Invalid, NotFound, TooMany, Unauthorized
@@ -113,7 +112,7 @@ class Authenticator:
         return cls(
             storage, now, config.realm, config.nonce_lifetime, config.everyone_is_admin,
             throttle=throttle, clock=clock, first_use_window=config.nonce_first_use_window,
-            trusted_proxies=TrustedProxies(config.trusted_proxies),
+            trusted_proxies=config.proxies,
         )
 
     def authenticate(self, presented, admin=False):

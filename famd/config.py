@@ -10,6 +10,7 @@ config file's folder.
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Mapping, Optional, Tuple
 
@@ -18,6 +19,7 @@ from twisted.logger import Logger
 
 from famd import backends
 from famd.accesslog import check_setting as check_access_log
+from famd.client_address import TrustedProxies
 from famd.options import Option, join, list_of_strings, parse, positive
 from famd.throttle import THROTTLE
 
@@ -74,6 +76,11 @@ class Config:
     rc_file: Optional[str]
     overwrite_all: bool
     provisioning_hooks: Tuple[BackendConfig, ...]
+
+    @cached_property
+    def proxies(self):
+        """C{trusted_proxies} parsed once: the L{TrustedProxies} every client address is read through."""
+        return TrustedProxies(self.trusted_proxies)
 
 
 def _url(value):

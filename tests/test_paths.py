@@ -7,7 +7,6 @@ name padded with whitespace or control characters is no account, on every
 engine.
 """
 
-import json
 
 from twisted.internet import defer
 from twisted.logger import formatEvent, globalLogPublisher

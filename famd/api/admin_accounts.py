@@ -76,7 +76,7 @@ class AdminAccounts:
             email=values["email"],
             phone=values["phone"],
             activation_expires=values["activation_expires"],
-            ip_address=client_address(request, config.trusted_proxies),
+            ip_address=client_address(request, config.proxies),
             user_agent=USER_AGENT,
         )
         try:

@@ -62,7 +62,7 @@ class SelfService:
     @inlineCallbacks
     def confirm_email_change(self, request, secret):
         """Apply the change whose link this is."""
-        address = client_address(request, self._config.trusted_proxies)
+        address = client_address(request, self._config.proxies)
         new_email = yield email_change.confirm_change(self._context, secret, address)
         return json_response(
             request, {"message": "The e-mail address is now %s." % (new_email,), "email": new_email}
@@ -113,7 +113,7 @@ class SelfService:
         """Apply the pending phone change with its code."""
         account = yield authenticated(self._authenticator, request)
         code = validation.phone_code(read_json_object(request))
-        address = client_address(request, self._config.trusted_proxies)
+        address = client_address(request, self._config.proxies)
         try:
             updated = yield phone_change.confirm_change(self._context, account, code, address)
         except Conflict:

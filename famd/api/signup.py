@@ -23,7 +23,6 @@ from famd.flows import activation, tokens
 from famd.sip import MalformedAddress, parse_address
 
 DEVICE_FIELDS = ("pn_provider", "pn_param", "pn_prid")
-FIELD_LENGTH = 255
 DEVICE_FIELD_LENGTHS = {"pn_provider": 32, "pn_param": 255, "pn_prid": 255}
 """The longest value of each device field: they reach the pusher's arguments."""
 TOKEN_LENGTH = 13
@@ -148,7 +147,7 @@ class SignUp:
                 values["algorithm"],
                 values["domain"],
                 stored,
-                client_address(request, self._config.trusted_proxies),
+                client_address(request, self._config.proxies),
             )
         except Conflict as conflict:
             # Taken since it was looked up: the answer lists it like the others.
@@ -159,7 +158,7 @@ class SignUp:
 
     def _anonymous_write(self, request):
         """Count an anonymous write of the client (L{famd.throttle}): TooMany beyond its budget."""
-        address = client_address(request, self._config.trusted_proxies)
+        address = client_address(request, self._config.proxies)
         return self._context.throttle.anonymous_write(address)
 
     @inlineCallbacks
@@ -195,7 +194,7 @@ class SignUp:
             username,
             domain_name,
             code,
-            client_address(request, self._config.trusted_proxies),
+            client_address(request, self._config.proxies),
             how,
         )
         return json_response(request, render.account(self._config, account))

@@ -62,7 +62,8 @@ class Provisioning:
     @param clock: a callable returning the current aware UTC datetime.
     @param throttle: the L{famd.throttle.Throttle} counting wrong keys
         (None: not counted).
-    @param trusted_proxies: the proxies whose X-Forwarded-For is believed.
+    @param trusted_proxies: the L{famd.client_address.TrustedProxies} whose
+        X-Forwarded-For is believed.
     """
 
     app = Klein()
@@ -78,11 +79,11 @@ class Provisioning:
         hooks=(),
         clock=utcnow,
         throttle=None,
-        trusted_proxies=(),
+        trusted_proxies=TrustedProxies(()),
     ):
         self._storage = storage
         self._throttle = throttle
-        self._trusted = TrustedProxies(trusted_proxies)
+        self._trusted = trusted_proxies
         self._public_url = public_url
         self._defaults = tuple(defaults)
         self._realm = realm
@@ -171,5 +172,5 @@ def from_config(config, storage, hooks, clock=utcnow, throttle=None):
         hooks=hooks,
         clock=clock,
         throttle=throttle,
-        trusted_proxies=config.trusted_proxies,
+        trusted_proxies=config.proxies,
     )

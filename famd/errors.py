@@ -45,6 +45,10 @@ class NotFound(Refusal):
     """No such account, route, pending change, code or device."""
 
 
+class Gone(Refusal):
+    """A code or token that existed has expired (FAM 2.x's 410)."""
+
+
 class NotAllowed(Refusal):
     """The route exists but not for this method; C{allowed} lists the methods it takes."""
 

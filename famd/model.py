@@ -71,6 +71,8 @@ class Account:
     """
     One account and what hangs off it.  C{passwords} is empty when the
     query did not load them (listings); C{api_key} is never rendered.
+    C{blocked}, C{display_name} and C{dtmf_protocol} are the columns FAM
+    2.x added to ``accounts`` (a blocked account authenticates nowhere).
     """
 
     id: int
@@ -89,6 +91,9 @@ class Account:
     activation_expiration: Optional[ActivationExpiration] = None
     email_changed: Optional[EmailChange] = None
     api_key: Optional[str] = field(default=None, repr=False)
+    blocked: bool = False
+    display_name: Optional[str] = None
+    dtmf_protocol: Optional[str] = None
 
     @property
     def sip_address(self):

@@ -47,6 +47,7 @@ _STATUSES = (
     (errors.Forbidden, 403),
     (errors.NotFound, 404),
     (errors.NotAllowed, 405),
+    (errors.Gone, 410),
     (errors.TooLarge, 413),
     (errors.UnsupportedMedia, 415),
     (errors.Invalid, 422),

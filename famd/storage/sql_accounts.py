@@ -41,7 +41,11 @@ _LISTING = _COLUMNS + ", " + _PHONE
 _RELATED = (
     ', e."id", e."account_id", e."expires", e."created_at", e."updated_at"'
     ', c."id", c."new_email", c."created_at"'
+    ', a."blocked", a."display_name", a."dtmf_protocol"'
 )
+_RELATED_WIDTH = 11
+"""How many columns _RELATED adds: the expiration, the e-mail change, then
+the columns FAM 2.x added to accounts (blocked, display name, DTMF)."""
 _JOINS = (
     ' LEFT JOIN "activation_expirations" e ON e."id" = '
     '(SELECT max("id") FROM "activation_expirations" WHERE "account_id" = a."id")'
@@ -72,6 +76,7 @@ def _account(row, passwords, admin, api_key, at):
     return Account.loaded(
         row[0], row[1], row[2], row[3], bool(row[4]), row[5], row[6], row[7],
         from_db(row[8]), from_db(row[9]), passwords, admin, row[10], expiration, change, api_key,
+        bool(row[at + 8]), row[at + 9], row[at + 10],
     )
 
 
@@ -116,7 +121,7 @@ def _load_account_txn(txn, sql, params):
 def _loaded(rows):
     """The account of C{rows}: L{_full_accounts_sql}'s columns, one row per password."""
     row = rows[0]
-    password = _DETAIL_RELATED + 8
+    password = _DETAIL_RELATED + _RELATED_WIDTH
     return _account(
         row,
         tuple(Password(r[password], r[password + 1]) for r in rows if r[password] is not None),
@@ -340,6 +345,13 @@ DEPENDENT_TABLES = (
     "phone_change_codes",
     "email_changed",
     "activation_expirations",
+    # FAM 2.x's (schema version 5): SQLite may not enforce their cascades.
+    "tokens",
+    "account_recovery_tokens",
+    "provisioning_tokens",
+    "auth_tokens",
+    "email_change_codes",
+    "reset_password_email_tokens",
 )
 
 

@@ -42,12 +42,17 @@ TABLES = (
     "accounts", "passwords", "nonces", "admins", "api_keys", "aliases",
     "phone_change_codes", "email_changed", "activation_expirations", "tokens",
     "famd_code_failures",
+    # FAM 2.x's concepts (schema version 5).
+    "account_creation_request_tokens", "account_recovery_tokens", "provisioning_tokens",
+    "auth_tokens", "email_change_codes", "reset_password_email_tokens",
 )
 """The tables kept, by their SQL names."""
 
 DEPENDENT_TABLES = (
     "passwords", "nonces", "admins", "api_keys", "aliases", "phone_change_codes",
     "email_changed", "activation_expirations",
+    "tokens", "account_recovery_tokens", "provisioning_tokens", "auth_tokens",
+    "email_change_codes", "reset_password_email_tokens",
 )
 """The tables whose rows belong to an account (``account_id``)."""
 
@@ -102,7 +107,7 @@ class MemoryStorage:
         """The rows of C{table} whose columns equal C{where}, in id order."""
         return [
             row for row in self._tables[table].values()
-            if all(row[column] == value for column, value in where.items())
+            if all(row.get(column) == value for column, value in where.items())
         ]
 
     def _delete(self, table, rows):
@@ -153,6 +158,8 @@ class MemoryStorage:
             creation_time=row["creation_time"], expire_time=row["expire_time"],
             passwords=passwords, admin=admin, phone=aliases[0]["alias"] if aliases else None,
             activation_expiration=expiration, email_changed=change, api_key=api_key,
+            blocked=bool(row.get("blocked", False)), display_name=row.get("display_name"),
+            dtmf_protocol=row.get("dtmf_protocol"),
         )
 
     def _get(self, account_id):
@@ -215,7 +222,7 @@ class MemoryStorage:
             "accounts", username=new.username, domain=new.domain, email=new.email,
             activated=bool(new.activated), confirmation_key=new.confirmation_key,
             ip_address=new.ip_address, user_agent=new.user_agent, creation_time=now,
-            expire_time=None,
+            expire_time=None, blocked=False, display_name=None, dtmf_protocol=None,
         )
         for password in new.passwords:
             self._insert("passwords", account_id=account_id, password=password)

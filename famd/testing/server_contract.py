@@ -27,7 +27,7 @@ from famd.testing.databases import (
     open_server_storage,
     storage_class,
 )
-from famd.testing.reference_schemas import reference_schema
+from famd.testing.reference_schemas import FAM_2X_TABLES, reference_schema, without_2x_additions
 from famd.testing.storage_contract import new
 
 FAM_TABLES = (
@@ -61,10 +61,22 @@ def capture_log(test_case):
 
 
 def without_famd(schema):
-    """A schema snapshot without famd's own objects (named famd_*)."""
-    return {
+    """
+    A schema snapshot without famd's own objects (named famd_*) and without
+    the columns famd adds to the 2021 tables for FAM 2.x's concepts.
+    """
+    return without_2x_additions({
         kind: [row for row in rows if not any(str(v).startswith("famd_") for v in row[:2])]
         for kind, rows in schema.items()
+    })
+
+
+def first_columns(rows, reference):
+    """C{rows} ({table: rows}) cut to the columns of C{reference}'s rows: without the appended 2.x columns."""
+    return {
+        table: [tuple(row[:len(reference[table][0])]) if reference[table] else tuple(row)
+                for row in table_rows]
+        for table, table_rows in rows.items()
     }
 
 
@@ -102,7 +114,7 @@ class ServerStorageContract:
 
     @defer.inlineCallbacks
     def test_2021_database_left_as_it_was(self):
-        """On a database the 2021 application created, famd adds only its own objects and reads the rows."""
+        """On a database the 2021 application created, famd adds only its own objects and FAM 2.x's, and reads the rows."""
         name = yield self.make_2021_database()
         before = yield self.snapshot(name)
         storage = yield self.open(database=name)
@@ -110,7 +122,9 @@ class ServerStorageContract:
         self.assertEqual(account.passwords[0].password, "d9b7b6c197ee4e1e7dae43c701a46a9c")
         self.assertIsNotNone(account.admin)
         self.assertEqual(account.creation_time, datetime(2021, 6, 1, 10, tzinfo=timezone.utc))
-        self.assertEqual((yield self.snapshot(name)), before)
+        schema_now, rows_now = yield self.snapshot(name)
+        self.assertEqual(schema_now, before[0])
+        self.assertEqual(first_columns(rows_now, before[1]), before[1])
         yield storage.create_account(new(username="newone"))
         schema_after, _ = yield self.snapshot(name)
         self.assertEqual(schema_after, before[0])
@@ -126,13 +140,15 @@ class ServerStorageContract:
         schema = yield self.in_thread(self.server.schema, name, FAM_TABLES + ("famd_settings",))
         tables = {row[0] for row in schema["columns"]}
         self.assertEqual(tables, set(FAM_TABLES) | {"famd_settings"})
+        added = yield self.in_thread(self.server.schema, name, FAM_2X_TABLES)
+        self.assertEqual({row[0] for row in added["columns"]}, set(FAM_2X_TABLES))
         versions = yield self.in_thread(
             self.server.query, name, "SELECT version FROM famd_schema ORDER BY 1")
         self.assertEqual(versions, [(v,) for v in range(1, version + 1)])
 
     @defer.inlineCallbacks
     def test_created_schema_is_the_2021_schema(self):
-        """Tables famd creates have the columns, types, keys and indexes the 2021 application made."""
+        """Tables famd creates have the columns, types, keys and indexes the 2021 application made, plus the FAM 2.x additions."""
         reference = yield fresh_database(self, self.server)
         yield self.in_thread(
             self.server.run_script, reference, reference_schema(self.reference_file))

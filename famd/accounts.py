@@ -38,7 +38,8 @@ def new_account(
 ):
     """
     A L{NewAccount} ready for L{famd.interfaces.IAccountStore.create_account}:
-    the password hashed, a confirmation key when not activated.
+    the password hashed, a confirmation key when not activated, and its first
+    FAM 2.x provisioning token (every account has one from its creation on).
 
     @param now: the creation time, an aware datetime.
     @param activation_expires: when an account created not activated stops
@@ -60,4 +61,5 @@ def new_account(
         activation_expires=None if activated else activation_expires,
         api_key=api_key,
         token=token,
+        provisioning_token=credentials.confirmation_key(),
     )

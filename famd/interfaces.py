@@ -557,6 +557,88 @@ class IRateLimitStore(Interface):
         """
 
 
+class IProvisioningTokenStore(Interface):
+    """
+    FAM 2.x's provisioning tokens (``provisioning_tokens``): an account's
+    current token is its newest unused one; issuing a token retires the
+    account's older unused ones.  Tokens match exactly (case counts).
+    """
+
+    def issue_provisioning_token(account_id, token, now, ip=None, user_agent=None):
+        """
+        Make C{token} the account's current provisioning token, issued at
+        C{now} (an aware datetime) by a client at C{ip} with C{user_agent};
+        the account's other unused tokens become used, in one transaction.
+
+        @return: a Deferred firing with True, or False when no such account.
+        """
+
+    def current_provisioning_token(account_id):
+        """
+        @return: a Deferred firing with the account's current
+            L{famd.model.IssuedToken}, or None.
+        """
+
+    def consume_provisioning_token(token, expired_before, now):
+        """
+        Atomically mark the current token C{token} used and activate its
+        account, so that of concurrent requests exactly one gets the account.
+
+        @param expired_before: a token issued before this aware datetime
+            is expired (and left unused); None: tokens never expire.
+        @return: a Deferred firing with ('ok', the activated
+            L{famd.model.Account}, passwords loaded), or (refusal, None):
+            'unknown' (no token has this text), 'stale' (used, or no longer
+            its account's current token) or 'expired'.
+        """
+
+    def provisioning_token_unused(token):
+        """
+        @return: a Deferred firing with True when an unused row holds
+            C{token} (current or not, expired or not).
+        """
+
+
+class IAuthTokenStore(Interface):
+    """
+    FAM 2.x's auth tokens (``auth_tokens``), the QR login: made anonymously,
+    attached to an account by that account, then traded once.  Tokens match
+    exactly (case counts).
+    """
+
+    def add_auth_token(token, now, ip=None, user_agent=None):
+        """
+        Store a new, unattached token made at C{now} (an aware datetime).
+
+        @return: a Deferred firing with its id.
+        """
+
+    def attach_auth_token(token, account_id, not_before, now):
+        """
+        Attach the unattached C{token}, made at C{not_before} or later, to
+        the account; of concurrent attaches exactly one wins.
+
+        @return: a Deferred firing with True, or False (unknown, too old or
+            already attached).
+        """
+
+    def take_auth_token(token, not_before):
+        """
+        Delete the attached C{token}, made at C{not_before} or later; of
+        concurrent takes exactly one gets the account.
+
+        @return: a Deferred firing with the attached L{famd.model.Account}
+            (passwords loaded), or None (unknown, too old or unattached).
+        """
+
+    def delete_auth_tokens(created_before):
+        """
+        Delete the tokens made before that aware datetime.
+
+        @return: a Deferred firing with the number deleted.
+        """
+
+
 class IStorage(
     IStorageLifecycle,
     IAccountStore,
@@ -565,5 +647,7 @@ class IStorage(
     ITokenStore,
     ICodeStore,
     IRateLimitStore,
+    IProvisioningTokenStore,
+    IAuthTokenStore,
 ):
     """Everything a storage backend provides."""

@@ -134,3 +134,15 @@ class NewAccount:
     activation_expires: Optional[datetime] = None
     api_key: Optional[str] = field(default=None, repr=False)
     token: Optional[str] = field(default=None, repr=False)
+    provisioning_token: Optional[str] = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """
+    A secret issued to an account (a ``provisioning_tokens`` row): its text
+    and when it was issued (None when the stored value is no time).
+    """
+
+    token: str = field(repr=False)
+    created_at: Optional[datetime]

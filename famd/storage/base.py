@@ -16,6 +16,7 @@ from famd.interfaces import SchemaTooNew, StorageUnavailable
 from famd.errors import Conflict
 from famd.storage.times import to_db
 from famd.storage import sql_accounts as accounts
+from famd.storage import sql_auth_tokens as auth_tokens
 from famd.storage import sql_codes as codes
 from famd.storage import sql_nonces as nonces
 from famd.storage import sql_provisioning as provisioning
@@ -257,4 +258,58 @@ class SQLStorage:
     def forget_expired_attempts(self, before):
         return self.write(
             "forget_expired_attempts", codes.forget_expired_attempts_txn, to_db(before)
+        )
+
+    # IProvisioningTokenStore
+
+    def issue_provisioning_token(self, account_id, token, now, ip=None, user_agent=None):
+        if not storable_id(account_id):
+            return defer.succeed(False)
+        return self.write(
+            "issue_provisioning_token",
+            provisioning.issue_provisioning_token_txn, account_id, token, to_db(now), ip, user_agent,
+        )
+
+    def current_provisioning_token(self, account_id):
+        if not storable_id(account_id):
+            return defer.succeed(None)
+        return self.read(
+            "current_provisioning_token", provisioning.current_provisioning_token_txn, account_id
+        )
+
+    def consume_provisioning_token(self, token, expired_before, now):
+        return self.write(
+            "consume_provisioning_token",
+            provisioning.consume_provisioning_token_txn, token,
+            None if expired_before is None else to_db(expired_before), to_db(now),
+        )
+
+    def provisioning_token_unused(self, token):
+        return self.read(
+            "provisioning_token_unused", provisioning.provisioning_token_unused_txn, token
+        )
+
+    # IAuthTokenStore
+
+    def add_auth_token(self, token, now, ip=None, user_agent=None):
+        return self.write(
+            "add_auth_token", auth_tokens.add_auth_token_txn, token, to_db(now), ip, user_agent
+        )
+
+    def attach_auth_token(self, token, account_id, not_before, now):
+        if not storable_id(account_id):
+            return defer.succeed(False)
+        return self.write(
+            "attach_auth_token",
+            auth_tokens.attach_auth_token_txn, token, account_id, to_db(not_before), to_db(now),
+        )
+
+    def take_auth_token(self, token, not_before):
+        return self.write(
+            "take_auth_token", auth_tokens.take_auth_token_txn, token, to_db(not_before)
+        )
+
+    def delete_auth_tokens(self, created_before):
+        return self.write(
+            "delete_auth_tokens", auth_tokens.delete_auth_tokens_txn, to_db(created_before)
         )

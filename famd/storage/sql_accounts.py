@@ -293,6 +293,13 @@ def create_account_txn(txn, new):
         )
     if new.api_key is not None:
         set_api_key_txn(txn, account_id, new.api_key, now)
+    if new.provisioning_token is not None:
+        txn.insert(
+            "provisioning_tokens",
+            {"account_id": account_id, "token": new.provisioning_token, "used": False,
+             "created_at": now, "updated_at": now, "ip": new.ip_address,
+             "user_agent": new.user_agent},
+        )
     return account_id
 
 

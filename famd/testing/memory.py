@@ -33,6 +33,7 @@ from famd.model import (
     Account,
     ActivationExpiration,
     EmailChange,
+    IssuedToken,
     PhoneChange,
     Timestamps,
 )
@@ -238,6 +239,10 @@ class MemoryStorage:
         if new.api_key is not None:
             self._insert("api_keys", account_id=account_id, key=new.api_key, created_at=now,
                          updated_at=now)
+        if new.provisioning_token is not None:
+            self._insert("provisioning_tokens", account_id=account_id,
+                         token=new.provisioning_token, used=False, created_at=now,
+                         updated_at=now, ip=new.ip_address, user_agent=new.user_agent)
         return account_id
 
     @_answer
@@ -569,3 +574,89 @@ class MemoryStorage:
     def forget_attempts(self, ids):
         failures = self._tables["famd_code_failures"]
         return self._delete("famd_code_failures", [failures[i] for i in tuple(ids) if i in failures])
+
+    # ---------------------------------------------------------- IProvisioningTokenStore
+
+    def _current_provisioning(self, account_id):
+        rows = self._rows("provisioning_tokens", account_id=account_id, used=False)
+        return rows[-1] if rows else None
+
+    @_answer
+    def issue_provisioning_token(self, account_id, token, now, ip=None, user_agent=None):
+        if self._tables["accounts"].get(account_id) is None:
+            return False
+        if token is None:
+            raise IntegrityError("a provisioning token may not be None")
+        now = _utc(now)
+        for row in self._rows("provisioning_tokens", account_id=account_id, used=False):
+            row.update(used=True, updated_at=now)
+        self._insert("provisioning_tokens", account_id=account_id, token=token, used=False,
+                     created_at=now, updated_at=now, ip=ip, user_agent=user_agent)
+        return True
+
+    @_answer
+    def current_provisioning_token(self, account_id):
+        row = self._current_provisioning(account_id)
+        return None if row is None else IssuedToken(row["token"], row["created_at"])
+
+    @_answer
+    def consume_provisioning_token(self, token, expired_before, now):
+        rows = self._rows("provisioning_tokens", token=token)
+        if token is None or not rows:
+            return "unknown", None
+        row = rows[-1]
+        if self._current_provisioning(row["account_id"]) is not row:
+            return "stale", None
+        if expired_before is not None and (
+            row["created_at"] is None or row["created_at"] < _utc(expired_before)
+        ):
+            return "expired", None
+        row.update(used=True, updated_at=_utc(now))
+        account = self._tables["accounts"][row["account_id"]]
+        account["activated"] = True
+        return "ok", self._account(account)
+
+    @_answer
+    def provisioning_token_unused(self, token):
+        return token is not None and bool(self._rows("provisioning_tokens", token=token, used=False))
+
+    # ---------------------------------------------------------- IAuthTokenStore
+
+    def _auth_rows(self, token, not_before):
+        not_before = _utc(not_before)
+        return [
+            row for row in self._rows("auth_tokens", token=token)
+            if token is not None and row["created_at"] is not None and row["created_at"] >= not_before
+        ]
+
+    @_answer
+    def add_auth_token(self, token, now, ip=None, user_agent=None):
+        if token is None:
+            raise IntegrityError("an auth token may not be None")
+        return self._insert("auth_tokens", account_id=None, token=token, created_at=_utc(now),
+                            updated_at=_utc(now), ip=ip, user_agent=user_agent)
+
+    @_answer
+    def attach_auth_token(self, token, account_id, not_before, now):
+        for row in self._auth_rows(token, not_before):
+            if row["account_id"] is None:
+                self._require_account(account_id)
+                row.update(account_id=account_id, updated_at=_utc(now))
+                return True
+        return False
+
+    @_answer
+    def take_auth_token(self, token, not_before):
+        for row in self._auth_rows(token, not_before):
+            if row["account_id"] is not None:
+                self._delete("auth_tokens", [row])
+                return self._get(row["account_id"])
+        return None
+
+    @_answer
+    def delete_auth_tokens(self, created_before):
+        before = _utc(created_before)
+        return self._delete("auth_tokens", [
+            row for row in self._tables["auth_tokens"].values()
+            if row["created_at"] is None or row["created_at"] < before
+        ])

@@ -36,6 +36,7 @@ def new(username="alice", domain="sip.example.org", **fields):
 DEPENDENTS = (
     "passwords", "nonces", "admins", "api_keys", "aliases", "phone_change_codes",
     "email_changed", "activation_expirations",
+    "provisioning_tokens", "auth_tokens",
 )
 """
 What hangs off an account, by the name of its table (2021's, then FAM
@@ -264,6 +265,9 @@ class StorageContract:
             yield self.storage.create_nonce(account_id, "n%d" % (number,), NOW)
             yield self.storage.set_phone_change(account_id, "+3369999999%d" % (number,), "1234", NOW)
             yield self.storage.set_email_change(account_id, "new%d@example.org" % (number,), "s%d" % (number,), NOW)
+            yield self.storage.issue_provisioning_token(account_id, "prov%d" % (number,), NOW)
+            yield self.storage.add_auth_token("auth%d" % (number,), NOW)
+            yield self.storage.attach_auth_token("auth%d" % (number,), account_id, NOW, NOW)
             present = yield defer.maybeDeferred(self.count_dependents, account_id)
             self.assertEqual(counted(present), dict.fromkeys(DEPENDENTS, 1))
             ids.append(account_id)
@@ -482,3 +486,102 @@ class StorageContract:
         served = yield self.storage.consume_confirmation_key("KEYKEYKEYKEYK", NOW)
         self.assertEqual(served.id, second)
         self.assertEqual((yield self.storage.get_account(first)).confirmation_key, "keykeykeykeyk")
+
+    # ---------------------------------------------------------- FAM 2.x provisioning tokens
+
+    @defer.inlineCallbacks
+    def test_provisioning_token_lifecycle(self):
+        """The newest issued token is current; it provisions once and activates; older ones never do."""
+        account_id = yield self.storage.create_account(new(provisioning_token="first-token-1"))
+        current = yield self.storage.current_provisioning_token(account_id)
+        self.assertEqual((current.token, current.created_at), ("first-token-1", NOW))
+        later = NOW + timedelta(minutes=1)
+        self.assertTrue((yield self.storage.issue_provisioning_token(
+            account_id, "second-token2", later, "192.0.2.1", "agent")))
+        self.assertEqual((yield self.storage.current_provisioning_token(account_id)).token, "second-token2")
+        self.assertFalse((yield self.storage.provisioning_token_unused("first-token-1")))
+        self.assertTrue((yield self.storage.provisioning_token_unused("second-token2")))
+        self.assertEqual(
+            (yield self.storage.consume_provisioning_token("first-token-1", None, later)), ("stale", None))
+        self.assertEqual(
+            (yield self.storage.consume_provisioning_token("SECOND-TOKEN2", None, later)), ("unknown", None))
+        self.assertEqual(
+            (yield self.storage.consume_provisioning_token("nothing", None, later)), ("unknown", None))
+        outcome, account = yield self.storage.consume_provisioning_token("second-token2", None, later)
+        self.assertEqual((outcome, account.id, account.activated, len(account.passwords)),
+                         ("ok", account_id, True, 1))
+        self.assertTrue((yield self.storage.get_account(account_id)).activated)
+        self.assertEqual(
+            (yield self.storage.consume_provisioning_token("second-token2", None, later)), ("stale", None))
+        # Consuming the current token never makes an older one current again.
+        self.assertIsNone((yield self.storage.current_provisioning_token(account_id)))
+        self.assertEqual(
+            (yield self.storage.consume_provisioning_token("first-token-1", None, later)), ("stale", None))
+        self.assertFalse((yield self.storage.issue_provisioning_token(account_id + 99, "x", NOW)))
+        self.assertIsNone((yield self.storage.current_provisioning_token(account_id + 99)))
+        self.assertIsNone((yield self.storage.current_provisioning_token(2**70)))
+
+    @defer.inlineCallbacks
+    def test_provisioning_token_expiry(self):
+        """A current token issued before the cut-off is expired and stays unused."""
+        account_id = yield self.storage.create_account(new(provisioning_token="old-token-123"))
+        self.assertEqual(
+            (yield self.storage.consume_provisioning_token("old-token-123", NOW + timedelta(seconds=1), NOW)),
+            ("expired", None))
+        self.assertFalse((yield self.storage.get_account(account_id)).activated)
+        outcome, account = yield self.storage.consume_provisioning_token("old-token-123", NOW, NOW)
+        self.assertEqual((outcome, account.id), ("ok", account_id))
+
+    @defer.inlineCallbacks
+    def test_concurrent_provisioning_token_consumed_once(self):
+        """Of eight requests racing for one provisioning token, exactly one gets the account."""
+        account_id = yield self.storage.create_account(new(provisioning_token="racing-token1"))
+        results = yield defer.gatherResults(
+            [self.storage.consume_provisioning_token("racing-token1", None, NOW) for _ in range(8)])
+        self.assertEqual(sorted(outcome for outcome, _ in results), ["ok"] + ["stale"] * 7)
+        self.assertEqual([account.id for _, account in results if account is not None], [account_id])
+
+    # ---------------------------------------------------------- FAM 2.x auth tokens
+
+    @defer.inlineCallbacks
+    def test_auth_token_attached_once_and_taken_once(self):
+        """A fresh token is attached once, then traded once for its account; others refuse."""
+        account_id = yield self.storage.create_account(new())
+        other = yield self.storage.create_account(new("other"))
+        since = NOW - timedelta(minutes=5)
+        self.assertIsInstance((yield self.storage.add_auth_token("A" * 32, NOW, "192.0.2.1", "ua")), int)
+        self.assertIsNone((yield self.storage.take_auth_token("A" * 32, since)))
+        self.assertFalse((yield self.storage.attach_auth_token("a" * 32, account_id, since, NOW)))
+        self.assertFalse((yield self.storage.attach_auth_token(
+            "A" * 32, account_id, NOW + timedelta(seconds=1), NOW)))
+        self.assertTrue((yield self.storage.attach_auth_token("A" * 32, account_id, since, NOW)))
+        self.assertFalse((yield self.storage.attach_auth_token("A" * 32, other, since, NOW)))
+        self.assertIsNone((yield self.storage.take_auth_token("a" * 32, since)))
+        self.assertIsNone((yield self.storage.take_auth_token("A" * 32, NOW + timedelta(seconds=1))))
+        taken = yield defer.gatherResults([self.storage.take_auth_token("A" * 32, since) for _ in range(6)])
+        found = [account for account in taken if account is not None]
+        self.assertEqual([(account.id, len(account.passwords)) for account in found], [(account_id, 1)])
+        self.assertIsNone((yield self.storage.take_auth_token("A" * 32, since)))
+
+    @defer.inlineCallbacks
+    def test_concurrent_auth_token_attached_once(self):
+        """Of several accounts racing to attach one token, exactly one wins."""
+        ids = []
+        for number in range(6):
+            ids.append((yield self.storage.create_account(new("racer%d" % (number,)))))
+        yield self.storage.add_auth_token("B" * 32, NOW)
+        results = yield defer.gatherResults([
+            self.storage.attach_auth_token("B" * 32, account_id, NOW, NOW) for account_id in ids])
+        self.assertEqual(results.count(True), 1)
+        account = yield self.storage.take_auth_token("B" * 32, NOW)
+        self.assertEqual(account.id, ids[results.index(True)])
+
+    @defer.inlineCallbacks
+    def test_delete_old_auth_tokens(self):
+        """Purging removes the tokens made before the cut-off only."""
+        yield self.storage.add_auth_token("old", NOW - timedelta(hours=1))
+        yield self.storage.add_auth_token("new", NOW)
+        self.assertEqual((yield self.storage.delete_auth_tokens(NOW - timedelta(minutes=5))), 1)
+        account_id = yield self.storage.create_account(new())
+        self.assertTrue((yield self.storage.attach_auth_token("new", account_id, NOW, NOW)))
+        self.assertFalse((yield self.storage.attach_auth_token("old", account_id, EARLIER, NOW)))

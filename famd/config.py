@@ -76,6 +76,7 @@ class Config:
     rc_file: Optional[str]
     overwrite_all: bool
     provisioning_hooks: Tuple[BackendConfig, ...]
+    provisioning_token_lifetime: int = 0
 
     @cached_property
     def proxies(self):
@@ -116,10 +117,15 @@ TOP_LEVEL = (
     Option("provisioning", dict, {}),
 )
 
+def _zero_or_more(value):
+    return None if value >= 0 else "must be 0 (never) or more"
+
+
 PROVISIONING = (
     Option("rc_file", str, None, nullable=True, path=True),
     Option("overwrite_all", bool, False),
     Option("hooks", list, []),
+    Option("token_lifetime", int, 0, check=_zero_or_more),
 )
 
 
@@ -221,6 +227,7 @@ def from_mapping(raw, base_dir, path=None):
         rc_file=provisioning["rc_file"],
         overwrite_all=provisioning["overwrite_all"],
         provisioning_hooks=hooks,
+        provisioning_token_lifetime=provisioning["token_lifetime"],
         **chosen,
     )
 

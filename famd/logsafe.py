@@ -18,7 +18,9 @@ import re
 from urllib.parse import unquote_to_bytes
 
 _SECRET_ROUTES = re.compile(
-    rb"(/provisioning/qrcode/|/provisioning/|/api/accounts/me/email/confirm/)(?=.)", re.DOTALL
+    rb"(/provisioning/qrcode/|/provisioning/|/api/accounts/me/email/confirm/"
+    rb"|/api/accounts/me/api_key/|/api/accounts/auth_token/)(?=.)",
+    re.DOTALL,
 )
 _SLASHES = re.compile(rb"//+")
 _PLAIN = re.compile(rb'[ !#-\[\]-~]*\Z')

@@ -1,10 +1,10 @@
 """
 The service tree of a running famd.
 
-storage -> nonce janitor -> web listener -> throttle count janitor -> access
-log writer, under one MultiService.  Factory functions build each piece from a
-L{famd.config.Config} and a reactor; only L{famd.tap} hands them the global
-reactor.
+storage -> nonce janitor -> web listener -> throttle count janitor -> auth
+token janitor -> access log writer, under one MultiService.  Factory
+functions build each piece from a L{famd.config.Config} and a reactor; only
+L{famd.tap} hands them the global reactor.
 """
 
 from twisted.application import strports
@@ -20,6 +20,7 @@ from famd.backends import BackendContext
 from famd.clock import ago, reactor_clock
 from famd.connections import descriptor_budget
 from famd.flows import Context
+from famd.flows.provisioning import auth_token_cutoff
 from famd.provisioning import web as provisioning_web
 from famd.throttle import LONGEST_WINDOW, Throttle
 from famd.web import make_site, mount
@@ -65,6 +66,13 @@ def purge_counts(storage, now):
     return d
 
 
+def purge_auth_tokens(storage, now):
+    """Delete the QR login's auth tokens too old to be used (L{famd.flows.provisioning})."""
+    d = storage.delete_auth_tokens(auth_token_cutoff(now()))
+    d.addErrback(lambda failure: log.failure("purging auth tokens failed", failure))
+    return d
+
+
 def build_components(config, reactor):
     """
     Build every provider named in C{config}.
@@ -101,7 +109,7 @@ def build_resources(config, components):
         config, storage, now, throttle, components.get("reactor")
     )
     provisioning = provisioning_web.from_config(
-        config, storage, components["hooks"], now, throttle
+        config, storage, components["hooks"], now, throttle, authenticator
     )
     return {
         b"api": api(config, storage, now, authenticator, context, components["registrar"]).resource(),
@@ -149,5 +157,8 @@ def build_service(config, reactor, components=None):
     counts = TimerService(3600, purge_counts, components["storage"], components["now"])
     counts.clock = reactor
     counts.setServiceParent(top)
+    auth_tokens = TimerService(600, purge_auth_tokens, components["storage"], components["now"])
+    auth_tokens.clock = reactor
+    auth_tokens.setServiceParent(top)
     AccessLogService(access).setServiceParent(top)
     return top

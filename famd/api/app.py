@@ -11,7 +11,9 @@ from klein import Klein
 
 from famd.api.accounts import Accounts
 from famd.api.admin_accounts import AdminAccounts
+from famd.api.auth_tokens import AuthTokens
 from famd.api.devices import Devices
+from famd.api.provision2 import Provision2
 from famd.api.self_service import SelfService
 from famd.api.signup import SignUp
 from famd.web import mount
@@ -45,4 +47,6 @@ def api(config, storage, now, authenticator, context, registrar=None):
         SignUp(context),
         SelfService(authenticator, context),
         Devices(authenticator, registrar),
+        Provision2(authenticator, context),
+        AuthTokens(authenticator, context),
     )

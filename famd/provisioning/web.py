@@ -2,28 +2,48 @@
 The ``/provisioning`` web routes (not under ``/api``):
 
 - ``GET /provisioning`` and ``GET /provisioning/{key}``: the lpconfig XML;
-  a valid key adds its account once (the key is consumed atomically);
-- ``GET /provisioning/qrcode/{key}``: a PNG QR code of the provisioning URL,
-  without consuming the key, or 404 for an unknown or expired key.
+  a valid key adds its account once (the key is consumed atomically).  The
+  key is a FAM 2.x provisioning token or a 2021 confirmation key.  A
+  provisioning token is consumed with the document and activates its
+  account; one that was used or replaced by a newer one is 404, an expired
+  one 410 (L{famd.flows.provisioning}).  A key that is neither gets the
+  defaults, as in 2021;
+- ``GET /provisioning/me``: the document of the authenticated account (DIGEST
+  or API key, as ``/api``), any number of times, consuming nothing;
+- ``GET /provisioning/auth_token/{auth_token}``: the document of the account
+  attached to a QR-login auth token, which is deleted;
+- ``GET /provisioning/qrcode/{key}``: a PNG QR code of the provisioning URL
+  (also in the ``X-Qrcode-URL`` header), without consuming the key, or 404
+  for an unknown, used or expired key.
 
-The confirmation key is a credential: it is never logged (the site's access
-log masks it, see L{famd.logsafe.redact}), and a wrong one is a wrong
-secret of the client's address (L{famd.throttle}: 429 once its budget is
-spent).  Refusals are answered like the
-API's, by L{famd.web}.
+``?reset_password`` (any value) on a provisioning token, ``me`` or an auth
+token replaces the account's passwords by a new random one whose HA1s the
+document carries.  ``X-Linphone-Provisioning`` is accepted, never required.
+
+Keys and tokens are credentials: never logged (the site's access log masks
+them, see L{famd.logsafe.redact}), and a wrong one is a wrong secret of the
+client's address (L{famd.throttle}: 429 once its budget is spent).
+Refusals are answered like the API's, by L{famd.web}.
 """
 
+from typing import NamedTuple, Optional
+
 from klein import Klein
-from twisted.internet.defer import inlineCallbacks
+from twisted.internet.defer import inlineCallbacks, succeed
 from twisted.logger import Logger
 
+from famd.api.http import authenticated
 from famd.client_address import TrustedProxies, client_address
 from famd.clock import utcnow
-from famd.errors import NotFound
+from famd.errors import Gone, NotFound
+from famd.flows import provisioning as flow
 from famd.provisioning import document, qr, rcfile
 from famd.provisioning.document import ProvisioningRequest
 
 UNKNOWN_KEY = "Unknown or expired confirmation key"
+UNKNOWN_TOKEN = "Unknown or used provisioning token"
+UNKNOWN_AUTH_TOKEN = "Unknown, unattached or expired auth token"
+EXPIRED = "Expired"
 
 _NO_STORE = b"no-store"
 
@@ -64,6 +84,11 @@ class Provisioning:
         (None: not counted).
     @param trusted_proxies: the L{famd.client_address.TrustedProxies} whose
         X-Forwarded-For is believed.
+    @param authenticator: the L{famd.auth.Authenticator} of
+        ``/provisioning/me`` (None: that route is 404).
+    @param config: the L{famd.config.Config} giving the provisioning token
+        lifetime and how a reset password is hashed (None: tokens never
+        expire, and C{realm} alone hashes).
     """
 
     app = Klein()
@@ -80,8 +105,12 @@ class Provisioning:
         clock=utcnow,
         throttle=None,
         trusted_proxies=TrustedProxies(()),
+        authenticator=None,
+        config=None,
     ):
         self._storage = storage
+        self._authenticator = authenticator
+        self._config = config if config is not None else _Settings(realm, public_url)
         self._throttle = throttle
         self._trusted = trusted_proxies
         self._public_url = public_url
@@ -96,36 +125,96 @@ class Provisioning:
         """The defaults, for a device that has no key."""
         return self._serve(request, None)
 
+    @app.route("/me", methods=["GET"])
+    @inlineCallbacks
+    def me(self, request):
+        """The authenticated account's own document, every time."""
+        if self._authenticator is None:
+            raise NotFound(UNKNOWN_TOKEN)
+        account = yield authenticated(self._authenticator, request)
+        account = yield self._reset_if_asked(request, account)
+        return self._serve(request, account)
+
+    @app.route("/auth_token/<string:token>", methods=["GET"])
+    @inlineCallbacks
+    def with_auth_token(self, request, token):
+        """The document of the account attached to a fresh auth token, once."""
+        cutoff = flow.auth_token_cutoff(self._clock())
+        account = yield self._counted(
+            request, lambda: self._storage.take_auth_token(token, cutoff), lambda found: found is not None
+        )
+        if account is None:
+            raise NotFound(UNKNOWN_AUTH_TOKEN)
+        account = yield self._reset_if_asked(request, account)
+        return self._serve(request, account)
+
     @app.route("/<string:key>", methods=["GET"])
     @inlineCallbacks
     def with_key(self, request, key):
-        """The defaults and, once, the account holding C{key}."""
-        account = yield self._counted(
-            request, self._storage.consume_confirmation_key, key, lambda found: found is not None
-        )
+        """The defaults and, once, the account of the provisioning token or confirmation key C{key}."""
+        found = yield self._counted(request, lambda: self._consume(key), lambda found: found[0] != "unknown")
+        outcome, account = found
+        if outcome == "stale":
+            raise NotFound(UNKNOWN_TOKEN)
+        if outcome == "expired":
+            raise Gone(EXPIRED)
+        if outcome == "ok":
+            account = yield self._reset_if_asked(request, account)
         return self._serve(request, account)
+
+    @inlineCallbacks
+    def _consume(self, key):
+        """
+        (outcome, account): the provisioning token's outcome, or for a key
+        that is no provisioning token the 2021 confirmation key's
+        ('unknown', its account or None).
+        """
+        now = self._clock()
+        outcome, account = yield self._storage.consume_provisioning_token(
+            key, flow.expired_before(self._config, now), now
+        )
+        if outcome != "unknown":
+            return outcome, account
+        account = yield self._storage.consume_confirmation_key(key, now)
+        return ("confirmation_key" if account is not None else "unknown"), account
+
+    def _reset_if_asked(self, request, account):
+        """C{account}, with a new password first when the request says ``?reset_password``."""
+        if b"reset_password" not in (request.args or {}):
+            return succeed(account)
+        return flow.reset_password(self._storage, self._config, account)
 
     @app.route("/qrcode/<string:key>", methods=["GET"])
     @inlineCallbacks
     def qrcode(self, request, key):
-        """The QR code of the provisioning URL of a valid key."""
-        valid = yield self._counted(request, self._storage.confirmation_key_valid, key, bool)
+        """The QR code of the provisioning URL of a valid key or unused provisioning token."""
+        valid = yield self._counted(request, lambda: self._valid(key), bool)
         if not valid:
             raise NotFound(UNKNOWN_KEY)
+        url = qr.provisioning_url(self._public_url, key)
+        if b"reset_password" in (request.args or {}):
+            url += "?reset_password=1"
         request.setHeader(b"Content-Type", b"image/png")
         request.setHeader(b"Cache-Control", _NO_STORE)
-        return qr.png(qr.provisioning_url(self._public_url, key))
+        request.setHeader(b"X-Qrcode-URL", url.encode("utf-8"))
+        return qr.png(url)
 
     @inlineCallbacks
-    def _counted(self, request, look_up, key, right):
+    def _valid(self, key):
+        if (yield self._storage.provisioning_token_unused(key)):
+            return True
+        return (yield self._storage.confirmation_key_valid(key, self._clock()))
+
+    @inlineCallbacks
+    def _counted(self, request, look_up, right):
         """
-        C{look_up(key, now)}, as a reserved wrong secret of the client that
-        is forgotten when C{right(result)}.
+        C{look_up()}, as a reserved wrong secret of the client that is
+        forgotten when C{right(result)}.
         """
         attempt = None
         if self._throttle is not None:
             attempt = yield self._throttle.secret_attempt(client_address(request, self._trusted))
-        result = yield look_up(key, self._clock())
+        result = yield look_up()
         if attempt is not None:
             if right(result):
                 yield attempt.succeeded()
@@ -155,7 +244,15 @@ class Provisioning:
         return body
 
 
-def from_config(config, storage, hooks, clock=utcnow, throttle=None):
+class _Settings(NamedTuple):
+    """What the routes read of a config when none is given (tests building them by hand)."""
+
+    realm: Optional[str]
+    public_url: str
+    provisioning_token_lifetime: int = 0
+
+
+def from_config(config, storage, hooks, clock=utcnow, throttle=None, authenticator=None):
     """
     A L{Provisioning} as a L{famd.config.Config} describes it; reads the
     rc file (blocking: call at start-up).
@@ -173,4 +270,6 @@ def from_config(config, storage, hooks, clock=utcnow, throttle=None):
         clock=clock,
         throttle=throttle,
         trusted_proxies=config.proxies,
+        authenticator=authenticator,
+        config=config,
     )

@@ -1,0 +1,88 @@
+"""
+FAM 2.x provisioning under ``/api``: ``GET /accounts/me/provision`` (the
+account) and ``GET /accounts/{id}/provision`` (administrators) issue a new
+provisioning token and answer the 2.x account object carrying it;
+``POST /accounts/{id}/send_provisioning_email`` (administrators) issues one
+and mails its link and QR code to the account (L{famd.flows.provisioning}).
+"""
+
+from klein import Klein
+from twisted.internet.defer import inlineCallbacks
+
+from famd.api import render2
+from famd.api.admin_accounts import no_account
+from famd.api.http import authenticated, json_response
+from famd.client_address import client_address
+from famd.flows import provisioning as flow
+
+
+def provisioning_token(config, issued):
+    """The L{render2.ProvisioningToken} of an L{famd.model.IssuedToken} (None stays None)."""
+    if issued is None:
+        return None
+    return render2.ProvisioningToken(issued.token, flow.expire_at(config, issued))
+
+
+def user_agent(request):
+    """The request's User-Agent (str), or None."""
+    value = request.getHeader(b"user-agent")
+    return None if value is None else value.decode("utf-8", "replace")[:255]
+
+
+class Provision2:
+    """
+    @param authenticator: the L{famd.auth.Authenticator}.
+    @param context: the L{famd.flows.Context}.
+    """
+
+    app = Klein()
+
+    def __init__(self, authenticator, context):
+        self._authenticator = authenticator
+        self._context = context
+        self._config = context.config
+
+    @app.route("/accounts/me/provision", methods=["GET"])
+    @inlineCallbacks
+    def provision_me(self, request):
+        """A new provisioning token for the caller."""
+        account = yield authenticated(self._authenticator, request)
+        body = yield self._provisioned(request, account, admin_view=False)
+        return json_response(request, body)
+
+    @app.route("/accounts/<int:account_id>/provision", methods=["GET"])
+    @inlineCallbacks
+    def provision(self, request, account_id):
+        """A new provisioning token for an account, by an administrator."""
+        account = yield self._account(request, account_id)
+        body = yield self._provisioned(request, account, admin_view=True)
+        return json_response(request, body)
+
+    @app.route("/accounts/<int:account_id>/send_provisioning_email", methods=["POST"])
+    @inlineCallbacks
+    def send_provisioning_email(self, request, account_id):
+        """Mail the account a new provisioning link; 200 with an empty body, as FAM."""
+        account = yield self._account(request, account_id)
+        yield flow.send_provisioning_email(
+            self._context, account, client_address(request, self._config.proxies), user_agent(request)
+        )
+        request.setHeader(b"Content-Type", b"text/html; charset=UTF-8")
+        return b""
+
+    @inlineCallbacks
+    def _account(self, request, account_id):
+        yield authenticated(self._authenticator, request, admin=True)
+        account = yield self._context.storage.get_account(account_id)
+        if account is None:
+            raise no_account(account_id)
+        return account
+
+    @inlineCallbacks
+    def _provisioned(self, request, account, admin_view):
+        issued = yield flow.issue(
+            self._context, account.id, client_address(request, self._config.proxies),
+            user_agent(request),
+        )
+        return render2.account(
+            account, provisioning=provisioning_token(self._config, issued), admin_view=admin_view
+        )

@@ -1,0 +1,165 @@
+"""
+FAM 2.x provisioning, above storage and below HTTP: provisioning tokens
+(issued, expiring, consumed once by ``/provisioning/{token}``), the new
+password a document may carry (``?reset_password``), the provisioning
+e-mail, and the QR login's auth tokens and API keys.
+
+An account's current provisioning token is its newest unused one (every
+account gets one at creation, L{famd.accounts.new_account}); issuing one
+retires the older ones.  A token expires C{provisioning.token_lifetime}
+seconds after it was issued (0: never).  Auth tokens live
+L{AUTH_TOKEN_LIFETIME} seconds, as in FAM.  Secrets are never logged.
+"""
+
+from dataclasses import replace
+from datetime import timedelta
+
+from twisted.internet.defer import inlineCallbacks
+from twisted.logger import Logger
+
+from famd import credentials
+from famd.accounts import password_row
+from famd.clock import ago
+from famd.errors import Forbidden, NotFound, Unavailable
+from famd.interfaces import DeliveryFailed
+from famd.model import ALGORITHMS
+
+log = Logger(namespace="famd.flows.provisioning")
+
+AUTH_TOKEN_LIFETIME = 300
+"""Seconds an auth token may be attached, then traded (FAM: 5 minutes)."""
+AUTH_TOKEN_LENGTH = 32
+RESET_PASSWORD_LENGTH = 16
+NO_EMAIL = "No email configured"
+NOT_SENT = "The provisioning e-mail could not be sent, try again later."
+NO_ACCOUNT = "No such account"
+
+
+def provisioning_url(config, token):
+    """The URL a device GETs to load its document with C{token}."""
+    return "%s/provisioning/%s" % (config.public_url, token)
+
+
+def qrcode_url(config, token):
+    """The URL of the PNG QR code holding L{provisioning_url}."""
+    return "%s/provisioning/qrcode/%s" % (config.public_url, token)
+
+
+def expire_at(config, issued):
+    """When an L{famd.model.IssuedToken} expires: an aware datetime, or None (never)."""
+    lifetime = config.provisioning_token_lifetime
+    if not lifetime or issued.created_at is None:
+        return None
+    return issued.created_at + timedelta(seconds=lifetime)
+
+
+def expired_before(config, now):
+    """The cut-off L{famd.interfaces.IProvisioningTokenStore.consume_provisioning_token} takes."""
+    lifetime = config.provisioning_token_lifetime
+    return ago(now, lifetime) if lifetime else None
+
+
+@inlineCallbacks
+def issue(context, account_id, ip=None, user_agent=None):
+    """
+    Issue a new provisioning token to the account, retiring its older ones.
+
+    @return: a Deferred firing with the L{famd.model.IssuedToken}, or
+        failing with L{NotFound} (no such account).
+    """
+    now = context.now()
+    token = credentials.confirmation_key()
+    if not (yield context.storage.issue_provisioning_token(account_id, token, now, ip, user_agent)):
+        raise NotFound(NO_ACCOUNT)
+    log.info("provisioning token issued to account {id}", id=account_id)
+    issued = yield context.storage.current_provisioning_token(account_id)
+    return issued
+
+
+def reset_algorithms(account):
+    """
+    The algorithms a reset password is hashed with: those of the account's
+    HA1s, or both when it has none (only a clear-text password, or none).
+    """
+    stored = [p.algorithm for p in account.passwords if p.algorithm in ALGORITHMS]
+    return tuple(dict.fromkeys(stored)) or ALGORITHMS
+
+
+@inlineCallbacks
+def reset_password(storage, config, account):
+    """
+    Replace the account's passwords by one new random password, hashed
+    (see L{reset_algorithms}); nobody ever sees it in clear: the document
+    carries its HA1s.
+
+    @return: a Deferred firing with C{account} holding its new passwords,
+        or failing with L{NotFound} (the account is gone).
+    """
+    password = credentials.random_string(RESET_PASSWORD_LENGTH)
+    rows = tuple(
+        password_row(config, account.username, account.domain, password, algorithm)
+        for algorithm in reset_algorithms(account)
+    )
+    if not (yield storage.replace_passwords(account.id, rows)):
+        raise NotFound(NO_ACCOUNT)
+    log.info("password of account {id} reset by provisioning", id=account.id)
+    return replace(account, passwords=rows)
+
+
+@inlineCallbacks
+def send_provisioning_email(context, account, ip=None, user_agent=None):
+    """
+    Issue a provisioning token and mail the account its provisioning link
+    and QR code URL.
+
+    @return: a Deferred firing with None, or failing with L{Forbidden}
+        (the account has no e-mail address), L{NotFound} or
+        L{Unavailable} (e-mail is off, or the message was not accepted).
+    """
+    if not account.email:
+        raise Forbidden(NO_EMAIL)
+    if context.email is None:
+        raise Unavailable(NOT_SENT)
+    issued = yield issue(context, account.id, ip, user_agent)
+    config = context.config
+    subject, text, html = context.templates.render(
+        "provisioning",
+        {
+            "app_name": config.app_name,
+            "username": account.username,
+            "sip_address": account.sip_address,
+            "link": provisioning_url(config, issued.token),
+            "qrcode_url": qrcode_url(config, issued.token),
+        },
+    )
+    try:
+        yield context.email.send(account.email, subject, text, html)
+    except DeliveryFailed as failure:
+        log.warn("provisioning e-mail of account {id} not sent: {reason}",
+                 id=account.id, reason=str(failure))
+        raise Unavailable(NOT_SENT) from None
+    log.info("provisioning e-mail sent to account {id}", id=account.id)
+
+
+# ---------------------------------------------------------------- auth tokens
+
+
+def auth_token_cutoff(now):
+    """Auth tokens made before this are too old."""
+    return ago(now, AUTH_TOKEN_LIFETIME)
+
+
+@inlineCallbacks
+def new_api_key(storage, account_id, now):
+    """
+    Give the account a new API key, replacing its key (famd keeps one key
+    per account, the 2021 ``api_keys`` rule: an administrator's key is
+    replaced too).
+
+    @return: a Deferred firing with the key, or failing with L{NotFound}.
+    """
+    key = credentials.api_key()
+    if not (yield storage.set_api_key(account_id, key, now)):
+        raise NotFound(NO_ACCOUNT)
+    log.info("API key of account {id} renewed", id=account_id)
+    return key

@@ -65,6 +65,12 @@ def provisioning_request(request):
     return ProvisioningRequest(args=args, headers=headers)
 
 
+def asks_reset(request):
+    """Whether the query has ``reset_password``, with any value or none (``?reset_password``)."""
+    query = request.uri.partition(b"?")[2]
+    return any(part.partition(b"=")[0] == b"reset_password" for part in query.split(b"&"))
+
+
 class Provisioning:
     """
     The provisioning routes, over an L{famd.interfaces.IProvisioningStore}.
@@ -180,7 +186,7 @@ class Provisioning:
 
     def _reset_if_asked(self, request, account):
         """C{account}, with a new password first when the request says ``?reset_password``."""
-        if b"reset_password" not in (request.args or {}):
+        if not asks_reset(request):
             return succeed(account)
         return flow.reset_password(self._storage, self._config, account)
 
@@ -192,7 +198,7 @@ class Provisioning:
         if not valid:
             raise NotFound(UNKNOWN_KEY)
         url = qr.provisioning_url(self._public_url, key)
-        if b"reset_password" in (request.args or {}):
+        if asks_reset(request):
             url += "?reset_password=1"
         request.setHeader(b"Content-Type", b"image/png")
         request.setHeader(b"Cache-Control", _NO_STORE)

@@ -17,7 +17,7 @@ from famd.provisioning import ProvisioningRequest, document, rcfile
 from famd.provisioning.web import Provisioning
 from famd.testing import linphone
 from famd.testing.storage import open_sqlite
-from famd.testing.storage_contract import NOW
+from famd.testing.storage_contract import NOW, new
 from tests.test_provisioning_web import ALICE_KEY, PUBLIC_URL, create_accounts
 from tests.test_provisioning_web import listen as serve_provisioning
 
@@ -200,3 +200,19 @@ class WebTests(TestCase):
         second = yield linphone.provision(reactor, url, self.mktemp())
         self.assertEqual(second.identities, ())
         self.assertEqual(second.section("app")["famd_app"], "1")
+
+    @defer.inlineCallbacks
+    def test_provisioning_token(self):
+        """linphonec loads the account from a FAM 2.x provisioning token, which is then consumed and the account activated."""
+        storage = yield open_sqlite(self)
+        account_id = yield storage.create_account(new(
+            "tokenuser", passwords=(Password("t0ken pass", "CLRTXT"),), provisioning_token="linphonetok01"))
+        provisioning = Provisioning(storage, PUBLIC_URL, defaults=DEFAULTS, clock=lambda: NOW)
+        url = serve_provisioning(self, provisioning) + "/provisioning/linphonetok01"
+        run = yield linphone.provision(reactor, url, self.mktemp())
+        self.assertEqual(run.identities, ("sip:tokenuser@sip.example.org",))
+        hashes = {run.section(s)["algorithm"]: run.section(s)["ha1"] for s in ("auth_info_0", "auth_info_1")}
+        self.assertEqual(hashes["SHA-256"], ha1(hashlib.sha256, "tokenuser:sip.example.org:t0ken pass"))
+        self.assertEqual(run.section("app")["famd_app"], "1")
+        self.assertTrue((yield storage.get_account(account_id)).activated)
+        self.assertIsNone((yield storage.current_provisioning_token(account_id)))

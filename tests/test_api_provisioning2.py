@@ -19,6 +19,7 @@ from twisted.internet import defer
 from twisted.trial import unittest
 
 from famd.clock import laravel
+from famd.logsafe import redact
 from tests.api_helpers import ADMIN_KEY, BOB, BOB_KEY, PUBLIC_URL, USER, answer, challenges
 from tests.engines import on_engines
 from tests.flows_fixtures import captured_logs, smtp_server
@@ -313,6 +314,18 @@ class QRLoginTests(unittest.TestCase):
         self.assertEqual(code, 401)
         code, _, _ = yield self.served.request("GET", "/accounts/me/api_key", sip=BOB)
         self.assertEqual(code, 401)
+
+
+class RedactTests(unittest.TestCase):
+    """The access log never shows an auth token."""
+
+    def test_auth_token_paths(self):
+        """Both /api paths carrying an auth token are masked; the others are left as they are."""
+        self.assertEqual(redact(b"/api/accounts/me/api_key/abc"), b"/api/accounts/me/api_key/***")
+        self.assertEqual(redact(b"/api/accounts/auth_token/abc/attach"), b"/api/accounts/auth_token/***")
+        self.assertEqual(redact(b"/api/accounts/me/api_key"), b"/api/accounts/me/api_key")
+        self.assertEqual(redact(b"/api/accounts/auth_token"), b"/api/accounts/auth_token")
+        self.assertEqual(redact(b"/provisioning/auth_token/abc"), b"/provisioning/***")
 
 
 class ThrottleTests(unittest.TestCase):

@@ -14,6 +14,7 @@ from famd.api.admin_accounts import AdminAccounts
 from famd.api.devices import Devices
 from famd.api.self_service import SelfService
 from famd.api.signup import SignUp
+from famd.api.signup2 import SignUp2
 from famd.web import mount
 
 
@@ -43,6 +44,7 @@ def api(config, storage, now, authenticator, context, registrar=None):
         Accounts(authenticator, storage, config),
         AdminAccounts(authenticator, storage, config, now),
         SignUp(context),
+        SignUp2(authenticator, context),
         SelfService(authenticator, context),
         Devices(authenticator, registrar),
     )

@@ -7,7 +7,7 @@ JavaScript.
 
 import json
 
-from twisted.web.template import Element, XMLString, renderer, tags
+from twisted.web.template import Element, Tag, XMLString, renderer, tags
 
 _SHELL = XMLString("""<html xmlns:t="http://twistedmatrix.com/ns/twisted.web.template/0.1" lang="en">
 <head>
@@ -68,7 +68,7 @@ def check_form(app_name, action, request_token, csrf, challenge, assets):
             tags.form(method="post", action=action)(
                 tags.input(type="hidden", name="account_creation_request_token", value=request_token),
                 tags.input(type="hidden", name="csrf", value=csrf),
-                tags.Tag("altcha-widget")(challenge=json.dumps(challenge), name="altcha",
+                Tag("altcha-widget")(challenge=json.dumps(challenge), name="altcha",
                                           auto="off"),
                 tags.p(id="needs-js", class_="note")(
                     "This check runs in your browser and needs JavaScript."),

@@ -88,9 +88,8 @@ def build_components(config, reactor):
 def build_resources(config, components):
     """
     The applications of the site, by first path segment: ``/api``,
-    ``/provisioning`` and ``/creation_token`` (reads the message templates, the
-    provisioning rc
-    file: call at start-up).
+    ``/provisioning`` and ``/creation_token`` (reads the message templates,
+    the provisioning rc file and the page's assets: call at start-up).
     """
     storage, now = components["storage"], components["now"]
     throttle = Throttle.from_config(config, storage, now)

@@ -12,6 +12,7 @@ setup(
         "famd.storage": ["schema/*/*.sql"],
         "famd.notifiers": ["templates/*.txt", "templates/*.html"],
         "famd.testing": ["data/*.sql"],
+        "famd.creation_page": ["assets/*"],
         "twisted": ["plugins/famd_dropin.py"],
     },
     include_package_data=True,
@@ -25,6 +26,7 @@ setup(
         "pyyaml>=6",
         "orjson>=3.9",
         "txredisapi>=1.4",
+        "altcha>=2.3",
     ],
     extras_require={
         "mysql": ["pymysql>=1.1"],

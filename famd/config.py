@@ -76,12 +76,17 @@ class Config:
     rc_file: Optional[str]
     overwrite_all: bool
     provisioning_hooks: Tuple[BackendConfig, ...]
+    signup: Mapping[str, Any]
     provisioning_token_lifetime: int = 0
 
     @cached_property
     def proxies(self):
         """C{trusted_proxies} parsed once: the L{TrustedProxies} every client address is read through."""
         return TrustedProxies(self.trusted_proxies)
+
+
+def _non_negative(value):
+    return None if value >= 0 else "must be 0 or more"
 
 
 def _url(value):
@@ -115,17 +120,23 @@ TOP_LEVEL = (
     Option("push", dict, {"backend": "none"}),
     Option("registrar", dict, {"backend": "none"}),
     Option("provisioning", dict, {}),
+    Option("signup", dict, {}),
 )
 
-def _zero_or_more(value):
-    return None if value >= 0 else "must be 0 (never) or more"
-
+SIGNUP = (
+    Option("creation_token_expiration", int, 0, check=_non_negative),
+    Option("creation_token_retry", int, 60, check=positive),
+    Option("recovery_token_expiration", int, 60, check=positive),
+    Option("recovery_token_retry", int, 1, check=positive),
+    Option("human_check_max_number", int, 100000, check=positive),
+)
+"""The keys of famd.yaml's ``signup:`` section (FAM 2.x sign-up and recovery tokens)."""
 
 PROVISIONING = (
     Option("rc_file", str, None, nullable=True, path=True),
     Option("overwrite_all", bool, False),
     Option("hooks", list, []),
-    Option("token_lifetime", int, 0, check=_zero_or_more),
+    Option("token_lifetime", int, 0, check=_non_negative),
 )
 
 
@@ -201,6 +212,9 @@ def from_mapping(raw, base_dir, path=None):
     raw_throttle = values.get("throttle") if isinstance(values.get("throttle"), dict) else {}
     throttle, problems = parse(raw_throttle, THROTTLE, "throttle", base_dir)
     errors.extend(problems)
+    raw_signup = values.get("signup") if isinstance(values.get("signup"), dict) else {}
+    signup, problems = parse(raw_signup, SIGNUP, "signup", base_dir)
+    errors.extend(problems)
     hooks = _hooks(provisioning.get("hooks") or [], base_dir, errors)
     if errors:
         raise ConfigError(errors)
@@ -228,6 +242,7 @@ def from_mapping(raw, base_dir, path=None):
         overwrite_all=provisioning["overwrite_all"],
         provisioning_hooks=hooks,
         provisioning_token_lifetime=provisioning["token_lifetime"],
+        signup=MappingProxyType(signup),
         **chosen,
     )
 

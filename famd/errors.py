@@ -97,8 +97,8 @@ class TooMany(Refusal):
     least 1) until it may be tried again.
     """
 
-    def __init__(self, retry_after):
-        super().__init__(TOO_MANY_MESSAGE)
+    def __init__(self, retry_after, message=TOO_MANY_MESSAGE):
+        super().__init__(message)
         self.retry_after = retry_after
 
 

@@ -639,6 +639,124 @@ class IAuthTokenStore(Interface):
         """
 
 
+class ISignUpStore(Interface):
+    """
+    FAM 2.x sign-up: account-creation tokens of either API generation
+    (``tokens`` rows) and desktop request tokens
+    (``account_creation_request_tokens``).  Tokens are matched by their
+    exact text; every single use is atomic (of concurrent uses exactly one
+    wins).  Times are aware datetimes; tokens come back as
+    L{famd.model.CreationToken} and L{famd.model.RequestToken}.
+    """
+
+    def device_tokens(pn_provider, pn_param, pn_prid, since):
+        """
+        @return: a Deferred firing with the (created_at, used) pairs of the
+            device's tokens created after C{since}, oldest first.
+        """
+
+    def add_device_token(token, pn_provider, pn_param, pn_prid, ip, user_agent, now, since):
+        """
+        Store a token just pushed to the device, unused, replacing the
+        device's unused tokens that no account holds, unless (checked again
+        in the same serialized transaction) a token of the device created
+        after C{since} was used.
+
+        @return: a Deferred firing with None when stored, else 'recent'
+            (nothing stored).
+        """
+
+    def add_plain_token(token, ip, user_agent, now):
+        """
+        Store an unused token made without a device (empty ``pn_*``).
+
+        @return: a Deferred firing with its L{famd.model.CreationToken}.
+        """
+
+    def creation_token(token):
+        """
+        @return: a Deferred firing with the L{famd.model.CreationToken}
+            whose text is C{token}, used or not, or None.
+        """
+
+    def consume_creation_token(token, account_id, ip, user_agent, now):
+        """
+        Mark the unused token C{token} that no account holds used by
+        C{account_id}, recording C{ip} and C{user_agent}.
+
+        @return: a Deferred firing with the token as now stored, or None.
+        """
+
+    def add_request_token(token, now):
+        """
+        Store a new request token, unused and not validated.
+
+        @return: a Deferred firing with None.
+        """
+
+    def request_token(token):
+        """
+        @return: a Deferred firing with the L{famd.model.RequestToken} whose
+            text is C{token}, or None.
+        """
+
+    def validate_request_token(token, ip, user_agent, now):
+        """
+        Mark the unused, not yet validated request token C{token} validated
+        at C{now} (a person passed the check, from C{ip} with C{user_agent}).
+
+        @return: a Deferred firing with True, or False (unknown, used or
+            already validated).
+        """
+
+    def trade_request_token(token, creation_token, ip, user_agent, now):
+        """
+        In one transaction: mark the validated, unused request token
+        C{token} used, store the creation token C{creation_token} (no
+        device, C{ip}, C{user_agent}) and link it from the request token.
+
+        @return: a Deferred firing with the new L{famd.model.CreationToken},
+            or None (unknown, not validated or already used: nothing changes).
+        """
+
+
+class IRecoveryTokenStore(Interface):
+    """
+    Recovery tokens pushed to a device (``account_recovery_tokens``), as
+    L{famd.model.RecoveryToken}; used once, atomically, before they expire.
+    """
+
+    def recovery_used_since(pn_provider, pn_param, pn_prid, since):
+        """
+        @return: a Deferred firing with the creation time of the device's
+            latest used recovery token created after C{since}, or None.
+        """
+
+    def add_recovery_token(token, pn_provider, pn_param, pn_prid, ip, user_agent, now, since):
+        """
+        Store a recovery token just pushed to the device, unused, unless
+        (checked again in the same serialized transaction)
+        L{recovery_used_since}(C{since}) finds one.
+
+        @return: a Deferred firing with None when stored, else that time.
+        """
+
+    def recovery_token(token, not_before):
+        """
+        @return: a Deferred firing with the unused L{famd.model.RecoveryToken}
+            whose text is C{token}, created at or after C{not_before} (older
+            ones have expired), or None.
+        """
+
+    def use_recovery_token(token, account_id, not_before, now):
+        """
+        Mark the token L{recovery_token} would find used, for C{account_id}
+        (the recovered account, or None).
+
+        @return: a Deferred firing with the token as it was before, or None.
+        """
+
+
 class IStorage(
     IStorageLifecycle,
     IAccountStore,
@@ -649,5 +767,7 @@ class IStorage(
     IRateLimitStore,
     IProvisioningTokenStore,
     IAuthTokenStore,
+    ISignUpStore,
+    IRecoveryTokenStore,
 ):
     """Everything a storage backend provides."""

@@ -146,3 +146,52 @@ class IssuedToken:
 
     token: str = field(repr=False)
     created_at: Optional[datetime]
+
+
+# FAM 2.x sign-up and recovery tokens (famd.storage.sql_signup).
+
+
+@dataclass(frozen=True)
+class CreationToken:
+    """
+    One account-creation token (a ``tokens`` row, both API generations):
+    pushed to a device (``pn_*`` set) or made without one (an administrator's,
+    or one traded for a validated request token: ``pn_*`` empty).
+    """
+
+    id: int
+    token: str = field(repr=False)
+    pn_provider: str
+    pn_param: str
+    pn_prid: str
+    used: bool
+    account_id: Optional[int]
+    ip: Optional[str]
+    user_agent: Optional[str]
+    created_at: Optional[datetime]
+
+
+@dataclass(frozen=True)
+class RequestToken:
+    """One ``account_creation_request_tokens`` row (desktop sign-up)."""
+
+    id: int
+    token: str = field(repr=False)
+    used: bool
+    validated_at: Optional[datetime]
+    acc_creation_token_id: Optional[int]
+    created_at: Optional[datetime]
+
+
+@dataclass(frozen=True)
+class RecoveryToken:
+    """One ``account_recovery_tokens`` row, pushed to a device."""
+
+    id: int
+    token: str = field(repr=False)
+    pn_provider: str
+    pn_param: str
+    pn_prid: str
+    used: bool
+    account_id: Optional[int]
+    created_at: Optional[datetime]

@@ -19,6 +19,7 @@ from famd.auth import Authenticator
 from famd.backends import BackendContext
 from famd.clock import ago, reactor_clock
 from famd.connections import descriptor_budget
+from famd.creation_page import SEGMENT as CREATION_PAGE, CreationPage
 from famd.flows import Context
 from famd.flows.provisioning import auth_token_cutoff
 from famd.provisioning import web as provisioning_web
@@ -94,9 +95,9 @@ def build_components(config, reactor):
 
 def build_resources(config, components):
     """
-    The applications of the site, by first path segment: ``/api`` and
-    ``/provisioning`` (reads the message templates and the provisioning rc
-    file: call at start-up).
+    The applications of the site, by first path segment: ``/api``,
+    ``/provisioning`` and ``/creation_token`` (reads the message templates,
+    the provisioning rc file and the page's assets: call at start-up).
     """
     storage, now = components["storage"], components["now"]
     throttle = Throttle.from_config(config, storage, now)
@@ -114,6 +115,7 @@ def build_resources(config, components):
     return {
         b"api": api(config, storage, now, authenticator, context, components["registrar"]).resource(),
         b"provisioning": mount(provisioning).resource(),
+        CREATION_PAGE: mount(CreationPage(context)).resource(),
     }
 
 

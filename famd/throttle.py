@@ -17,6 +17,10 @@ anonymous_writes       anonymous requests that create  client address, and
                        (push tokens, accounts)         all addresses
 sms_* / emails_*       messages requested              account id, and the
                                                        destination (hashed)
+pushes_per_device      tokens pushed by the 2.x        the device (hashed)
+                       send-by-push routes
+request_token_polls    desktop polls of a request      client address
+                       token (FAM 2.x sign-up)
 =====================  ==============================  =====================
 
 Every count is a row of ``famd_code_failures`` (L{famd.interfaces.IRateLimitStore}):
@@ -75,6 +79,8 @@ THROTTLE = (
     Option("sms_per_destination", int, 5, check=positive),
     Option("emails_per_account", int, 10, check=positive),
     Option("emails_per_destination", int, 10, check=positive),
+    Option("pushes_per_device", int, 5, check=positive),
+    Option("request_token_polls", int, 60, check=positive),
 )
 """The keys of famd.yaml's ``throttle:`` section (explained there)."""
 
@@ -165,6 +171,8 @@ class Throttle:
         self.sms_per_destination = Limit("sms-to", values["sms_per_destination"], DAY)
         self.emails_per_account = Limit("email-account", values["emails_per_account"], HOUR)
         self.emails_per_destination = Limit("email-to", values["emails_per_destination"], DAY)
+        self.pushes_per_device = Limit("push-device", values["pushes_per_device"], HOUR)
+        self.request_token_polls = Limit("request-poll", values["request_token_polls"], MINUTE)
 
     @classmethod
     def from_config(cls, config, storage, now):
@@ -273,3 +281,14 @@ class Throttle:
         return self.take(
             (self.emails_per_account, account_id), (self.emails_per_destination, hashed(address))
         )
+
+    # ---------------------------------------------------------- FAM 2.x sign-up
+
+    def device_push(self, pn_provider, pn_param, pn_prid):
+        """Count one token pushed to a device by a 2.x send-by-push route."""
+        device = "\n".join((pn_provider, pn_param, pn_prid))
+        return self.take((self.pushes_per_device, hashed(device)))
+
+    def request_token_poll(self, address):
+        """Count one desktop poll of a request token from C{address}."""
+        return self.take((self.request_token_polls, address_key(address)))

@@ -16,6 +16,7 @@ from famd.api.devices import Devices
 from famd.api.provision2 import Provision2
 from famd.api.self_service import SelfService
 from famd.api.signup import SignUp
+from famd.api.signup2 import SignUp2
 from famd.web import mount
 
 
@@ -45,6 +46,7 @@ def api(config, storage, now, authenticator, context, registrar=None):
         Accounts(authenticator, storage, config),
         AdminAccounts(authenticator, storage, config, now),
         SignUp(context),
+        SignUp2(authenticator, context),
         SelfService(authenticator, context),
         Devices(authenticator, registrar),
         Provision2(authenticator, context),

@@ -20,6 +20,7 @@ from famd.storage import sql_auth_tokens as auth_tokens
 from famd.storage import sql_codes as codes
 from famd.storage import sql_nonces as nonces
 from famd.storage import sql_provisioning as provisioning
+from famd.storage import sql_signup as signup
 from famd.storage import sql_tokens as tokens
 
 log = Logger(namespace="famd.storage")
@@ -312,4 +313,75 @@ class SQLStorage:
     def delete_auth_tokens(self, created_before):
         return self.write(
             "delete_auth_tokens", auth_tokens.delete_auth_tokens_txn, to_db(created_before)
+        )
+
+    # ISignUpStore
+
+    def device_tokens(self, pn_provider, pn_param, pn_prid, since):
+        return self.read(
+            "device_tokens", signup.device_tokens_txn, pn_provider, pn_param, pn_prid, to_db(since)
+        )
+
+    def add_device_token(self, token, pn_provider, pn_param, pn_prid, ip, user_agent, now, since):
+        return self.write(
+            "add_device_token", signup.add_device_token_txn, token, pn_provider, pn_param,
+            pn_prid, ip, user_agent, to_db(now), to_db(since),
+        )
+
+    def add_plain_token(self, token, ip, user_agent, now):
+        return self.write("add_plain_token", signup.add_plain_token_txn, token, ip, user_agent,
+                          to_db(now))
+
+    def creation_token(self, token):
+        return self.read("creation_token", signup.creation_token_txn, token)
+
+    def consume_creation_token(self, token, account_id, ip, user_agent, now):
+        if not storable_id(account_id):
+            return defer.succeed(None)
+        return self.write(
+            "consume_creation_token", signup.consume_creation_token_txn, token, account_id, ip,
+            user_agent, to_db(now),
+        )
+
+    def add_request_token(self, token, now):
+        return self.write("add_request_token", signup.add_request_token_txn, token, to_db(now))
+
+    def request_token(self, token):
+        return self.read("request_token", signup.request_token_txn, token)
+
+    def validate_request_token(self, token, ip, user_agent, now):
+        return self.write(
+            "validate_request_token", signup.validate_request_token_txn, token, ip, user_agent,
+            to_db(now),
+        )
+
+    def trade_request_token(self, token, creation_token, ip, user_agent, now):
+        return self.write(
+            "trade_request_token", signup.trade_request_token_txn, token, creation_token, ip,
+            user_agent, to_db(now),
+        )
+
+    # IRecoveryTokenStore
+
+    def recovery_used_since(self, pn_provider, pn_param, pn_prid, since):
+        return self.read(
+            "recovery_used_since", signup.recovery_used_since_txn, pn_provider, pn_param, pn_prid,
+            to_db(since),
+        )
+
+    def add_recovery_token(self, token, pn_provider, pn_param, pn_prid, ip, user_agent, now, since):
+        return self.write(
+            "add_recovery_token", signup.add_recovery_token_txn, token, pn_provider, pn_param,
+            pn_prid, ip, user_agent, to_db(now), to_db(since),
+        )
+
+    def recovery_token(self, token, not_before):
+        return self.read("recovery_token", signup.recovery_token_txn, token, to_db(not_before))
+
+    def use_recovery_token(self, token, account_id, not_before, now):
+        if account_id is not None and not storable_id(account_id):
+            return defer.succeed(None)
+        return self.write(
+            "use_recovery_token", signup.use_recovery_token_txn, token, account_id,
+            to_db(not_before), to_db(now),
         )

@@ -9,7 +9,7 @@ included (L{famd.storage.times}).
 
 from famd.storage.times import from_db, to_db
 from famd.storage.transaction import one_statement
-from famd.storage import sql_tokens
+from famd.storage import sql_signup, sql_tokens
 from famd.errors import Conflict
 from famd.model import (
     Account,
@@ -274,6 +274,8 @@ def create_account_txn(txn, new):
             "creation_time": now,
         },
     )
+    if new.token is not None:
+        sql_signup.attach_token_txn(txn, new.token, account_id)
     insert_passwords_txn(txn, account_id, new.passwords)
     if new.admin:
         set_admin_txn(txn, account_id, True, now)

@@ -29,9 +29,13 @@ from zope.interface import implementer
 
 from famd.interfaces import IStorage
 from famd.errors import Conflict
+from famd.credentials import same
 from famd.model import (
     Account,
     ActivationExpiration,
+    CreationToken,
+    RecoveryToken,
+    RequestToken,
     EmailChange,
     IssuedToken,
     PhoneChange,
@@ -219,6 +223,10 @@ class MemoryStorage:
         now = _utc(new.creation_time)
         for token in tokens:
             token.update(used=True, updated_at=now)
+        account_id = self._last_id["accounts"] + 1
+        for token in tokens:
+            if token.get("account_id") is None:
+                token["account_id"] = account_id
         account_id = self._insert(
             "accounts", username=new.username, domain=new.domain, email=new.email,
             activated=bool(new.activated), confirmation_key=new.confirmation_key,
@@ -660,3 +668,160 @@ class MemoryStorage:
             row for row in self._tables["auth_tokens"].values()
             if row["created_at"] is None or row["created_at"] < before
         ])
+
+    # ---------------------------------------------------------- ISignUpStore
+
+    def _exact(self, table, token, **where):
+        """The first row of C{table} whose text is exactly C{token} (and matching C{where})."""
+        for row in self._rows(table, **where):
+            if same(token, row["token"]):
+                return row
+        return None
+
+    @staticmethod
+    def _creation_token(row):
+        return CreationToken(
+            row["id"], row["token"], row["pn_provider"], row["pn_param"], row["pn_prid"],
+            bool(row["used"]), row.get("account_id"), row.get("ip"), row.get("user_agent"),
+            row["created_at"])
+
+    def _device_tokens(self, pn_provider, pn_param, pn_prid, since):
+        since = _utc(since)
+        return [
+            (row["created_at"], bool(row["used"]))
+            for row in self._rows("tokens", pn_provider=pn_provider, pn_param=pn_param,
+                                  pn_prid=pn_prid)
+            if row["created_at"] is not None and row["created_at"] > since
+        ]
+
+    @_answer
+    def device_tokens(self, pn_provider, pn_param, pn_prid, since):
+        return self._device_tokens(pn_provider, pn_param, pn_prid, since)
+
+    def _add_token(self, token, device, ip, user_agent, now):
+        return self._insert(
+            "tokens", token=token, pn_provider=device[0], pn_param=device[1], pn_prid=device[2],
+            used=False, account_id=None, ip=ip, user_agent=user_agent, created_at=_utc(now),
+            updated_at=_utc(now))
+
+    @_answer
+    def add_device_token(self, token, pn_provider, pn_param, pn_prid, ip, user_agent, now, since):
+        if any(used for _, used in self._device_tokens(pn_provider, pn_param, pn_prid, since)):
+            return "recent"
+        self._delete("tokens", [
+            row for row in self._rows("tokens", pn_provider=pn_provider, pn_param=pn_param,
+                                      pn_prid=pn_prid, used=False)
+            if row.get("account_id") is None
+        ])
+        self._add_token(token, (pn_provider, pn_param, pn_prid), ip, user_agent, now)
+        return None
+
+    @_answer
+    def add_plain_token(self, token, ip, user_agent, now):
+        token_id = self._add_token(token, ("", "", ""), ip, user_agent, now)
+        return self._creation_token(self._tables["tokens"][token_id])
+
+    @_answer
+    def creation_token(self, token):
+        row = self._exact("tokens", token)
+        return None if row is None else self._creation_token(row)
+
+    @_answer
+    def consume_creation_token(self, token, account_id, ip, user_agent, now):
+        row = self._exact("tokens", token, used=False, account_id=None)
+        if row is None:
+            return None
+        self._require_account(account_id)
+        row.update(used=True, account_id=account_id, ip=ip, user_agent=user_agent,
+                   updated_at=_utc(now))
+        return self._creation_token(row)
+
+    @_answer
+    def add_request_token(self, token, now):
+        self._insert("account_creation_request_tokens", token=token, used=False,
+                     validated_at=None, acc_creation_token_id=None, ip=None, user_agent=None,
+                     created_at=_utc(now), updated_at=_utc(now))
+
+    @_answer
+    def request_token(self, token):
+        row = self._exact("account_creation_request_tokens", token)
+        if row is None:
+            return None
+        return RequestToken(row["id"], row["token"], bool(row["used"]), row["validated_at"],
+                            row["acc_creation_token_id"], row["created_at"])
+
+    @_answer
+    def validate_request_token(self, token, ip, user_agent, now):
+        row = self._exact("account_creation_request_tokens", token, used=False, validated_at=None)
+        if row is None:
+            return False
+        row.update(validated_at=_utc(now), ip=ip, user_agent=user_agent, updated_at=_utc(now))
+        return True
+
+    @_answer
+    def trade_request_token(self, token, creation_token, ip, user_agent, now):
+        row = self._exact("account_creation_request_tokens", token, used=False)
+        if row is None or row["validated_at"] is None:
+            return None
+        token_id = self._add_token(creation_token, ("", "", ""), ip, user_agent, now)
+        row.update(used=True, acc_creation_token_id=token_id, updated_at=_utc(now))
+        return self._creation_token(self._tables["tokens"][token_id])
+
+    # ---------------------------------------------------------- IRecoveryTokenStore
+
+    def _recovery_used_since(self, pn_provider, pn_param, pn_prid, since):
+        since = _utc(since)
+        times = [
+            row["created_at"]
+            for row in self._rows("account_recovery_tokens", pn_provider=pn_provider,
+                                  pn_param=pn_param, pn_prid=pn_prid, used=True)
+            if row["created_at"] is not None and row["created_at"] > since
+        ]
+        return times[-1] if times else None
+
+    @_answer
+    def recovery_used_since(self, pn_provider, pn_param, pn_prid, since):
+        return self._recovery_used_since(pn_provider, pn_param, pn_prid, since)
+
+    @_answer
+    def add_recovery_token(self, token, pn_provider, pn_param, pn_prid, ip, user_agent, now, since):
+        recent = self._recovery_used_since(pn_provider, pn_param, pn_prid, since)
+        if recent is not None:
+            return recent
+        if None in (token, pn_provider, pn_param, pn_prid):
+            raise IntegrityError("a recovery token needs its text and device")
+        self._insert("account_recovery_tokens", token=token, pn_provider=pn_provider,
+                     pn_param=pn_param, pn_prid=pn_prid, used=False, ip=ip,
+                     user_agent=user_agent, account_id=None, created_at=_utc(now),
+                     updated_at=_utc(now))
+        return None
+
+    def _usable_recovery(self, token, not_before):
+        not_before = _utc(not_before)
+        for row in self._rows("account_recovery_tokens", used=False):
+            if (row["created_at"] is not None and row["created_at"] >= not_before
+                    and same(token, row["token"])):
+                return row
+        return None
+
+    @staticmethod
+    def _recovery(row):
+        return RecoveryToken(row["id"], row["token"], row["pn_provider"], row["pn_param"],
+                             row["pn_prid"], bool(row["used"]), row["account_id"],
+                             row["created_at"])
+
+    @_answer
+    def recovery_token(self, token, not_before):
+        row = self._usable_recovery(token, not_before)
+        return None if row is None else self._recovery(row)
+
+    @_answer
+    def use_recovery_token(self, token, account_id, not_before, now):
+        row = self._usable_recovery(token, not_before)
+        if row is None:
+            return None
+        if account_id is not None:
+            self._require_account(account_id)
+        before = self._recovery(row)
+        row.update(used=True, account_id=account_id, updated_at=_utc(now))
+        return before

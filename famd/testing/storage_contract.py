@@ -37,6 +37,7 @@ DEPENDENTS = (
     "passwords", "nonces", "admins", "api_keys", "aliases", "phone_change_codes",
     "email_changed", "activation_expirations",
     "provisioning_tokens", "auth_tokens",
+    "tokens", "account_recovery_tokens",
 )
 """
 What hangs off an account, by the name of its table (2021's, then FAM
@@ -268,6 +269,10 @@ class StorageContract:
             yield self.storage.issue_provisioning_token(account_id, "prov%d" % (number,), NOW)
             yield self.storage.add_auth_token("auth%d" % (number,), NOW)
             yield self.storage.attach_auth_token("auth%d" % (number,), account_id, NOW, NOW)
+            yield self.storage.add_plain_token("C%d" % (number,) * 13, None, None, NOW)
+            yield self.storage.consume_creation_token("C%d" % (number,) * 13, account_id, None, None, NOW)
+            yield self.storage.add_recovery_token("V%d" % (number,) * 13, "fcm", "p", "d%d" % (number,), None, None, NOW, NOW)
+            yield self.storage.use_recovery_token("V%d" % (number,) * 13, account_id, EARLIER, NOW)
             present = yield defer.maybeDeferred(self.count_dependents, account_id)
             self.assertEqual(counted(present), dict.fromkeys(DEPENDENTS, 1))
             ids.append(account_id)
@@ -585,3 +590,80 @@ class StorageContract:
         account_id = yield self.storage.create_account(new())
         self.assertTrue((yield self.storage.attach_auth_token("new", account_id, NOW, NOW)))
         self.assertFalse((yield self.storage.attach_auth_token("old", account_id, EARLIER, NOW)))
+
+    # ---------------------------------------------------------- ISignUpStore, IRecoveryTokenStore
+
+    @defer.inlineCallbacks
+    def test_device_token_rules(self):
+        """A 2.x push replaces the device's unused token; a token of the window used refuses it."""
+        device = ("fcm", "p", "d")
+        self.assertIsNone((yield self.storage.add_device_token("A" * 13, *device, "1.2.3.4", "ua", NOW, EARLIER)))
+        self.assertIsNone((yield self.storage.add_device_token("B" * 13, *device, None, None, NOW, EARLIER)))
+        self.assertIsNone((yield self.storage.creation_token("A" * 13)))
+        stored = yield self.storage.creation_token("B" * 13)
+        self.assertEqual((stored.pn_provider, stored.pn_prid, stored.used, stored.account_id, stored.created_at),
+                         ("fcm", "d", False, None, NOW))
+        self.assertEqual((yield self.storage.device_tokens(*device, EARLIER)), [(NOW, False)])
+        account_id = yield self.storage.create_account(new(token="B" * 13))
+        self.assertEqual((yield self.storage.creation_token("B" * 13)).account_id, account_id)
+        self.assertEqual((yield self.storage.device_tokens(*device, EARLIER)), [(NOW, True)])
+        self.assertEqual((yield self.storage.add_device_token("E" * 13, *device, None, None, NOW, EARLIER)), "recent")
+        self.assertIsNone((yield self.storage.creation_token("E" * 13)))
+        self.assertEqual((yield self.storage.device_tokens(*device, NOW)), [])
+        self.assertIsNone((yield self.storage.add_device_token("E" * 13, *device, None, None, NOW, NOW)))
+        self.assertEqual((yield self.storage.creation_token("B" * 13)).used, True)
+
+    @defer.inlineCallbacks
+    def test_creation_token_consumed_once(self):
+        """A token is consumed by one account, with the request's address and agent, and only by exact text."""
+        account_id = yield self.storage.create_account(new())
+        made = yield self.storage.add_plain_token("Tok" * 4 + "x", "10.0.0.1", "admin", NOW)
+        self.assertEqual((made.token, made.pn_provider, made.used, made.ip, made.user_agent),
+                         ("Tok" * 4 + "x", "", False, "10.0.0.1", "admin"))
+        self.assertIsNone((yield self.storage.consume_creation_token("TOK" * 4 + "x", account_id, None, None, NOW)))
+        results = yield defer.gatherResults([
+            self.storage.consume_creation_token("Tok" * 4 + "x", account_id, "10.0.0.2", "app", NOW)
+            for _ in range(6)])
+        [used] = [each for each in results if each is not None]
+        self.assertEqual((used.used, used.account_id, used.ip, used.user_agent), (True, account_id, "10.0.0.2", "app"))
+        self.assertIsNone((yield self.storage.unused_token("Tok" * 4 + "x")))
+
+    @defer.inlineCallbacks
+    def test_request_token_lifecycle(self):
+        """A request token is traded once, only after validation, for a linked creation token."""
+        yield self.storage.add_request_token("R" * 13, NOW)
+        pending = yield self.storage.request_token("R" * 13)
+        self.assertEqual((pending.used, pending.validated_at, pending.acc_creation_token_id), (False, None, None))
+        self.assertIsNone((yield self.storage.request_token("r" * 13)))
+        self.assertIsNone((yield self.storage.trade_request_token("R" * 13, "N" * 13, None, None, NOW)))
+        self.assertTrue((yield self.storage.validate_request_token("R" * 13, "1.2.3.4", "browser", NOW)))
+        self.assertFalse((yield self.storage.validate_request_token("R" * 13, "1.2.3.4", "browser", NOW)))
+        results = yield defer.gatherResults([
+            self.storage.trade_request_token("R" * 13, "N%02d" % (n,) + "n" * 10, "5.6.7.8", "desk", NOW + timedelta(days=1))
+            for n in range(6)])
+        [made] = [each for each in results if each is not None]
+        self.assertEqual((made.used, made.pn_prid, made.ip, made.user_agent, made.created_at),
+                         (False, "", "5.6.7.8", "desk", NOW + timedelta(days=1)))
+        traded = yield self.storage.request_token("R" * 13)
+        self.assertEqual((traded.used, traded.validated_at, traded.acc_creation_token_id), (True, NOW, made.id))
+        self.assertEqual((yield self.storage.unused_token(made.token)), made.token)
+
+    @defer.inlineCallbacks
+    def test_recovery_token_used_once_before_expiry(self):
+        """A recovery token is used once, not after it expired; a used one refuses the device a new one."""
+        device = ("apns", "p", "d")
+        self.assertIsNone((yield self.storage.add_recovery_token("V" * 13, *device, "1.2.3.4", "ua", NOW, EARLIER)))
+        found = yield self.storage.recovery_token("V" * 13, NOW)
+        self.assertEqual((found.pn_provider, found.used, found.account_id, found.created_at), ("apns", False, None, NOW))
+        self.assertIsNone((yield self.storage.recovery_token("V" * 13, NOW + timedelta(seconds=1))))
+        self.assertIsNone((yield self.storage.recovery_token("v" * 13, EARLIER)))
+        self.assertIsNone((yield self.storage.recovery_used_since(*device, EARLIER)))
+        account_id = yield self.storage.create_account(new())
+        results = yield defer.gatherResults([
+            self.storage.use_recovery_token("V" * 13, account_id, EARLIER, NOW) for _ in range(6)])
+        self.assertEqual(len([each for each in results if each is not None]), 1)
+        self.assertIsNone((yield self.storage.recovery_token("V" * 13, EARLIER)))
+        self.assertEqual((yield self.storage.recovery_used_since(*device, EARLIER)), NOW)
+        self.assertEqual((yield self.storage.add_recovery_token("W" * 13, *device, None, None, NOW, EARLIER)), NOW)
+        self.assertIsNone((yield self.storage.recovery_token("W" * 13, EARLIER)))
+        self.assertIsNone((yield self.storage.add_recovery_token("W" * 13, *device, None, None, NOW + timedelta(days=1), NOW)))

@@ -1,0 +1,171 @@
+"""
+FAM 2.x sign-up: account-creation tokens pushed to a device
+(``send-by-push``), traded for a not activated account
+(``with-account-creation-token``) or consumed by an existing account
+(``consume``), made by an administrator, and the desktop's request tokens,
+validated by a person on famd's page and then traded for a creation token.
+
+One pool of tokens serves both API generations (the 2021 ``tokens`` table):
+a token pushed by either route creates an account through either creation
+route.  The two push routes keep their own rules over that pool:
+
+ - 2021 ``POST /tokens`` answers 403 while the device holds an unused token
+   and after its fourth token (L{famd.flows.tokens}), as in 2021;
+ - 2.x ``send-by-push`` lets a device retry while its earlier token is
+   unused (a lost push): the new token replaces the device's unused ones,
+   so a device holds at most one usable token.  Once a token of the device
+   was used, the device gets no new one for ``signup.creation_token_retry``
+   minutes (429 ``Last token requested too recently``, with Retry-After),
+   and no device is pushed more than ``throttle.pushes_per_device`` tokens
+   an hour, retries included.  So one device makes at most one account per
+   retry window.
+
+A token is stored only after the push carrying it was sent (503 ``Token
+not sent`` otherwise, nothing stored).  Secrets are compared in constant
+time (storage matches exact text) and never logged.
+"""
+
+from datetime import timedelta
+import math
+
+from twisted.internet.defer import inlineCallbacks
+from twisted.logger import Logger
+
+from famd.credentials import confirmation_key
+from famd.errors import NotFound, TooMany, Unavailable
+from famd.flows import tokens
+from famd.interfaces import DeliveryFailed
+
+log = Logger(namespace="famd.flows.signup2")
+
+RECENT = "Last token requested too recently"
+NOT_SENT = tokens.NOT_SENT
+TOKEN_LENGTH = 13
+"""The length of every token FAM 2.x checks."""
+AGENT_LENGTH = 255
+"""The width of the ``ip`` and ``user_agent`` columns."""
+
+
+def clip(text):
+    """An address or user agent as stored (at most the column's width), or None."""
+    return None if text is None else text[:AGENT_LENGTH]
+
+
+def retry_after(free_at, now):
+    """Whole seconds (at least 1) from C{now} until C{free_at}."""
+    return max(1, math.ceil((free_at - now).total_seconds()))
+
+
+def minutes(context, key):
+    """A C{signup} setting in minutes, as a timedelta."""
+    return timedelta(minutes=context.config.signup[key])
+
+
+def expire_at(context, token):
+    """When a creation token expires (``signup.creation_token_expiration``), or None: never."""
+    if not context.config.signup["creation_token_expiration"] or token.created_at is None:
+        return None
+    return token.created_at + minutes(context, "creation_token_expiration")
+
+
+def expired(context, token):
+    """Whether a creation token is past its expiry."""
+    moment = expire_at(context, token)
+    return moment is not None and moment < context.now()
+
+
+@inlineCallbacks
+def push(context, device, payload_token, what):
+    """Push C{payload_token} to C{device} as FAM does, C{{"token": ...}}: 503 when it fails."""
+    if context.push is None:
+        raise Unavailable(NOT_SENT)
+    try:
+        yield context.push.send(*device, {"token": payload_token})
+    except DeliveryFailed as failure:
+        log.warn("{what} not sent: {reason}", what=what, reason=str(failure))
+        raise Unavailable(NOT_SENT) from None
+
+
+@inlineCallbacks
+def push_creation_token(context, device, ip, user_agent):
+    """
+    Push a new account-creation token to C{device} ((provider, param, prid))
+    and store it, replacing the device's unused ones.
+
+    @return: a Deferred firing with None, or failing with L{TooMany} (a
+        token of the device was used within the retry window, or the device
+        was pushed too many tokens) or L{Unavailable} (push off or failed).
+    """
+    if context.push is None:
+        raise Unavailable(NOT_SENT)
+    storage, now = context.storage, context.now()
+    window = minutes(context, "creation_token_retry")
+    used = [created for created, was_used in (yield storage.device_tokens(*device, now - window))
+            if was_used]
+    if used:
+        raise TooMany(retry_after(max(used) + window, now), RECENT)
+    yield context.throttle.device_push(*device)
+    token = confirmation_key()
+    yield push(context, device, token, "account-creation token")
+    refusal = yield storage.add_device_token(
+        token, *device, clip(ip), clip(user_agent), now, now - window)
+    if refusal is not None:
+        log.info("account-creation token sent but not kept: the device used another one")
+        raise TooMany(retry_after(now + window, now), RECENT)
+    log.info("account-creation token sent to a {provider} device (2.x)", provider=device[0])
+
+
+@inlineCallbacks
+def consume(context, account, token, ip, user_agent):
+    """
+    The authenticated C{account} consumes an unused token no account holds.
+
+    @return: a Deferred firing with the L{famd.model.CreationToken} as
+        stored, or failing with L{NotFound}.
+    """
+    if not isinstance(token, str) or not token:
+        raise NotFound("Account creation token not found")
+    consumed = yield context.storage.consume_creation_token(
+        token, account.id, clip(ip), clip(user_agent), context.now())
+    if consumed is None:
+        raise NotFound("Account creation token not found")
+    log.info("account {id} consumed an account-creation token", id=account.id)
+    return consumed
+
+
+def make_token(context, ip, user_agent):
+    """An administrator's token (no device): a Deferred of its L{famd.model.CreationToken}."""
+    return context.storage.add_plain_token(
+        confirmation_key(), clip(ip), clip(user_agent), context.now())
+
+
+@inlineCallbacks
+def new_request_token(context):
+    """Store a new request token; fire with its text."""
+    token = confirmation_key()
+    yield context.storage.add_request_token(token, context.now())
+    return token
+
+
+@inlineCallbacks
+def trade_request_token(context, token, ip, user_agent):
+    """
+    The creation token of a validated request token.
+
+    @return: a Deferred firing with ('invalid', None) (unknown, used or not
+        13 characters), ('pending', None) (not validated yet) or ('made',
+        the new L{famd.model.CreationToken}).
+    """
+    if not isinstance(token, str) or len(token) != TOKEN_LENGTH:
+        return "invalid", None
+    found = yield context.storage.request_token(token)
+    if found is None or found.used:
+        return "invalid", None
+    if found.validated_at is None:
+        return "pending", None
+    made = yield context.storage.trade_request_token(
+        token, confirmation_key(), clip(ip), clip(user_agent), context.now())
+    if made is None:  # another poll traded it first
+        return "invalid", None
+    log.info("request token traded for an account-creation token")
+    return "made", made

@@ -36,6 +36,7 @@ def new(username="alice", domain="sip.example.org", **fields):
 DEPENDENTS = (
     "passwords", "nonces", "admins", "api_keys", "aliases", "phone_change_codes",
     "email_changed", "activation_expirations",
+    "reset_password_email_tokens",
 )
 """
 What hangs off an account, by the name of its table (2021's, then FAM
@@ -264,6 +265,8 @@ class StorageContract:
             yield self.storage.create_nonce(account_id, "n%d" % (number,), NOW)
             yield self.storage.set_phone_change(account_id, "+3369999999%d" % (number,), "1234", NOW)
             yield self.storage.set_email_change(account_id, "new%d@example.org" % (number,), "s%d" % (number,), NOW)
+            yield self.storage.add_reset_password_token(
+                account_id, "r%d" % (number,), "owner%d@example.org" % (number,), None, None, NOW)
             present = yield defer.maybeDeferred(self.count_dependents, account_id)
             self.assertEqual(counted(present), dict.fromkeys(DEPENDENTS, 1))
             ids.append(account_id)

@@ -76,6 +76,7 @@ class Config:
     rc_file: Optional[str]
     overwrite_all: bool
     provisioning_hooks: Tuple[BackendConfig, ...]
+    reset_password_email_lifetime: int = 86400
 
     @cached_property
     def proxies(self):
@@ -114,6 +115,7 @@ TOP_LEVEL = (
     Option("push", dict, {"backend": "none"}),
     Option("registrar", dict, {"backend": "none"}),
     Option("provisioning", dict, {}),
+    Option("reset_password_email_lifetime", int, 86400, check=positive),
 )
 
 PROVISIONING = (
@@ -221,6 +223,7 @@ def from_mapping(raw, base_dir, path=None):
         rc_file=provisioning["rc_file"],
         overwrite_all=provisioning["overwrite_all"],
         provisioning_hooks=hooks,
+        reset_password_email_lifetime=values["reset_password_email_lifetime"],
         **chosen,
     )
 

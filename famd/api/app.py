@@ -11,6 +11,7 @@ from klein import Klein
 
 from famd.api.accounts import Accounts
 from famd.api.admin_accounts import AdminAccounts
+from famd.api.admin_accounts2 import AdminAccounts2
 from famd.api.devices import Devices
 from famd.api.self_service import SelfService
 from famd.api.signup import SignUp
@@ -45,4 +46,5 @@ def api(config, storage, now, authenticator, context, registrar=None):
         SignUp(context),
         SelfService(authenticator, context),
         Devices(authenticator, registrar),
+        AdminAccounts2(authenticator, storage, config, now, context, registrar),
     )

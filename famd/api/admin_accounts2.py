@@ -16,8 +16,9 @@ from klein import Klein
 from twisted.internet.defer import inlineCallbacks
 
 from famd.accounts import password_row
-from famd.api import render, render2, validation
+from famd.api import render2, validation
 from famd.api.admin_accounts import no_account
+from famd.api.devices import REMOVED, devices_of, remove_device_of
 from famd.api.http import authenticated, json_response, read_json_object
 from famd.client_address import client_address
 from famd.errors import Conflict, Invalid, NotFound
@@ -27,7 +28,6 @@ from famd.sip import MalformedAddress, parse_address
 
 NO_SIP = "SIP address not found"
 NO_EMAIL = "Email address not found"
-NO_DEVICE = "No such device."
 DEFAULT_ALGORITHM = "SHA-256"
 """FAM 2.x's default password algorithm, for a new password sent without one."""
 DTMF_PROTOCOLS = ("sipinfo", "rfc2833", "sipmessage")
@@ -260,22 +260,16 @@ class AdminAccounts2:
     def account_devices(self, request, account_id):
         """An account's registered devices, keyed by uuid (``{}`` when none)."""
         account = yield self._account(request, account_id)
-        devices = []
-        if self._registrar is not None:
-            devices = yield self._registrar.list_devices(account.username, account.domain)
-        return json_response(request, render.devices(devices))
+        body = yield devices_of(self._registrar, account)
+        return json_response(request, body)
 
     @app.route("/accounts/<int:account_id>/devices/<string:uuid>", methods=["DELETE"])
     @inlineCallbacks
     def remove_account_device(self, request, account_id, uuid):
         """Unregister one of an account's devices."""
         account = yield self._account(request, account_id)
-        removed = False
-        if self._registrar is not None:
-            removed = yield self._registrar.remove_device(account.username, account.domain, uuid)
-        if not removed:
-            raise NotFound(NO_DEVICE)
-        return json_response(request, {"message": "Device removed."})
+        yield remove_device_of(self._registrar, account, uuid)
+        return json_response(request, REMOVED)
 
     # ---------------------------------------------------------- e-mail
 

@@ -78,6 +78,7 @@ class Config:
     provisioning_hooks: Tuple[BackendConfig, ...]
     signup: Mapping[str, Any]
     provisioning_token_lifetime: int = 0
+    reset_password_email_lifetime: int = 86400
 
     @cached_property
     def proxies(self):
@@ -121,6 +122,7 @@ TOP_LEVEL = (
     Option("registrar", dict, {"backend": "none"}),
     Option("provisioning", dict, {}),
     Option("signup", dict, {}),
+    Option("reset_password_email_lifetime", int, 86400, check=positive),
 )
 
 SIGNUP = (
@@ -243,6 +245,7 @@ def from_mapping(raw, base_dir, path=None):
         provisioning_hooks=hooks,
         provisioning_token_lifetime=provisioning["token_lifetime"],
         signup=MappingProxyType(signup),
+        reset_password_email_lifetime=values["reset_password_email_lifetime"],
         **chosen,
     )
 

@@ -757,6 +757,66 @@ class IRecoveryTokenStore(Interface):
         """
 
 
+class IAdminStore(Interface):
+    """
+    What FAM 2.x's administrator routes write beside the 2021 account
+    operations: a whole account rewritten at once, blocking, the lookup
+    by e-mail, and single-use reset-password links
+    (``reset_password_email_tokens``).
+    """
+
+    def update_account(account_id, changes, now):
+        """
+        Apply a L{famd.model.AccountChanges} in one transaction (C{now}: an
+        aware datetime, for an admin row it creates): the columns, the
+        phone (the account's only alias, or none), the passwords, admin
+        rights, activation and blocking.
+
+        @return: a Deferred firing with the updated L{famd.model.Account},
+            or None when no such account (whatever the int C{account_id}),
+            or failing with L{famd.errors.Conflict} ('username': another
+            account of the account's domain has it; 'phone': another
+            account has it as alias or username), and then nothing changes.
+        """
+
+    def set_blocked(account_id, blocked):
+        """
+        @return: a Deferred firing with the updated L{famd.model.Account},
+            or None when no such account (whatever the int C{account_id}).
+        """
+
+    def find_account_by_email(email):
+        """
+        @return: a Deferred firing with the L{famd.model.Account} of lowest
+            id whose e-mail is C{email}, or None.
+        """
+
+    def add_reset_password_token(account_id, token, email, ip, user_agent, now):
+        """
+        Store an unused reset-password link token for the account, mailed
+        to C{email}, asked for from C{ip} with C{user_agent} (both may be
+        None) at C{now} (an aware datetime).
+
+        @return: a Deferred firing with True, or False when no such account.
+        """
+
+    def reset_password_token(token):
+        """
+        @return: a Deferred firing with the L{famd.model.ResetPasswordToken}
+            whose token is exactly C{token} (used or not), or None.
+        """
+
+    def use_reset_password_token(token, not_before, now):
+        """
+        Atomically mark the token used if it is unused and was created at
+        or after C{not_before} (an aware datetime), so that of concurrent
+        uses exactly one wins.
+
+        @return: a Deferred firing with the account id of the token, or
+            None (unknown, already used or expired).
+        """
+
+
 class IStorage(
     IStorageLifecycle,
     IAccountStore,
@@ -769,5 +829,6 @@ class IStorage(
     IAuthTokenStore,
     ISignUpStore,
     IRecoveryTokenStore,
+    IAdminStore,
 ):
     """Everything a storage backend provides."""

@@ -195,3 +195,42 @@ class RecoveryToken:
     used: bool
     account_id: Optional[int]
     created_at: Optional[datetime]
+
+
+@dataclass(frozen=True)
+class AccountChanges:
+    """
+    What an administrator's ``PUT /api/accounts/{id}`` (FAM 2.x) writes, in
+    one transaction.  FAM's "resend all the parameters": C{email},
+    C{display_name}, C{dtmf_protocol} and C{phone} are written as they are
+    (None clears them); C{passwords}, C{admin}, C{activated} and C{blocked}
+    change only when not None.
+    """
+
+    username: str
+    email: Optional[str] = None
+    display_name: Optional[str] = None
+    dtmf_protocol: Optional[str] = None
+    phone: Optional[str] = None
+    passwords: Optional[Tuple[Password, ...]] = field(default=None, repr=False)
+    admin: Optional[bool] = None
+    activated: Optional[bool] = None
+    blocked: Optional[bool] = None
+
+
+@dataclass(frozen=True)
+class ResetPasswordToken:
+    """
+    A ``reset_password_email_tokens`` row: the link an administrator had
+    mailed to an account's address.  C{token} is the stored text (compare
+    it in constant time).
+    """
+
+    id: int
+    account_id: int
+    token: str = field(repr=False)
+    email: str
+    used: bool
+    created_at: Optional[datetime]
+    ip: Optional[str] = None
+    user_agent: Optional[str] = None

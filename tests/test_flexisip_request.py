@@ -1,8 +1,10 @@
 """
-Flexisip reads what famd writes: its ``soci-password-request`` (reference
-flexisip.md section 1), run on its own connection as Flexisip would, returns
-the (HA1, algorithm) rows of an account famd created, then of the passwords
-famd replaced, on SQLite, MariaDB and PostgreSQL.
+Flexisip reads what famd writes: the README's ``soci-password-request``
+(Flexisip's, reference flexisip.md section 1, refusing blocked accounts too),
+run on its own connection as Flexisip would, returns the (HA1, algorithm)
+rows of an account famd created, then of the passwords famd replaced, and
+none for an account not activated or blocked, on SQLite, MariaDB and
+PostgreSQL.
 """
 
 import os
@@ -21,9 +23,19 @@ from famd.testing.storage_contract import new
 
 REQUEST = (
     "select password, algorithm from passwords where account_id = "
+    "(select id from accounts where username = :id and domain = :domain and activated = true "
+    "and blocked = false)"
+)
+"""
+The README's request: Flexisip's default since 2.4 (with SOCI's ``:name``
+parameters) that also refuses blocked accounts (FAM 2.x's ``blocked``).
+"""
+
+DEFAULT_REQUEST = (
+    "select password, algorithm from passwords where account_id = "
     "(select id from accounts where username = :id and domain = :domain and activated = true)"
 )
-"""Flexisip's default request since 2.4, with SOCI's ``:name`` parameters."""
+"""Flexisip's default request since 2.4, which knows nothing of blocking."""
 
 DOMAIN = "sip.example.org"
 
@@ -39,12 +51,12 @@ class FlexisipRequestMixin:
     def open_storage(self):
         raise NotImplementedError()
 
-    def flexisip_blocking(self, username, domain):
+    def flexisip_blocking(self, username, domain, request):
         raise NotImplementedError()
 
     @defer.inlineCallbacks
-    def flexisip(self, username, domain=DOMAIN):
-        rows = yield threads.deferToThread(self.flexisip_blocking, username, domain)
+    def flexisip(self, username, domain=DOMAIN, request=REQUEST):
+        rows = yield threads.deferToThread(self.flexisip_blocking, username, domain, request)
         return sorted(tuple(row) for row in rows)
 
     @defer.inlineCallbacks
@@ -74,6 +86,26 @@ class FlexisipRequestMixin:
         self.assertEqual(len((yield self.flexisip("alice"))), 1)
         self.assertEqual((yield self.flexisip("alice", "other.example.org")), [])
 
+    @defer.inlineCallbacks
+    def test_request_refuses_blocked_accounts(self):
+        """A blocked account gives no row, even activated; unblocked, its rows come back."""
+        storage = yield self.open_storage()
+        md5 = ha1("alice", DOMAIN, "secret", "MD5")
+        account_id = yield storage.create_account(
+            new(activated=True, passwords=(Password(md5, "MD5"),)))
+        yield storage.create_account(new("bobbyb", activated=True))
+        self.assertEqual((yield self.flexisip("alice")), [(md5, "MD5")])
+        yield storage.set_blocked(account_id, True)
+        self.assertEqual((yield self.flexisip("alice")), [])
+        self.assertEqual(len((yield self.flexisip("bobbyb"))), 1)
+        # Flexisip's default request would still let the blocked account register.
+        self.assertEqual((yield self.flexisip("alice", request=DEFAULT_REQUEST)), [(md5, "MD5")])
+        yield storage.set_activated(account_id, False)
+        yield storage.set_blocked(account_id, False)
+        self.assertEqual((yield self.flexisip("alice")), [])
+        yield storage.set_activated(account_id, True)
+        self.assertEqual((yield self.flexisip("alice")), [(md5, "MD5")])
+
 
 class SQLiteFlexisipRequestTests(FlexisipRequestMixin, unittest.TestCase):
     """Flexisip's request with soci-backend=sqlite3 on famd's SQLite file."""
@@ -82,10 +114,10 @@ class SQLiteFlexisipRequestTests(FlexisipRequestMixin, unittest.TestCase):
         self.path = os.path.join(tempfile.mkdtemp(prefix="famd-test-"), "famd.sqlite")
         return open_sqlite(self, path=self.path)
 
-    def flexisip_blocking(self, username, domain):
+    def flexisip_blocking(self, username, domain, request):
         connection = sqlite3.connect(self.path, timeout=5)
         try:
-            return connection.execute(REQUEST, {"id": username, "domain": domain}).fetchall()
+            return connection.execute(request, {"id": username, "domain": domain}).fetchall()
         finally:
             connection.close()
 
@@ -99,11 +131,11 @@ class MySQLFlexisipRequestTests(FlexisipRequestMixin, unittest.TestCase):
         self.database = storage.test_database
         return storage
 
-    def flexisip_blocking(self, username, domain):
+    def flexisip_blocking(self, username, domain, request):
         connection = MYSQL.connect(self.database)
         try:
             cursor = connection.cursor()
-            cursor.execute(pyformat(REQUEST), {"id": username, "domain": domain})
+            cursor.execute(pyformat(request), {"id": username, "domain": domain})
             return cursor.fetchall()
         finally:
             connection.close()
@@ -118,10 +150,21 @@ class PostgreSQLFlexisipRequestTests(FlexisipRequestMixin, unittest.TestCase):
         self.database = storage.test_database
         return storage
 
-    def flexisip_blocking(self, username, domain):
+    def flexisip_blocking(self, username, domain, request):
         connection = POSTGRESQL.connect(self.database)
         try:
             return connection.execute(
-                pyformat(REQUEST), {"id": username, "domain": domain}).fetchall()
+                pyformat(request), {"id": username, "domain": domain}).fetchall()
         finally:
             connection.close()
+
+
+class ReadmeTests(unittest.TestCase):
+    """The README gives operators the request these tests run."""
+
+    def test_readme_request(self):
+        """Every soci-password-request line of the README is the tested request."""
+        readme = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "README.md")
+        with open(readme, encoding="utf-8") as f:
+            lines = [line.strip() for line in f if line.startswith("soci-password-request=")]
+        self.assertEqual(lines, ["soci-password-request=" + REQUEST] * 2)

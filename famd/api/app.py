@@ -12,6 +12,7 @@ from klein import Klein
 from famd.api.accounts import Accounts
 from famd.api.admin_accounts import AdminAccounts
 from famd.api.auth_tokens import AuthTokens
+from famd.api.admin_accounts2 import AdminAccounts2
 from famd.api.devices import Devices
 from famd.api.provision2 import Provision2
 from famd.api.self_service import SelfService
@@ -51,4 +52,5 @@ def api(config, storage, now, authenticator, context, registrar=None):
         Devices(authenticator, registrar),
         Provision2(authenticator, context),
         AuthTokens(authenticator, context),
+        AdminAccounts2(authenticator, storage, config, now, context, registrar),
     )

@@ -16,6 +16,26 @@ from famd.api.http import authenticated, json_response
 from famd.errors import NotFound
 
 NO_DEVICE = "No such device."
+REMOVED = {"message": "Device removed."}
+
+
+@inlineCallbacks
+def devices_of(registrar, account):
+    """Fire with the body listing the account's devices (C{registrar} None: none)."""
+    devices = []
+    if registrar is not None:
+        devices = yield registrar.list_devices(account.username, account.domain)
+    return render.devices(devices)
+
+
+@inlineCallbacks
+def remove_device_of(registrar, account, uuid):
+    """Unregister one of the account's devices; fail with L{NotFound} when it has no such device."""
+    removed = False
+    if registrar is not None:
+        removed = yield registrar.remove_device(account.username, account.domain, uuid)
+    if not removed:
+        raise NotFound(NO_DEVICE)
 
 
 class Devices:
@@ -36,19 +56,13 @@ class Devices:
     def list_devices(self, request):
         """The caller's registered devices, keyed by uuid."""
         account = yield authenticated(self._authenticator, request)
-        devices = []
-        if self._registrar is not None:
-            devices = yield self._registrar.list_devices(account.username, account.domain)
-        return json_response(request, render.devices(devices))
+        body = yield devices_of(self._registrar, account)
+        return json_response(request, body)
 
     @app.route("/accounts/me/devices/<string:uuid>", methods=["DELETE"])
     @inlineCallbacks
     def remove_device(self, request, uuid):
         """Unregister one of the caller's devices."""
         account = yield authenticated(self._authenticator, request)
-        removed = False
-        if self._registrar is not None:
-            removed = yield self._registrar.remove_device(account.username, account.domain, uuid)
-        if not removed:
-            raise NotFound(NO_DEVICE)
-        return json_response(request, {"message": "Device removed."})
+        yield remove_device_of(self._registrar, account, uuid)
+        return json_response(request, REMOVED)

@@ -16,6 +16,7 @@ The defaults ship in the ``templates`` folder beside this module:
     - C{email_change}: app_name, public_url, link, new_email
     - C{sms_phone_code}: app_name, code
     - C{provisioning}: app_name, username, sip_address, link, qrcode_url
+    - C{reset_password}: app_name, public_url, link, username, hours
 
 A C{template_dir} replaces a default as a whole: when it holds
 ``<name>.txt``, every file of that template is read from it (so a missing
@@ -33,7 +34,7 @@ from string import Template
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
-NAMES = ("activation", "email_change", "sms_phone_code", "provisioning")
+NAMES = ("activation", "email_change", "sms_phone_code", "provisioning", "reset_password")
 """The templates famd sends."""
 
 

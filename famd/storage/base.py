@@ -16,6 +16,7 @@ from famd.interfaces import SchemaTooNew, StorageUnavailable
 from famd.errors import Conflict
 from famd.storage.times import to_db
 from famd.storage import sql_accounts as accounts
+from famd.storage import sql_admin as admin
 from famd.storage import sql_auth_tokens as auth_tokens
 from famd.storage import sql_codes as codes
 from famd.storage import sql_nonces as nonces
@@ -384,4 +385,36 @@ class SQLStorage:
         return self.write(
             "use_recovery_token", signup.use_recovery_token_txn, token, account_id,
             to_db(not_before), to_db(now),
+        )
+
+    # IAdminStore
+
+    def update_account(self, account_id, changes, now):
+        if not storable_id(account_id):
+            return defer.succeed(None)
+        return self.write("update_account", admin.update_account_txn, account_id, changes, to_db(now))
+
+    def set_blocked(self, account_id, blocked):
+        if not storable_id(account_id):
+            return defer.succeed(None)
+        return self.write("set_blocked", admin.set_blocked_txn, account_id, blocked)
+
+    def find_account_by_email(self, email):
+        return self.read("find_account_by_email", admin.find_account_by_email_txn, email)
+
+    def add_reset_password_token(self, account_id, token, email, ip, user_agent, now):
+        if not storable_id(account_id):
+            return defer.succeed(False)
+        return self.write(
+            "add_reset_password_token",
+            admin.add_reset_password_token_txn, account_id, token, email, ip, user_agent, to_db(now),
+        )
+
+    def reset_password_token(self, token):
+        return self.read("reset_password_token", admin.reset_password_token_txn, token)
+
+    def use_reset_password_token(self, token, not_before, now):
+        return self.write(
+            "use_reset_password_token",
+            admin.use_reset_password_token_txn, token, to_db(not_before), to_db(now),
         )

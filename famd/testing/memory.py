@@ -40,6 +40,7 @@ from famd.model import (
     IssuedToken,
     PhoneChange,
     Timestamps,
+    ResetPasswordToken,
 )
 from famd.storage.migrations import latest
 
@@ -825,3 +826,83 @@ class MemoryStorage:
         before = self._recovery(row)
         row.update(used=True, account_id=account_id, updated_at=_utc(now))
         return before
+
+    # ---------------------------------------------------------- IAdminStore
+
+    @_answer
+    def update_account(self, account_id, changes, now):
+        row = self._tables["accounts"].get(account_id)
+        if row is None:
+            return None
+        if any(other["id"] != account_id
+               for other in self._rows("accounts", username=changes.username, domain=row["domain"])):
+            raise Conflict("username")
+        if changes.phone is not None and self._phone_taken(changes.phone, account_id):
+            raise Conflict("phone")
+        if changes.username is None:
+            raise IntegrityError("an account needs a username")
+        if changes.passwords is not None:
+            self._check_passwords(changes.passwords)
+        row.update(username=changes.username, email=changes.email,
+                   display_name=changes.display_name, dtmf_protocol=changes.dtmf_protocol)
+        if changes.activated is not None:
+            row["activated"] = bool(changes.activated)
+        if changes.blocked is not None:
+            row["blocked"] = bool(changes.blocked)
+        self._delete("aliases", self._rows("aliases", account_id=account_id))
+        if changes.phone is not None:
+            self._insert("aliases", account_id=account_id, alias=changes.phone, domain=row["domain"])
+        if changes.passwords is not None:
+            self._delete("passwords", self._rows("passwords", account_id=account_id))
+            for password in changes.passwords:
+                self._insert("passwords", account_id=account_id, password=password)
+        admins = self._rows("admins", account_id=account_id)
+        if changes.admin is False:
+            self._delete("admins", admins)
+        elif changes.admin and not admins:
+            self._insert("admins", account_id=account_id, created_at=_utc(now), updated_at=_utc(now))
+        return self._account(row)
+
+    @_answer
+    def set_blocked(self, account_id, blocked):
+        row = self._tables["accounts"].get(account_id)
+        if row is None:
+            return None
+        row["blocked"] = bool(blocked)
+        return self._account(row)
+
+    @_answer
+    def find_account_by_email(self, email):
+        rows = self._rows("accounts", email=email) if email is not None else []
+        return self._account(rows[0]) if rows else None
+
+    @_answer
+    def add_reset_password_token(self, account_id, token, email, ip, user_agent, now):
+        if self._tables["accounts"].get(account_id) is None:
+            return False
+        if token is None or email is None:
+            raise IntegrityError("a reset-password token needs its token and e-mail")
+        self._insert("reset_password_email_tokens", token=token, used=False, email=email,
+                     account_id=account_id, ip=ip, user_agent=user_agent,
+                     created_at=_utc(now), updated_at=_utc(now))
+        return True
+
+    def _reset_password_row(self, token):
+        rows = self._rows("reset_password_email_tokens", token=token)
+        return rows[0] if rows else None
+
+    @_answer
+    def reset_password_token(self, token):
+        row = self._reset_password_row(token)
+        if row is None:
+            return None
+        return ResetPasswordToken(row["id"], row["account_id"], row["token"], row["email"],
+                                  row["used"], row["created_at"], row["ip"], row["user_agent"])
+
+    @_answer
+    def use_reset_password_token(self, token, not_before, now):
+        row = self._reset_password_row(token)
+        if row is None or row["used"] or row["created_at"] is None or row["created_at"] < _utc(not_before):
+            return None
+        row.update(used=True, updated_at=_utc(now))
+        return row["account_id"]

@@ -38,6 +38,7 @@ DEPENDENTS = (
     "email_changed", "activation_expirations",
     "provisioning_tokens", "auth_tokens",
     "tokens", "account_recovery_tokens",
+    "reset_password_email_tokens",
 )
 """
 What hangs off an account, by the name of its table (2021's, then FAM
@@ -273,6 +274,8 @@ class StorageContract:
             yield self.storage.consume_creation_token("C%d" % (number,) * 13, account_id, None, None, NOW)
             yield self.storage.add_recovery_token("V%d" % (number,) * 13, "fcm", "p", "d%d" % (number,), None, None, NOW, NOW)
             yield self.storage.use_recovery_token("V%d" % (number,) * 13, account_id, EARLIER, NOW)
+            yield self.storage.add_reset_password_token(
+                account_id, "r%d" % (number,), "owner%d@example.org" % (number,), None, None, NOW)
             present = yield defer.maybeDeferred(self.count_dependents, account_id)
             self.assertEqual(counted(present), dict.fromkeys(DEPENDENTS, 1))
             ids.append(account_id)

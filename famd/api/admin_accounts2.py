@@ -1,0 +1,298 @@
+"""
+The administrators' account routes FAM 2.x added: ``PUT /accounts/{id}``,
+``POST /accounts/{id}/activate|deactivate|block|unblock``, ``GET
+/accounts/{sip}/search`` and ``/accounts/{email}/search-by-email``, ``GET
+/accounts/{id}/devices`` and ``DELETE /accounts/{id}/devices/{uuid}``,
+``POST /accounts/{id}/send_reset_password_email``.
+
+They answer the 2.x account object (L{famd.api.render2}); the 2021 admin
+routes (L{famd.api.admin_accounts}) keep their shapes.  Administrators
+authenticate by API key or DIGEST, as in FAM 2.0 (2.1 takes the key only).
+famd has one SIP domain and no Spaces: every administrator sees every
+account, as FAM's super administrators do.
+"""
+
+from klein import Klein
+from twisted.internet.defer import inlineCallbacks
+
+from famd.accounts import password_row
+from famd.api import render2, validation
+from famd.api.admin_accounts import no_account
+from famd.api.devices import REMOVED, devices_of, remove_device_of
+from famd.api.http import authenticated, json_response, read_json_object
+from famd.client_address import client_address
+from famd.errors import Conflict, Invalid, NotFound
+from famd.flows import reset_password
+from famd.model import AccountChanges
+from famd.sip import MalformedAddress, parse_address
+
+NO_SIP = "SIP address not found"
+NO_EMAIL = "Email address not found"
+DEFAULT_ALGORITHM = "SHA-256"
+"""FAM 2.x's default password algorithm, for a new password sent without one."""
+DTMF_PROTOCOLS = ("sipinfo", "rfc2833", "sipmessage")
+UPDATE_FIELDS = (
+    "username", "password", "algorithm", "email", "display_name", "phone", "dtmf_protocol",
+    "admin", "activated", "blocked",
+)
+"""The fields of L{account_changes}, in the order its rules run."""
+
+
+def _nullable_boolean(data, field, errors):
+    """An optional JSON boolean; None when absent or null (nothing to change)."""
+    value = data.get(field)
+    if value is not None and not isinstance(value, bool):
+        errors.add(field, "The %s field must be true or false." % (validation.label(field),))
+        return None
+    return value
+
+
+def _optional_text(data, field, errors, maximum=255):
+    value = data.get(field)
+    if value is None:
+        return None
+    if not validation.is_text(value):
+        errors.add(field, "The %s must be a string." % (validation.label(field),))
+        return None
+    if len(value) > maximum:
+        errors.add(field, "The %s may not be greater than %d characters."
+                   % (validation.label(field), maximum))
+        return None
+    return value
+
+
+def account_changes(data, current=None):
+    """
+    The rules of ``PUT /accounts/{id}`` but uniqueness (see
+    L{validation.with_taken}): ``username`` required, as at creation
+    when it changes (C{current} is the account's username, None for an
+    unknown account; FAM 2.x has no minimum length, so an account keeps a
+    short name made by another tool),
+    ``password`` optional (an empty one changes nothing), ``algorithm``
+    optional (MD5 or SHA-256, SHA-256 by default), ``email``, ``phone``,
+    ``display_name`` and ``dtmf_protocol`` optional and written as sent
+    (null when omitted), ``admin``, ``activated`` and ``blocked`` applied
+    when present.  ``domain`` is ignored: an account keeps its domain.
+
+    @return: (values, L{validation.Errors}).
+    """
+    errors = validation.Errors()
+    if current is not None and data.get("username") == current:
+        values = {"username": current}
+    else:
+        values = {"username": validation.username(data, errors)}
+    values["password"] = None
+    if not validation.missing(data.get("password")):
+        values["password"] = validation.required_text(data, "password", errors, minimum=6)
+    values["algorithm"] = DEFAULT_ALGORITHM
+    if data.get("algorithm") is not None:
+        values["algorithm"] = validation.algorithm(data, errors)
+    values["email"] = validation.email(data, errors)
+    values["display_name"] = _optional_text(data, "display_name", errors)
+    values["phone"] = validation.phone(data, errors)
+    dtmf = data.get("dtmf_protocol")
+    if dtmf is not None and dtmf not in DTMF_PROTOCOLS:
+        errors.add("dtmf_protocol", "The selected dtmf protocol is invalid.")
+        dtmf = None
+    values["dtmf_protocol"] = dtmf
+    for field in ("admin", "activated", "blocked"):
+        values[field] = _nullable_boolean(data, field, errors)
+    return values, errors
+
+
+def _request_agent(request):
+    agent = request.getHeader(b"user-agent")
+    return None if agent is None else agent.decode("utf-8", "replace")
+
+
+class AdminAccounts2:
+    """
+    @param authenticator: the L{famd.auth.Authenticator}.
+    @param storage: the L{famd.interfaces.IStorage}.
+    @param config: the L{famd.config.Config}.
+    @param now: a callable returning the current aware UTC datetime.
+    @param context: the L{famd.flows.Context} (e-mail, templates, throttle).
+    @param registrar: the L{famd.interfaces.IRegistrar}, or None when the
+        devices feature is off.
+    """
+
+    app = Klein()
+
+    def __init__(self, authenticator, storage, config, now, context, registrar=None):
+        self._authenticator = authenticator
+        self._storage = storage
+        self._config = config
+        self._now = now
+        self._context = context
+        self._registrar = registrar
+
+    def _admin(self, request):
+        return authenticated(self._authenticator, request, admin=True)
+
+    @inlineCallbacks
+    def _account(self, request, account_id):
+        """Authenticate an administrator, then fire with account C{account_id} (404 when unknown)."""
+        yield self._admin(request)
+        account = yield self._storage.get_account(account_id)
+        if account is None:
+            raise no_account(account_id)
+        return account
+
+    # ---------------------------------------------------------- PUT
+
+    @app.route("/accounts/<int:account_id>", methods=["PUT"])
+    @inlineCallbacks
+    def update(self, request, account_id):
+        """Rewrite an account with the fields sent ("resend all the parameters")."""
+        yield self._admin(request)
+        data = read_json_object(request)
+        account = yield self._storage.get_account(account_id)
+        values, errors = account_changes(data, account.username if account is not None else None)
+        if errors:
+            taken = yield self._taken(account_id, data)
+            raise Invalid(validation.with_taken(errors.fields, taken, UPDATE_FIELDS))
+        if account is None:
+            raise no_account(account_id)
+        passwords = None
+        if values["password"] is not None:
+            passwords = _rows(password_row(
+                self._config, values["username"], account.domain, values["password"],
+                values["algorithm"]))
+        changes = AccountChanges(
+            username=values["username"],
+            email=values["email"],
+            display_name=values["display_name"],
+            dtmf_protocol=values["dtmf_protocol"],
+            phone=values["phone"],
+            passwords=passwords,
+            admin=values["admin"],
+            activated=values["activated"],
+            blocked=values["blocked"],
+        )
+        try:
+            updated = yield self._storage.update_account(account_id, changes, self._now())
+        except Conflict as conflict:
+            taken = yield self._taken(account_id, data)
+            raise Invalid(
+                validation.with_taken({}, set(taken) | {conflict.field}, UPDATE_FIELDS)) from None
+        if updated is None:
+            raise no_account(account_id)
+        return json_response(request, render2.account(updated))
+
+    @inlineCallbacks
+    def _taken(self, account_id, data):
+        """The unique fields of C{data} an account other than C{account_id} already uses."""
+        username, phone = validation.unique_candidates(data)
+        account = yield self._storage.get_account(account_id)
+        if account is None:
+            return []
+        taken = []
+        if username is not None:
+            holder = yield self._storage.find_account(username, account.domain)
+            if holder is not None and holder.id != account_id:
+                taken.append("username")
+        if phone is not None and (yield self._storage.phone_taken(phone, account_id)):
+            taken.append("phone")
+        return taken
+
+    # ---------------------------------------------------------- states
+
+    @app.route("/accounts/<int:account_id>/activate", methods=["POST"])
+    def activate2(self, request, account_id):
+        """Activate an account."""
+        return self._set(request, account_id, self._storage.set_activated, True)
+
+    @app.route("/accounts/<int:account_id>/deactivate", methods=["POST"])
+    def deactivate2(self, request, account_id):
+        """Deactivate an account."""
+        return self._set(request, account_id, self._storage.set_activated, False)
+
+    @app.route("/accounts/<int:account_id>/block", methods=["POST"])
+    def block(self, request, account_id):
+        """Block an account: it authenticates nowhere, and Flexisip's request refuses it."""
+        return self._set(request, account_id, self._storage.set_blocked, True)
+
+    @app.route("/accounts/<int:account_id>/unblock", methods=["POST"])
+    def unblock(self, request, account_id):
+        """Unblock an account."""
+        return self._set(request, account_id, self._storage.set_blocked, False)
+
+    @inlineCallbacks
+    def _set(self, request, account_id, setter, value):
+        yield self._admin(request)
+        account = yield setter(account_id, value)
+        if account is None:
+            raise no_account(account_id)
+        return json_response(request, render2.account(account))
+
+    # ---------------------------------------------------------- search
+
+    @app.route("/accounts/<string:sip>/search", methods=["GET"])
+    @inlineCallbacks
+    def search(self, request, sip):
+        """The account of a SIP address (``user@domain``)."""
+        yield self._admin(request)
+        try:
+            username, domain = parse_address(sip)
+        except MalformedAddress:
+            raise NotFound(NO_SIP) from None
+        account = yield self._storage.find_account(username, domain)
+        if account is None:
+            raise NotFound(NO_SIP)
+        return json_response(request, _found(account))
+
+    @app.route("/accounts/<string:email>/search-by-email", methods=["GET"])
+    @inlineCallbacks
+    def search_by_email(self, request, email):
+        """The first account (lowest id) with an e-mail address."""
+        yield self._admin(request)
+        account = None
+        if validation.is_text(email):
+            account = yield self._storage.find_account_by_email(email)
+        if account is None:
+            raise NotFound(NO_EMAIL)
+        return json_response(request, _found(account))
+
+    # ---------------------------------------------------------- devices
+
+    @app.route("/accounts/<int:account_id>/devices", methods=["GET"])
+    @inlineCallbacks
+    def account_devices(self, request, account_id):
+        """An account's registered devices, keyed by uuid (``{}`` when none)."""
+        account = yield self._account(request, account_id)
+        body = yield devices_of(self._registrar, account)
+        return json_response(request, body)
+
+    @app.route("/accounts/<int:account_id>/devices/<string:uuid>", methods=["DELETE"])
+    @inlineCallbacks
+    def remove_account_device(self, request, account_id, uuid):
+        """Unregister one of an account's devices."""
+        account = yield self._account(request, account_id)
+        yield remove_device_of(self._registrar, account, uuid)
+        return json_response(request, REMOVED)
+
+    # ---------------------------------------------------------- e-mail
+
+    @app.route("/accounts/<int:account_id>/send_reset_password_email", methods=["POST"])
+    @inlineCallbacks
+    def send_reset_password_email(self, request, account_id):
+        """Mail the account a single-use link to choose a new password; 200 with an empty body."""
+        account = yield self._account(request, account_id)
+        yield reset_password.send_link(
+            self._context, account, client_address(request, self._config.proxies),
+            _request_agent(request))
+        # Laravel's answer for a controller returning nothing.
+        request.setHeader(b"Content-Type", b"text/html; charset=UTF-8")
+        return b""
+
+
+def _rows(made):
+    """The password rows of L{password_row}: one row, or several (both algorithms)."""
+    return tuple(made) if isinstance(made, (tuple, list)) else (made,)
+
+
+def _found(account):
+    """The account object of the search routes: FAM 2.1 adds the call forwardings (famd keeps none)."""
+    body = render2.account(account)
+    body["call_forwardings"] = []
+    return body

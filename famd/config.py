@@ -76,6 +76,10 @@ class Config:
     rc_file: Optional[str]
     overwrite_all: bool
     provisioning_hooks: Tuple[BackendConfig, ...]
+    # FAM 2.x linking and passwords (issue 14).
+    email_change_code_lifetime: int = 600
+    phone_change_code_lifetime: int = 600
+    both_algorithms: bool = False
 
     @cached_property
     def proxies(self):
@@ -114,7 +118,15 @@ TOP_LEVEL = (
     Option("push", dict, {"backend": "none"}),
     Option("registrar", dict, {"backend": "none"}),
     Option("provisioning", dict, {}),
+    Option("email_change_code_lifetime", int, 600, check=positive),
+    Option("phone_change_code_lifetime", int, 600, check=positive),
+    Option("passwords", dict, {}),
 )
+
+PASSWORDS = (
+    Option("both_algorithms", bool, False),
+)
+"""The keys of famd.yaml's ``passwords:`` section."""
 
 PROVISIONING = (
     Option("rc_file", str, None, nullable=True, path=True),
@@ -196,6 +208,9 @@ def from_mapping(raw, base_dir, path=None):
     throttle, problems = parse(raw_throttle, THROTTLE, "throttle", base_dir)
     errors.extend(problems)
     hooks = _hooks(provisioning.get("hooks") or [], base_dir, errors)
+    raw_passwords = values.get("passwords") if isinstance(values.get("passwords"), dict) else {}
+    passwords, problems = parse(raw_passwords, PASSWORDS, "passwords", base_dir)
+    errors.extend(problems)
     if errors:
         raise ConfigError(errors)
     return Config(
@@ -221,6 +236,9 @@ def from_mapping(raw, base_dir, path=None):
         rc_file=provisioning["rc_file"],
         overwrite_all=provisioning["overwrite_all"],
         provisioning_hooks=hooks,
+        email_change_code_lifetime=values["email_change_code_lifetime"],
+        phone_change_code_lifetime=values["phone_change_code_lifetime"],
+        both_algorithms=passwords["both_algorithms"],
         **chosen,
     )
 

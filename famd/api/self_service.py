@@ -54,7 +54,7 @@ class SelfService:
         self._config = context.config
 
     def _linking(self, request):
-        """The caller of a linking route: activated or not, validated when not."""
+        """The caller of a linking route, activated or not (the route checks the rest)."""
         return authenticated(self._authenticator, request, unactivated=True)
 
     def _origin(self, request):

@@ -1,22 +1,36 @@
 """
 The account rules, once, above storage.
 
-How a new account is made (HA1 per algorithm, confirmation key when not
+How a new account is made (its HA1s, confirmation key when not
 activated, the realm used), shared by the API and the ``famd`` command.
 Nothing here knows HTTP or SQL.
 """
 
 from famd import credentials
-from famd.model import NewAccount, Password
+from famd.model import ALGORITHMS, NewAccount, Password
 
 USER_AGENT = "famd"
 """The user_agent recorded on accounts famd creates (FAM wrote 'FlexiAPI')."""
 
 
 def password_row(config, username, domain, password, algorithm):
-    """The ``passwords`` row for a clear password."""
+    """The ``passwords`` row of C{algorithm} for a clear password."""
     realm = credentials.realm_for(config.realm, domain)
     return Password(credentials.ha1(username, realm, password, algorithm), algorithm)
+
+
+def password_rows(config, username, domain, password, algorithm):
+    """
+    Every ``passwords`` row to store for a clear password: the HA1 of
+    C{algorithm}, then, when C{config.both_algorithms} (famd.yaml
+    ``passwords.both_algorithms``), the HA1 of the other DIGEST algorithm,
+    so that MD5-only and SHA-256 clients both register.  Whatever creates an
+    account or sets a password stores these rows.
+    """
+    algorithms = (algorithm,)
+    if config.both_algorithms and algorithm in ALGORITHMS:
+        algorithms += tuple(other for other in ALGORITHMS if other != algorithm)
+    return tuple(password_row(config, username, domain, password, each) for each in algorithms)
 
 
 def new_account(
@@ -49,7 +63,7 @@ def new_account(
     return NewAccount(
         username=username,
         domain=domain,
-        passwords=(password_row(config, username, domain, password, algorithm),),
+        passwords=password_rows(config, username, domain, password, algorithm),
         ip_address=ip_address,
         user_agent=user_agent,
         creation_time=now,

@@ -7,7 +7,13 @@ header values, nothing of HTTP) and fires with the L{Authenticated}
 account, or fails with the refusal the 2021 account manager answered:
 L{Invalid} without a valid ``From``, L{NotFound} for an unknown account,
 L{Unauthorized} (one DIGEST challenge per stored password, a fresh nonce)
-for anything unproven, L{Forbidden} for a non-admin on an admin endpoint.
+for anything unproven, L{Forbidden} for a non-admin on an admin endpoint
+and, after the proof, L{Forbidden} ``Account blocked`` for a blocked account
+(FAM 2.x's ``accounts.blocked``: it authenticates nowhere).  A not yet
+activated account is refused like an unknown password (the 2021 401 and
+challenge), except on the routes that activate it (FAM 2.x's sign-up
+flows: ``me/phone/request``, ``me/phone``, ``me/email/request``,
+``me/email``), which ask for it with C{unactivated}.
 A challenge writes nothing: its nonce is minted by L{famd.digest_nonces}
 under a key every process shares, and gets a row only when used, where its
 count is raised atomically.  A wrong DIGEST answer is a wrong secret of the
@@ -32,6 +38,7 @@ UNAUTHORIZED = "Unauthorized"
 REPLAYED = "Nonce replayed"
 INVALID_NONCE = "Nonce invalid"
 NOT_ADMIN = "Unauthorized area"
+BLOCKED = "Account blocked"
 OPAQUE_SETTING = "digest_opaque"
 
 
@@ -115,10 +122,12 @@ class Authenticator:
             trusted_proxies=config.proxies,
         )
 
-    def authenticate(self, presented, admin=False):
+    def authenticate(self, presented, admin=False, unactivated=False):
         """
         Fire with the L{Authenticated}, activated account C{presented}
-        proves (an admin when C{admin}), or fail with a refusal.
+        proves (an admin when C{admin}; activated or not when
+        C{unactivated}), or fail with a refusal: L{Forbidden} for a blocked
+        account, once proven.
 
         Every authenticated request takes this chain, so it is plain
         callbacks, one step after the other: find the account, check its
@@ -129,16 +138,20 @@ class Authenticator:
         except Invalid:
             return fail()
         d = self.storage.find_account(username, domain)
-        d.addCallback(self._prove, presented)
+        d.addCallback(self._prove, presented, unactivated)
         if admin:
             d.addCallback(self._authorize_admin)
         return d
 
-    def _prove(self, account, presented):
-        """The L{Authenticated} C{account}, if C{presented} proves it (a Deferred for DIGEST)."""
+    def _prove(self, account, presented, unactivated=False):
+        """
+        The L{Authenticated} C{account}, if C{presented} proves it (a
+        Deferred for DIGEST) and it may authenticate: activated (or
+        C{unactivated} allowed) and not blocked.
+        """
         if account is None:
             raise NotFound(NO_ACCOUNT)
-        if not account.activated:
+        if not account.activated and not unactivated:
             return self._refuse(account, UNAUTHENTICATED)
         if not presented.api_key:
             if not presented.authorization:
@@ -146,6 +159,8 @@ class Authenticator:
             return self._digest(presented, account)
         if not same(presented.api_key, account.api_key):
             return self._refuse(account, UNAUTHENTICATED)
+        if account.blocked:
+            raise Forbidden(BLOCKED)
         return Authenticated(account)
 
     def _authorize_admin(self, proven):
@@ -189,6 +204,8 @@ class Authenticator:
             yield self._limited(presented)
         if outcome != "ok":
             yield self._refuse(account, REPLAYED if outcome == "replayed" else INVALID_NONCE)
+        if account.blocked:
+            raise Forbidden(BLOCKED)
         return Authenticated(account, self.challenges(account, params["nonce"], opaque))
 
     @inlineCallbacks

@@ -79,6 +79,10 @@ class Config:
     signup: Mapping[str, Any]
     provisioning_token_lifetime: int = 0
     reset_password_email_lifetime: int = 86400
+    # FAM 2.x linking and passwords (issue 14).
+    email_change_code_lifetime: int = 600
+    phone_change_code_lifetime: int = 600
+    both_algorithms: bool = False
 
     @cached_property
     def proxies(self):
@@ -123,6 +127,9 @@ TOP_LEVEL = (
     Option("provisioning", dict, {}),
     Option("signup", dict, {}),
     Option("reset_password_email_lifetime", int, 86400, check=positive),
+    Option("email_change_code_lifetime", int, 600, check=positive),
+    Option("phone_change_code_lifetime", int, 600, check=positive),
+    Option("passwords", dict, {}),
 )
 
 SIGNUP = (
@@ -133,6 +140,11 @@ SIGNUP = (
     Option("human_check_max_number", int, 100000, check=positive),
 )
 """The keys of famd.yaml's ``signup:`` section (FAM 2.x sign-up and recovery tokens)."""
+
+PASSWORDS = (
+    Option("both_algorithms", bool, False),
+)
+"""The keys of famd.yaml's ``passwords:`` section."""
 
 PROVISIONING = (
     Option("rc_file", str, None, nullable=True, path=True),
@@ -218,6 +230,9 @@ def from_mapping(raw, base_dir, path=None):
     signup, problems = parse(raw_signup, SIGNUP, "signup", base_dir)
     errors.extend(problems)
     hooks = _hooks(provisioning.get("hooks") or [], base_dir, errors)
+    raw_passwords = values.get("passwords") if isinstance(values.get("passwords"), dict) else {}
+    passwords, problems = parse(raw_passwords, PASSWORDS, "passwords", base_dir)
+    errors.extend(problems)
     if errors:
         raise ConfigError(errors)
     return Config(
@@ -246,6 +261,9 @@ def from_mapping(raw, base_dir, path=None):
         provisioning_token_lifetime=provisioning["token_lifetime"],
         signup=MappingProxyType(signup),
         reset_password_email_lifetime=values["reset_password_email_lifetime"],
+        email_change_code_lifetime=values["email_change_code_lifetime"],
+        phone_change_code_lifetime=values["phone_change_code_lifetime"],
+        both_algorithms=passwords["both_algorithms"],
         **chosen,
     )
 

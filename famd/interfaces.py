@@ -449,9 +449,11 @@ class ICodeStore(Interface):
             username of an account other than C{account_id}.
         """
 
-    def set_phone_change(account_id, phone, code, now):
+    def set_phone_change(account_id, phone, code, now, ip=None, user_agent=None):
         """
-        Record a pending phone change, replacing the account's previous one.
+        Record a pending phone change, replacing the account's previous one,
+        asked for at C{now} from the client address C{ip} with the
+        ``User-Agent`` C{user_agent} (str or None).
 
         @return: a Deferred firing with None.
         """
@@ -460,13 +462,14 @@ class ICodeStore(Interface):
         """
         @return: a Deferred firing with the account's pending
             L{famd.model.PhoneChange} (its C{code} to be compared in
-            constant time), or None.
+            constant time, its C{created_at}), or None.
         """
 
     def apply_phone_change(account_id, code):
         """
-        If the pending change still has C{code}: remove it and make its
-        phone the account's only alias, in one transaction.
+        If the pending change still has C{code}: remove it, make its phone
+        the account's only alias and activate the account, in one
+        transaction.
 
         @return: a Deferred firing with the updated L{famd.model.Account},
             or None (no such pending change), or failing with
@@ -500,8 +503,10 @@ class ICodeStore(Interface):
 
     def apply_email_change(account_id, secret):
         """
-        If the pending change still has C{secret}: remove it and set the
-        account's e-mail to its new address, in one transaction.
+        If the pending change still has C{secret}: remove it (and the
+        account's pending 2.x codes, L{ILinkingStore}), set the account's
+        e-mail to its new address and activate the account, in one
+        transaction.
 
         @return: a Deferred firing with the new address, or None.
         """
@@ -511,6 +516,57 @@ class ICodeStore(Interface):
         Remove the pending change if it still has C{secret}.
 
         @return: a Deferred firing with True when a row was removed.
+        """
+
+
+class ILinkingStore(Interface):
+    """
+    FAM 2.x's linking of an e-mail address to an account by a 4-digit code
+    (``email_change_codes``), beside the 2021 link (``email_changed``):
+    one request records both, either confirms the change and removes both.
+    """
+
+    def request_email_change(account_id, new_email, secret, code, now, ip=None, user_agent=None):
+        """
+        Make C{new_email} the account's one pending e-mail change, confirmed
+        by the 2021 link secret C{secret} or by the 2.x C{code}, replacing
+        the previous one, in one transaction (C{ip}, C{user_agent}: who
+        asked, str or None).
+
+        @return: a Deferred firing with None.
+        """
+
+    def email_code(account_id):
+        """
+        @return: a Deferred firing with the account's pending
+            L{famd.model.EmailCode} (its C{code} to be compared in constant
+            time), or None.
+        """
+
+    def apply_email_code(account_id, code):
+        """
+        If the pending code is still C{code}: remove it and the pending
+        2021 link, set the account's e-mail to its address and activate the
+        account, in one transaction.  Of concurrent calls with one code,
+        exactly one applies it.
+
+        @return: a Deferred firing with the updated L{famd.model.Account},
+            or None (no such pending code).
+        """
+
+    def drop_email_code(account_id, code):
+        """
+        Remove the pending code if it is still C{code} (the 2021 link
+        stays).
+
+        @return: a Deferred firing with True when a row was removed.
+        """
+
+    def creation_token_consumed(account_id):
+        """
+        @return: a Deferred firing with True when a used account-creation
+            token (``tokens``) names the account (``tokens.account_id``):
+            FAM 2.x's "validated" account.
         """
 
 
@@ -830,5 +886,6 @@ class IStorage(
     ISignUpStore,
     IRecoveryTokenStore,
     IAdminStore,
+    ILinkingStore,
 ):
     """Everything a storage backend provides."""

@@ -59,11 +59,30 @@ class EmailChange:
 
 @dataclass(frozen=True)
 class PhoneChange:
-    """A pending phone change (``phone_change_codes`` row) and its code."""
+    """
+    A pending phone change (``phone_change_codes`` row) and its code;
+    C{created_at} (None when unknown) is left out of comparisons.
+    """
 
     account_id: int
     phone: str
     code: str = field(repr=False)
+    created_at: Optional[datetime] = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class EmailCode:
+    """
+    A pending FAM 2.x e-mail change (``email_change_codes`` row): the new
+    address, its 4-digit code, when and from where it was asked for.
+    """
+
+    account_id: int
+    email: str
+    code: str = field(repr=False)
+    created_at: Optional[datetime]
+    ip: Optional[str] = None
+    user_agent: Optional[str] = None
 
 
 @dataclass(frozen=True)

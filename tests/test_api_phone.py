@@ -80,7 +80,9 @@ class PhoneChangeTests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_guessing_limited(self):
         """After wrong_secrets wrong codes the address gets 429 until the window has passed."""
-        self.served = yield serve(self, sms=self.sender, throttle={"wrong_secrets": 3})
+        # The code outlives the 900 s wait (its default lifetime is 600 s).
+        self.served = yield serve(self, sms=self.sender, throttle={"wrong_secrets": 3},
+                                  phone_change_code_lifetime=3600)
         for _ in range(3):
             yield self.request()
             code, _, _ = yield self.confirm("%04d" % ((int(sms_code(self.ovh.jobs[-1])) + 1) % 10000,))

@@ -15,11 +15,13 @@ import tempfile
 from twisted.internet import defer, threads
 from twisted.trial import unittest
 
+from famd.accounts import new_account
+from famd.config import from_mapping
 from famd.credentials import ha1
 from famd.model import Password
 from famd.testing.databases import MYSQL, POSTGRESQL, open_mysql, open_postgresql
 from famd.testing.storage import open_sqlite
-from famd.testing.storage_contract import new
+from famd.testing.storage_contract import NOW, new
 
 REQUEST = (
     "select password, algorithm from passwords where account_id = "
@@ -105,6 +107,19 @@ class FlexisipRequestMixin:
         self.assertEqual((yield self.flexisip("alice")), [])
         yield storage.set_activated(account_id, True)
         self.assertEqual((yield self.flexisip("alice")), [(md5, "MD5")])
+
+    @defer.inlineCallbacks
+    def test_request_gives_both_algorithms(self):
+        """With passwords.both_algorithms, an account famd creates gives Flexisip an MD5 and a SHA-256 row."""
+        storage = yield self.open_storage()
+        config = from_mapping({"sip_domain": DOMAIN, "passwords": {"both_algorithms": True}},
+                              tempfile.mkdtemp(prefix="famd-test-"))
+        yield storage.create_account(new_account(config, NOW, "alice", "a secret", "SHA-256",
+                                                 activated=True))
+        self.assertEqual(
+            (yield self.flexisip("alice")),
+            sorted([(ha1("alice", DOMAIN, "a secret", "MD5"), "MD5"),
+                    (ha1("alice", DOMAIN, "a secret", "SHA-256"), "SHA-256")]))
 
 
 class SQLiteFlexisipRequestTests(FlexisipRequestMixin, unittest.TestCase):

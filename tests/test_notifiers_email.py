@@ -77,20 +77,23 @@ class TemplateTests(unittest.TestCase):
         self.assertIn('href="https://x/a?b=1&amp;c=2"', html)
 
     def test_email_change(self):
-        """The packaged email_change template names the new address and the link."""
+        """The packaged email_change template names the new address, the link and the 2.x code."""
         subject, text, html = templates.render(
             "email_change",
             {
                 "app_name": "Acme",
                 "public_url": "https://acme",
                 "link": "https://l",
+                "code": "4821",
                 "new_email": "new@example.org",
             },
         )
         self.assertIn("Acme", subject)
         self.assertIn("new@example.org", text)
         self.assertIn("https://l", text)
+        self.assertIn("\n4821\n", text)
         self.assertIn("new@example.org", html)
+        self.assertIn("4821", html)
 
     def test_html_escaped(self):
         """Variables are HTML-escaped in the HTML body only."""
@@ -98,6 +101,7 @@ class TemplateTests(unittest.TestCase):
             "app_name": "<b>A&B</b>",
             "public_url": "u",
             "link": "l",
+            "code": "1234",
             "new_email": "x@y",
         }
         subject, text, html = templates.render("email_change", variables)

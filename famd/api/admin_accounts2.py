@@ -15,7 +15,7 @@ account, as FAM's super administrators do.
 from klein import Klein
 from twisted.internet.defer import inlineCallbacks
 
-from famd.accounts import password_row
+from famd.accounts import password_rows
 from famd.api import render2, validation
 from famd.api.admin_accounts import no_account
 from famd.api.devices import REMOVED, devices_of, remove_device_of
@@ -155,9 +155,9 @@ class AdminAccounts2:
             raise no_account(account_id)
         passwords = None
         if values["password"] is not None:
-            passwords = _rows(password_row(
+            passwords = password_rows(
                 self._config, values["username"], account.domain, values["password"],
-                values["algorithm"]))
+                values["algorithm"])
         changes = AccountChanges(
             username=values["username"],
             email=values["email"],
@@ -284,11 +284,6 @@ class AdminAccounts2:
         # Laravel's answer for a controller returning nothing.
         request.setHeader(b"Content-Type", b"text/html; charset=UTF-8")
         return b""
-
-
-def _rows(made):
-    """The password rows of L{password_row}: one row, or several (both algorithms)."""
-    return tuple(made) if isinstance(made, (tuple, list)) else (made,)
 
 
 def _found(account):

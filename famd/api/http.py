@@ -96,12 +96,15 @@ def presented(request, trusted_proxies=()):
     )
 
 
-def authenticated(authenticator, request, admin=False):
+def authenticated(authenticator, request, admin=False, unactivated=False):
     """
     Authenticate C{request} with C{authenticator}; fire with the account,
     having added the DIGEST challenges to repeat to the answer's headers.
+    C{unactivated}: a not yet activated account may authenticate (the
+    routes that activate it only).
     """
-    d = authenticator.authenticate(presented(request, authenticator.trusted_proxies), admin)
+    d = authenticator.authenticate(
+        presented(request, authenticator.trusted_proxies), admin, unactivated)
     return d.addCallback(_repeat_challenges, request)
 
 

@@ -1,23 +1,33 @@
 """
-What an authenticated, activated user changes on their own account:
-e-mail (``POST /accounts/me/email/request``, confirmed by opening the
-mailed link ``GET /accounts/me/email/confirm/{secret}``, unauthenticated:
-the secret is the proof), password (``POST /accounts/me/password``) and
-phone (``POST /accounts/me/phone/request``, then ``POST /accounts/me/phone``
-with the SMS code).
+What an authenticated user changes on their own account: e-mail (``POST
+/accounts/me/email/request``, confirmed by opening the mailed link ``GET
+/accounts/me/email/confirm/{secret}``, unauthenticated: the secret is the
+proof, or, FAM 2.x, by sending the mailed code to ``POST
+/accounts/me/email``), password (``POST /accounts/me/password``) and phone
+(``POST /accounts/me/phone/request``, then ``POST /accounts/me/phone`` with
+the SMS code).
 
-Field rules and texts follow the 2021 account manager; the rules of each
-change live in L{famd.flows}.
+The four linking routes (phone and e-mail, request and confirmation) also
+take accounts not yet activated, as FAM 2.x's sign-up flows need: a
+confirmed code activates the account.  Such an account asks for a code only
+once an account-creation token was consumed for it (L{famd.flows.validated}:
+403 ``Account unvalidated``); every other route refuses it as in 2021.
+
+Field rules and texts follow the 2021 account manager (the 2021 routes keep
+their answers byte for byte); ``POST /accounts/me/email``, new in FAM 2.x,
+answers FAM 2.x's (L{famd.api.render2}).  The rules of each change live in
+L{famd.flows}.
 """
 
 from klein import Klein
 from twisted.internet.defer import inlineCallbacks
 
-from famd.api import render, validation
+from famd.api import render, render2, validation
 from famd.api.http import authenticated, json_response, read_json_object
 from famd.client_address import client_address
 from famd.errors import Conflict, Invalid
 from famd.flows import email_change, password, phone_change
+from famd.flows.validated import require_validated
 
 INCORRECT_OLD_PASSWORD = "Incorrect old password"
 
@@ -43,11 +53,24 @@ class SelfService:
         self._context = context
         self._config = context.config
 
+    def _linking(self, request):
+        """The caller of a linking route, activated or not (the route checks the rest)."""
+        return authenticated(self._authenticator, request, unactivated=True)
+
+    def _origin(self, request):
+        """(client address, User-Agent or None) of C{request}, kept with a code."""
+        agent = request.getHeader(b"user-agent")
+        return (
+            client_address(request, self._config.proxies),
+            agent.decode("utf-8", "replace")[:255] if agent else None,
+        )
+
     @app.route("/accounts/me/email/request", methods=["POST"])
     @inlineCallbacks
     def request_email_change(self, request):
-        """Mail a confirmation link to a new address."""
-        account = yield authenticated(self._authenticator, request)
+        """Mail a confirmation link and code to a new address."""
+        account = yield self._linking(request)
+        yield require_validated(self._context, account)
         data = read_json_object(request)
         errors = validation.Errors()
         new_email = validation.email(data, errors) if required(data, "email", errors) else None
@@ -55,8 +78,19 @@ class SelfService:
             errors.add("email", "The selected email is invalid.")
         if errors:
             raise Invalid(errors.fields)
-        yield email_change.request_change(self._context, account, new_email)
+        ip, agent = self._origin(request)
+        yield email_change.request_change(self._context, account, new_email, ip, agent)
         return json_response(request, {})
+
+    @app.route("/accounts/me/email", methods=["POST"])
+    @inlineCallbacks
+    def confirm_email_code(self, request):
+        """Apply the pending e-mail change with its code (FAM 2.x)."""
+        account = yield self._linking(request)
+        code = validation.phone_code(read_json_object(request))
+        address = client_address(request, self._config.proxies)
+        updated = yield email_change.confirm_code(self._context, account, code, address)
+        return json_response(request, render2.account(updated))
 
     @app.route("/accounts/me/email/confirm/<string:secret>", methods=["GET"])
     @inlineCallbacks
@@ -93,7 +127,8 @@ class SelfService:
     @inlineCallbacks
     def request_phone_change(self, request):
         """Send a code by SMS to a new number."""
-        account = yield authenticated(self._authenticator, request)
+        account = yield self._linking(request)
+        yield require_validated(self._context, account)
         data = read_json_object(request)
         errors = validation.Errors()
         taken = ()
@@ -104,14 +139,15 @@ class SelfService:
         phone = validation.phone(data, errors, taken) if required(data, "phone", errors) else None
         if errors:
             raise Invalid(errors.fields)
-        yield phone_change.request_change(self._context, account, phone)
+        ip, agent = self._origin(request)
+        yield phone_change.request_change(self._context, account, phone, ip, agent)
         return json_response(request, {})
 
     @app.route("/accounts/me/phone", methods=["POST"])
     @inlineCallbacks
     def confirm_phone_change(self, request):
-        """Apply the pending phone change with its code."""
-        account = yield authenticated(self._authenticator, request)
+        """Apply the pending phone change with its code; activate the account."""
+        account = yield self._linking(request)
         code = validation.phone_code(read_json_object(request))
         address = client_address(request, self._config.proxies)
         try:

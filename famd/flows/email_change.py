@@ -1,13 +1,19 @@
 """
-Changing an account's e-mail address: the new address receives a link, and
-opening the link applies the change.
+Changing an account's e-mail address: the new address receives one message
+carrying a link (2021) and a 4-digit code (FAM 2.x); opening the link, or
+sending the code back (``POST /api/accounts/me/email``), applies the change.
 
 The pending change is an ``email_changed`` row (one per account) holding the
-new address and the link's secret; the account object shows it as
-``email_changed``.  The link works once and for C{email_change_lifetime}
-seconds.  A failed e-mail removes the pending change again.  Messages sent
-are counted per account and per address, and a wrong link is a wrong secret
-of the client's address (L{famd.throttle}).
+new address and the link's secret, and an ``email_change_codes`` row holding
+the code, written in one transaction; the account object shows it as
+``email_changed`` (2021) or ``email_change_code`` (2.x).  Either
+confirmation removes both, and activates the account (FAM 2.x's sign-up
+flows link an e-mail to a fresh account).  The link works once and for
+C{email_change_lifetime} seconds, the code once and for
+C{email_change_code_lifetime} seconds (then 410).  A failed e-mail removes
+the pending change again.  Messages sent are counted per account and per
+address; a wrong link or code is a wrong secret of the client's address,
+and a code is void after C{code_tries} wrong tries (L{famd.throttle}).
 """
 
 from datetime import timedelta
@@ -15,17 +21,21 @@ from datetime import timedelta
 from twisted.internet.defer import inlineCallbacks
 from twisted.logger import Logger
 
-from famd.credentials import random_string, same
-from famd.errors import Forbidden, NotFound, Unavailable
+from famd.credentials import digits, random_string, same
+from famd.errors import Forbidden, Gone, Invalid, NotFound, Unavailable
 from famd.flows import send_or_withdraw
 
 log = Logger(namespace="famd.flows.email_change")
 
 SECRET_LENGTH = 32
+CODE_LENGTH = 4
 CONFIRM_PATH = "/api/accounts/me/email/confirm/"
 NOT_SENT = "The confirmation e-mail could not be sent, try again later."
 NO_CHANGE = "This link is unknown or was already used."
 EXPIRED = "This link has expired: ask for the change again."
+NO_CODE = "No e-mail change is pending for this account."
+EXPIRED_CODE = "Expired code"
+WRONG_CODE = "The code should be valid"
 
 
 def confirmation_link(config, secret):
@@ -34,10 +44,12 @@ def confirmation_link(config, secret):
 
 
 @inlineCallbacks
-def request_change(context, account, new_email):
+def request_change(context, account, new_email, ip=None, user_agent=None):
     """
-    Record the pending change and mail the link to C{new_email}.
+    Record the pending change (link and code) and mail both to C{new_email}.
 
+    @param ip: the client's address, C{user_agent} its ``User-Agent``
+        (kept with the code, as FAM 2.x does).
     @return: a Deferred firing with None, or failing with L{Unavailable}
         (e-mail is off, or the message was not accepted: then nothing
         stays pending) or L{famd.errors.TooMany} (too many e-mails for the
@@ -48,20 +60,30 @@ def request_change(context, account, new_email):
     yield context.throttle.email(account.id, new_email)
     config = context.config
     secret = random_string(SECRET_LENGTH)
+    code = digits(CODE_LENGTH)
     subject, text, html = context.templates.render(
         "email_change",
         {
             "app_name": config.app_name,
             "public_url": config.public_url,
             "link": confirmation_link(config, secret),
+            "code": code,
             "new_email": new_email,
         },
     )
-    yield context.storage.set_email_change(account.id, new_email, secret, context.now())
+    storage = context.storage
+    yield storage.request_email_change(
+        account.id, new_email, secret, code, context.now(), ip, user_agent
+    )
+
+    def withdraw():
+        d = storage.drop_email_change(account.id, secret)
+        return d.addCallback(lambda _: storage.drop_email_code(account.id, code))
+
     yield send_or_withdraw(
         "e-mail change", "confirmation", account,
         lambda: context.email.send(new_email, subject, text, html),
-        lambda: context.storage.drop_email_change(account.id, secret),
+        withdraw,
         NOT_SENT,
     )
 
@@ -93,3 +115,42 @@ def confirm_change(context, secret, client_address):
         raise NotFound(NO_CHANGE)
     log.info("e-mail address of account {id} changed", id=account_id)
     return new_email
+
+
+@inlineCallbacks
+def confirm_code(context, account, code, client_address):
+    """
+    Apply the account's pending change if C{code} is its 4-digit code.
+
+    @return: a Deferred firing with the updated, activated
+        L{famd.model.Account}, or failing with L{NotFound} (nothing
+        pending), L{Gone} (expired code; it is removed), L{Invalid} ('code':
+        wrong code, a wrong secret; the code is void after C{code_tries}
+        of them) or L{famd.errors.TooMany}.
+    """
+    attempt = yield context.throttle.secret_attempt(client_address)
+    storage = context.storage
+    pending = yield storage.email_code(account.id)
+    if pending is None:
+        yield attempt.succeeded()
+        raise NotFound(NO_CODE)
+    stored = pending.code
+    lifetime = timedelta(seconds=context.config.email_change_code_lifetime)
+    if pending.created_at is None or pending.created_at + lifetime < context.now():
+        yield attempt.succeeded()
+        yield storage.drop_email_code(account.id, stored)
+        raise Gone(EXPIRED_CODE)
+    if not same(code, stored):
+        attempt.failed()
+        voided = yield context.throttle.wrong_code(
+            account.id, stored, lambda: storage.drop_email_code(account.id, stored)
+        )
+        log.info("wrong e-mail code for account {id}{void}", id=account.id,
+                 void=" (now void)" if voided else "")
+        raise Invalid({"code": [WRONG_CODE]})
+    yield attempt.succeeded()
+    updated = yield storage.apply_email_code(account.id, stored)
+    if updated is None:
+        raise NotFound(NO_CODE)
+    log.info("e-mail address of account {id} changed by code", id=account.id)
+    return updated

@@ -6,7 +6,7 @@ all in one transaction.
 
 from twisted.logger import Logger
 
-from famd.accounts import password_row
+from famd.accounts import password_rows
 from famd.credentials import ha1, realm_for, same
 from famd.model import ALGORITHMS
 
@@ -34,12 +34,13 @@ def old_password_matches(config, account, old_password):
 
 def change_password(context, account, password, algorithm):
     """
-    Replace the account's passwords by the HA1 of C{password}.
+    Replace the account's passwords by the HA1s of C{password}
+    (L{famd.accounts.password_rows}: both algorithms when configured).
 
     @return: a Deferred firing with True, or False when the account is gone.
     """
-    row = password_row(context.config, account.username, account.domain, password, algorithm)
-    d = context.storage.replace_passwords(account.id, [row])
+    rows = password_rows(context.config, account.username, account.domain, password, algorithm)
+    d = context.storage.replace_passwords(account.id, rows)
 
     def changed(done):
         if done:

@@ -1,18 +1,24 @@
 """
 Changing an account's phone number: a 4-digit code goes to the new number
-by SMS, and sending the code back replaces the account's alias.
+by SMS, and sending the code back replaces the account's alias and
+activates the account (FAM 2.x's sign-up flows link a phone to a fresh
+account).
 
-The pending change is a ``phone_change_codes`` row (one per account).  A
-wrong code is a wrong secret of the client's address (L{famd.throttle}) and
-burns the pending change, as in 2021; the right code works once.  Codes
-sent are counted per account and per number (L{famd.throttle.Throttle.sms}).
+The pending change is a ``phone_change_codes`` row (one per account, with
+the client's address and ``User-Agent``).  A wrong code is a wrong secret
+of the client's address (L{famd.throttle}) and burns the pending change, as
+in 2021; the right code works once and for C{phone_change_code_lifetime}
+seconds (then 410, as in FAM 2.x).  Codes sent are counted per account and
+per number (L{famd.throttle.Throttle.sms}).
 """
+
+from datetime import timedelta
 
 from twisted.internet.defer import inlineCallbacks
 from twisted.logger import Logger
 
 from famd.credentials import digits, same
-from famd.errors import Forbidden, NotFound, Unavailable
+from famd.errors import Forbidden, Gone, NotFound, Unavailable
 from famd.flows import send_or_withdraw
 
 log = Logger(namespace="famd.flows.phone_change")
@@ -21,12 +27,14 @@ CODE_LENGTH = 4
 NOT_SENT = "The SMS could not be sent, try again later."
 NO_CHANGE = "No phone change is pending for this account."
 WRONG_CODE = "Wrong code: ask for a new one."
+EXPIRED_CODE = "Expired code"
 
 
 @inlineCallbacks
-def request_change(context, account, phone):
+def request_change(context, account, phone, ip=None, user_agent=None):
     """
-    Record a pending change to C{phone} and send its code by SMS.
+    Record a pending change to C{phone} (asked for from C{ip} with
+    C{user_agent}) and send its code by SMS.
 
     @return: a Deferred firing with None, or failing with L{Unavailable}
         (SMS is off, or the SMS was not accepted: then nothing stays
@@ -40,7 +48,7 @@ def request_change(context, account, phone):
     _, text, _ = context.templates.render(
         "sms_phone_code", {"app_name": context.config.app_name, "code": code}
     )
-    yield context.storage.set_phone_change(account.id, phone, code, context.now())
+    yield context.storage.set_phone_change(account.id, phone, code, context.now(), ip, user_agent)
     yield send_or_withdraw(
         "phone change", "code", account,
         lambda: context.sms.send(phone, text),
@@ -54,9 +62,11 @@ def confirm_change(context, account, code, client_address):
     """
     Apply the account's pending change if C{code} is its code.
 
-    @return: a Deferred firing with the updated L{famd.model.Account}, or
-        failing with L{NotFound} (nothing pending), L{Forbidden} (wrong
-        code; the pending change is gone), L{famd.errors.Conflict} ('phone':
+    @return: a Deferred firing with the updated, activated
+        L{famd.model.Account}, or failing with L{NotFound} (nothing
+        pending), L{Gone} (expired code; the pending change is gone),
+        L{Forbidden} (wrong code; the pending change is gone),
+        L{famd.errors.Conflict} ('phone':
         another account took the number meanwhile) or
         L{famd.errors.TooMany}.
     """
@@ -66,6 +76,11 @@ def confirm_change(context, account, code, client_address):
         yield attempt.succeeded()
         raise NotFound(NO_CHANGE)
     stored = pending.code
+    lifetime = timedelta(seconds=context.config.phone_change_code_lifetime)
+    if pending.created_at is None or pending.created_at + lifetime < context.now():
+        yield attempt.succeeded()
+        yield context.storage.drop_phone_change(account.id, stored)
+        raise Gone(EXPIRED_CODE)
     if not same(code, stored):
         attempt.failed()
         yield context.storage.drop_phone_change(account.id, stored)

@@ -76,11 +76,14 @@ def issue(context, account_id, ip=None, user_agent=None):
     return issued
 
 
-def reset_algorithms(account):
+def reset_algorithms(account, both=False):
     """
-    The algorithms a reset password is hashed with: those of the account's
-    HA1s, or both when it has none (only a clear-text password, or none).
+    The algorithms a reset password is hashed with: both when C{both}
+    (``passwords.both_algorithms``), else those of the account's HA1s, or
+    both when it has none (only a clear-text password, or none).
     """
+    if both:
+        return ALGORITHMS
     stored = [p.algorithm for p in account.passwords if p.algorithm in ALGORITHMS]
     return tuple(dict.fromkeys(stored)) or ALGORITHMS
 
@@ -98,7 +101,7 @@ def reset_password(storage, config, account):
     password = credentials.random_string(RESET_PASSWORD_LENGTH)
     rows = tuple(
         password_row(config, account.username, account.domain, password, algorithm)
-        for algorithm in reset_algorithms(account)
+        for algorithm in reset_algorithms(account, config.both_algorithms)
     )
     if not (yield storage.replace_passwords(account.id, rows)):
         raise NotFound(NO_ACCOUNT)

@@ -13,7 +13,7 @@ in the subject.
 The defaults ship in the ``templates`` folder beside this module:
 
     - C{activation}: app_name, link, code, username
-    - C{email_change}: app_name, public_url, link, new_email
+    - C{email_change}: app_name, public_url, link, code, new_email
     - C{sms_phone_code}: app_name, code
     - C{provisioning}: app_name, username, sip_address, link, qrcode_url
     - C{reset_password}: app_name, public_url, link, username, hours

@@ -214,9 +214,10 @@ class SQLStorage:
     def phone_taken(self, phone, account_id):
         return self.read("phone_taken", codes.phone_taken_txn, phone, account_id)
 
-    def set_phone_change(self, account_id, phone, code, now):
+    def set_phone_change(self, account_id, phone, code, now, ip=None, user_agent=None):
         return self.write(
-            "set_phone_change", codes.set_phone_change_txn, account_id, phone, code, to_db(now)
+            "set_phone_change",
+            codes.set_phone_change_txn, account_id, phone, code, to_db(now), ip, user_agent,
         )
 
     def phone_change(self, account_id):
@@ -242,6 +243,37 @@ class SQLStorage:
 
     def drop_email_change(self, account_id, secret):
         return self.write("drop_email_change", codes.drop_email_change_txn, account_id, secret)
+
+    # ILinkingStore
+
+    def request_email_change(self, account_id, new_email, secret, code, now, ip=None,
+                             user_agent=None):
+        return self.write(
+            "request_email_change", codes.request_email_change_txn,
+            account_id, new_email, secret, code, to_db(now), ip, user_agent,
+        )
+
+    def email_code(self, account_id):
+        if not storable_id(account_id):
+            return defer.succeed(None)
+        return self.read("email_code", codes.email_code_txn, account_id)
+
+    def apply_email_code(self, account_id, code):
+        if not storable_id(account_id):
+            return defer.succeed(None)
+        return self.write("apply_email_code", codes.apply_email_code_txn, account_id, code)
+
+    def drop_email_code(self, account_id, code):
+        if not storable_id(account_id):
+            return defer.succeed(False)
+        return self.write("drop_email_code", codes.drop_email_code_txn, account_id, code)
+
+    def creation_token_consumed(self, account_id):
+        if not storable_id(account_id):
+            return defer.succeed(False)
+        return self.read(
+            "creation_token_consumed", codes.creation_token_consumed_txn, account_id
+        )
 
     # IRateLimitStore
 

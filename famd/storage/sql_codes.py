@@ -3,14 +3,17 @@ The SQL of single-use codes and of failed code attempts.
 
 Activation codes live in ``accounts.confirmation_key``, pending phone
 changes in ``phone_change_codes``, pending e-mail changes in
-``email_changed``.  The caller reads a code, compares it in constant time,
+``email_changed`` (the 2021 link) and ``email_change_codes`` (FAM 2.x's
+4-digit code), both written by one request and both removed by either
+confirmation.  Confirming a phone or an e-mail code activates the account
+(FAM 2.x's sign-up flows).  The caller reads a code, compares it in constant time,
 then applies it here with a write conditional on that same code: of
 concurrent requests with one code, exactly one changes a row.  Failed
 attempts are rows of famd's own ``famd_code_failures`` table.
 """
 
 from famd.errors import Conflict
-from famd.model import EmailChange, PhoneChange
+from famd.model import EmailChange, EmailCode, PhoneChange
 from famd.storage.sql_accounts import get_account_txn
 from famd.storage.times import from_db
 
@@ -53,17 +56,20 @@ def replace_pending_txn(txn, table, account_id, values, now):
     txn.insert(table, row)
 
 
-def set_phone_change_txn(txn, account_id, phone, code, now):
-    replace_pending_txn(txn, "phone_change_codes", account_id, {"code": code, "phone": phone}, now)
+def set_phone_change_txn(txn, account_id, phone, code, now, ip=None, user_agent=None):
+    replace_pending_txn(
+        txn, "phone_change_codes", account_id,
+        {"code": code, "phone": phone, "ip": ip, "user_agent": user_agent}, now,
+    )
 
 
 def phone_change_txn(txn, account_id):
     row = txn.one(
-        'SELECT "phone", "code" FROM "phone_change_codes" WHERE "account_id" = ? '
+        'SELECT "phone", "code", "created_at" FROM "phone_change_codes" WHERE "account_id" = ? '
         'ORDER BY "id" DESC LIMIT 1',
         (account_id,),
     )
-    return None if row is None else PhoneChange(account_id, row[0], row[1])
+    return None if row is None else PhoneChange(account_id, row[0], row[1], from_db(row[2]))
 
 
 def drop_pending_txn(txn, table, column, account_id, secret):
@@ -94,7 +100,16 @@ def apply_phone_change_txn(txn, account_id, code):
     domain = txn.scalar('SELECT "domain" FROM "accounts" WHERE "id" = ?', (account_id,))
     txn.execute('DELETE FROM "aliases" WHERE "account_id" = ?', (account_id,))
     txn.insert("aliases", {"account_id": account_id, "alias": phone, "domain": domain})
+    activate_txn(txn, account_id)
     return get_account_txn(txn, account_id)
+
+
+def activate_txn(txn, account_id):
+    """Activate the account (a confirmed phone or e-mail proves its owner; FAM 2.x)."""
+    txn.execute(
+        'UPDATE "accounts" SET "activated" = ? WHERE "id" = ? AND "activated" = ?',
+        (True, account_id, False),
+    )
 
 
 # ---------------------------------------------------------------- e-mail
@@ -126,8 +141,61 @@ def apply_email_change_txn(txn, account_id, secret):
     )
     if new_email is None or not drop_email_change_txn(txn, account_id, secret):
         return None
+    # The same request's 2.x code is confirmed with it.
+    txn.execute('DELETE FROM "email_change_codes" WHERE "account_id" = ?', (account_id,))
     txn.execute('UPDATE "accounts" SET "email" = ? WHERE "id" = ?', (new_email, account_id))
+    activate_txn(txn, account_id)
     return new_email
+
+
+# ---------------------------------------------------------------- e-mail, FAM 2.x code
+
+
+def request_email_change_txn(txn, account_id, new_email, secret, code, now, ip, user_agent):
+    """The account's one pending e-mail change, as a 2021 link and a 2.x code."""
+    set_email_change_txn(txn, account_id, new_email, secret, now)
+    replace_pending_txn(
+        txn, "email_change_codes", account_id,
+        {"email": new_email, "code": code, "ip": ip, "user_agent": user_agent}, now,
+    )
+
+
+def email_code_txn(txn, account_id):
+    row = txn.one(
+        'SELECT "email", "code", "created_at", "ip", "user_agent" FROM "email_change_codes" '
+        'WHERE "account_id" = ? AND "code" IS NOT NULL ORDER BY "id" DESC LIMIT 1',
+        (account_id,),
+    )
+    if row is None:
+        return None
+    return EmailCode(account_id, row[0], row[1], from_db(row[2]), row[3], row[4])
+
+
+def drop_email_code_txn(txn, account_id, code):
+    return drop_pending_txn(txn, "email_change_codes", "code", account_id, code)
+
+
+def apply_email_code_txn(txn, account_id, code):
+    new_email = txn.scalar(
+        'SELECT "email" FROM "email_change_codes" WHERE "account_id" = ? AND "code" = ? '
+        'ORDER BY "id" DESC LIMIT 1',
+        (account_id, code),
+    )
+    if new_email is None or not drop_email_code_txn(txn, account_id, code):
+        return None
+    # The same request's 2021 link is confirmed with it.
+    txn.execute('DELETE FROM "email_change_codes" WHERE "account_id" = ?', (account_id,))
+    txn.execute('DELETE FROM "email_changed" WHERE "account_id" = ?', (account_id,))
+    txn.execute('UPDATE "accounts" SET "email" = ? WHERE "id" = ?', (new_email, account_id))
+    activate_txn(txn, account_id)
+    return get_account_txn(txn, account_id)
+
+
+def creation_token_consumed_txn(txn, account_id):
+    row = txn.one(
+        'SELECT 1 FROM "tokens" WHERE "account_id" = ? AND "used" = ? LIMIT 1', (account_id, True)
+    )
+    return row is not None
 
 
 # ---------------------------------------------------------------- failed attempts

@@ -38,6 +38,7 @@ from famd.model import (
     RequestToken,
     EmailChange,
     IssuedToken,
+    EmailCode,
     PhoneChange,
     Timestamps,
     ResetPasswordToken,
@@ -490,13 +491,16 @@ class MemoryStorage:
                      **values)
 
     @_answer
-    def set_phone_change(self, account_id, phone, code, now):
-        self._replace_pending("phone_change_codes", account_id, now, phone=phone, code=code)
+    def set_phone_change(self, account_id, phone, code, now, ip=None, user_agent=None):
+        self._replace_pending("phone_change_codes", account_id, now, phone=phone, code=code,
+                              ip=ip, user_agent=user_agent)
 
     @_answer
     def phone_change(self, account_id):
         rows = self._rows("phone_change_codes", account_id=account_id)
-        return PhoneChange(account_id, rows[-1]["phone"], rows[-1]["code"]) if rows else None
+        if not rows:
+            return None
+        return PhoneChange(account_id, rows[-1]["phone"], rows[-1]["code"], rows[-1]["created_at"])
 
     @_answer
     def apply_phone_change(self, account_id, code):
@@ -510,6 +514,7 @@ class MemoryStorage:
         self._delete("aliases", self._rows("aliases", account_id=account_id))
         account = self._tables["accounts"][account_id]
         self._insert("aliases", account_id=account_id, alias=phone, domain=account["domain"])
+        account["activated"] = True
         return self._account(account)
 
     @_answer
@@ -536,7 +541,8 @@ class MemoryStorage:
         if not rows:
             return None
         self._delete("email_changed", rows)
-        self._tables["accounts"][account_id]["email"] = rows[0]["new_email"]
+        self._delete("email_change_codes", self._rows("email_change_codes", account_id=account_id))
+        self._tables["accounts"][account_id].update(email=rows[0]["new_email"], activated=True)
         return rows[0]["new_email"]
 
     @_answer
@@ -544,6 +550,47 @@ class MemoryStorage:
         return self._delete(
             "email_changed", self._rows("email_changed", account_id=account_id, hash=secret)
         ) > 0
+
+    # ---------------------------------------------------------- ILinkingStore
+
+    @_answer
+    def request_email_change(self, account_id, new_email, secret, code, now, ip=None,
+                             user_agent=None):
+        self._replace_pending("email_changed", account_id, now, new_email=new_email, hash=secret)
+        self._replace_pending("email_change_codes", account_id, now, email=new_email, code=code,
+                              ip=ip, user_agent=user_agent)
+
+    @_answer
+    def email_code(self, account_id):
+        rows = [row for row in self._rows("email_change_codes", account_id=account_id)
+                if row["code"] is not None]
+        if not rows:
+            return None
+        row = rows[-1]
+        return EmailCode(account_id, row["email"], row["code"], row["created_at"], row["ip"],
+                         row["user_agent"])
+
+    @_answer
+    def apply_email_code(self, account_id, code):
+        rows = self._rows("email_change_codes", account_id=account_id, code=code)
+        if not rows:
+            return None
+        self._delete("email_change_codes", self._rows("email_change_codes", account_id=account_id))
+        self._delete("email_changed", self._rows("email_changed", account_id=account_id))
+        account = self._tables["accounts"][account_id]
+        account.update(email=rows[-1]["email"], activated=True)
+        return self._account(account)
+
+    @_answer
+    def drop_email_code(self, account_id, code):
+        return self._delete(
+            "email_change_codes", self._rows("email_change_codes", account_id=account_id, code=code)
+        ) > 0
+
+    @_answer
+    def creation_token_consumed(self, account_id):
+        return any(row.get("account_id") == account_id and row["used"]
+                   for row in self._tables["tokens"].values())
 
     # ---------------------------------------------------------- IRateLimitStore
 

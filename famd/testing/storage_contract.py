@@ -16,7 +16,7 @@ from zope.interface.verify import verifyObject
 
 from famd.interfaces import IStorage
 from famd.errors import Conflict
-from famd.model import ActivationExpiration, NewAccount, Password, Timestamps
+from famd.model import ActivationExpiration, EmailCode, NewAccount, Password, PhoneChange, Timestamps
 
 NOW = datetime(2026, 11, 28, 14, 32, 50, tzinfo=timezone.utc)
 """The one "now" of famd's tests."""
@@ -39,6 +39,7 @@ DEPENDENTS = (
     "provisioning_tokens", "auth_tokens",
     "tokens", "account_recovery_tokens",
     "reset_password_email_tokens",
+    "email_change_codes",
 )
 """
 What hangs off an account, by the name of its table (2021's, then FAM
@@ -276,6 +277,8 @@ class StorageContract:
             yield self.storage.use_recovery_token("V%d" % (number,) * 13, account_id, EARLIER, NOW)
             yield self.storage.add_reset_password_token(
                 account_id, "r%d" % (number,), "owner%d@example.org" % (number,), None, None, NOW)
+            yield self.storage.request_email_change(
+                account_id, "new%d@example.org" % (number,), "s%d" % (number,), "4321", NOW)
             present = yield defer.maybeDeferred(self.count_dependents, account_id)
             self.assertEqual(counted(present), dict.fromkeys(DEPENDENTS, 1))
             ids.append(account_id)
@@ -670,3 +673,81 @@ class StorageContract:
         self.assertEqual((yield self.storage.add_recovery_token("W" * 13, *device, None, None, NOW, EARLIER)), NOW)
         self.assertIsNone((yield self.storage.recovery_token("W" * 13, EARLIER)))
         self.assertIsNone((yield self.storage.add_recovery_token("W" * 13, *device, None, None, NOW + timedelta(days=1), NOW)))
+
+    # ---------------------------------------------------------- ILinkingStore
+
+    @defer.inlineCallbacks
+    def test_email_code_applies_once_and_activates(self):
+        """One request records the link and the code; the code applies once, removes both and activates."""
+        account_id = yield self.storage.create_account(new(email="old@example.org"))
+        yield self.storage.request_email_change(
+            account_id, "first@example.org", "s" * 32, "1111", EARLIER, "192.0.2.1", "first")
+        yield self.storage.request_email_change(
+            account_id, "new@example.org", "t" * 32, "2222", NOW, "192.0.2.2", "Linphone/6.0")
+        pending = yield self.storage.email_code(account_id)
+        self.assertEqual(pending, EmailCode(account_id, "new@example.org", "2222", NOW,
+                                            "192.0.2.2", "Linphone/6.0"))
+        self.assertNotIn("2222", repr(pending))
+        self.assertIsNone((yield self.storage.email_change("s" * 32)))
+        self.assertEqual((yield self.storage.get_account(account_id)).email_changed.new_email,
+                         "new@example.org")
+        self.assertIsNone((yield self.storage.apply_email_code(account_id, "1111")))
+        account = yield self.storage.apply_email_code(account_id, "2222")
+        self.assertEqual((account.email, account.activated, account.email_changed),
+                         ("new@example.org", True, None))
+        self.assertIsNone((yield self.storage.email_code(account_id)))
+        self.assertIsNone((yield self.storage.email_change("t" * 32)))
+        self.assertIsNone((yield self.storage.apply_email_code(account_id, "2222")))
+        self.assertIsNone((yield self.storage.apply_email_change(account_id, "t" * 32)))
+
+    @defer.inlineCallbacks
+    def test_email_link_removes_code(self):
+        """Confirming by the 2021 link removes the 2.x code and activates the account."""
+        account_id = yield self.storage.create_account(new())
+        yield self.storage.request_email_change(account_id, "new@example.org", "t" * 32, "2222", NOW)
+        self.assertEqual((yield self.storage.apply_email_change(account_id, "t" * 32)), "new@example.org")
+        self.assertIsNone((yield self.storage.email_code(account_id)))
+        self.assertIsNone((yield self.storage.apply_email_code(account_id, "2222")))
+        self.assertTrue((yield self.storage.get_account(account_id)).activated)
+
+    @defer.inlineCallbacks
+    def test_drop_email_code_keeps_link(self):
+        """drop_email_code removes the code only while it is that code; the link stays."""
+        account_id = yield self.storage.create_account(new())
+        yield self.storage.request_email_change(account_id, "new@example.org", "t" * 32, "2222", NOW)
+        self.assertFalse((yield self.storage.drop_email_code(account_id, "9999")))
+        self.assertTrue((yield self.storage.drop_email_code(account_id, "2222")))
+        self.assertIsNone((yield self.storage.email_code(account_id)))
+        self.assertEqual((yield self.storage.email_change("t" * 32)).account_id, account_id)
+
+    @defer.inlineCallbacks
+    def test_concurrent_email_code_applies_once(self):
+        """Of eight simultaneous confirmations with one code exactly one applies it."""
+        account_id = yield self.storage.create_account(new())
+        yield self.storage.request_email_change(account_id, "new@example.org", "t" * 32, "2222", NOW)
+        results = yield defer.gatherResults(
+            [self.storage.apply_email_code(account_id, "2222") for _ in range(8)])
+        self.assertEqual(len([each for each in results if each is not None]), 1)
+
+    @defer.inlineCallbacks
+    def test_phone_change_keeps_time_and_origin_and_activates(self):
+        """A pending phone change reads back its creation time; applying it activates the account."""
+        account_id = yield self.storage.create_account(new(activated=False))
+        yield self.storage.set_phone_change(account_id, "+33600000002", "1111", NOW,
+                                            "192.0.2.1", "Linphone/6.0")
+        pending = yield self.storage.phone_change(account_id)
+        self.assertEqual((pending, pending.created_at),
+                         (PhoneChange(account_id, "+33600000002", "1111"), NOW))
+        account = yield self.storage.apply_phone_change(account_id, "1111")
+        self.assertEqual((account.phone, account.activated), ("+33600000002", True))
+
+    @defer.inlineCallbacks
+    def test_linking_unknown_accounts(self):
+        """Unknown or impossible ids have no code and no consumed token; a fresh account has no token."""
+        account_id = yield self.storage.create_account(new())
+        self.assertFalse((yield self.storage.creation_token_consumed(account_id)))
+        for number in (account_id + 99, 2**70, -1):
+            self.assertIsNone((yield self.storage.email_code(number)), number)
+            self.assertIsNone((yield self.storage.apply_email_code(number, "1234")), number)
+            self.assertFalse((yield self.storage.drop_email_code(number, "1234")), number)
+            self.assertFalse((yield self.storage.creation_token_consumed(number)), number)

@@ -49,6 +49,7 @@ def new_account(
     user_agent=USER_AGENT,
     api_key=None,
     token=None,
+    dtmf_protocol=None,
 ):
     """
     A L{NewAccount} ready for L{famd.interfaces.IAccountStore.create_account}:
@@ -76,4 +77,5 @@ def new_account(
         api_key=api_key,
         token=token,
         provisioning_token=credentials.confirmation_key(),
+        dtmf_protocol=dtmf_protocol,
     )

@@ -30,7 +30,7 @@ from twisted.internet.task import deferLater
 from famd import digest, digest_nonces
 from famd.clock import ago
 from famd.credentials import random_string, realm_for, same
-from famd.errors import NO_ACCOUNT, Forbidden, Invalid, NotFound, TooMany, Unauthorized
+from famd.errors import BLOCKED, NO_ACCOUNT, Forbidden, Invalid, NotFound, TooMany, Unauthorized
 from famd.sip import MalformedAddress, parse_address
 
 UNAUTHENTICATED = "Unauthenticated request"
@@ -38,7 +38,6 @@ UNAUTHORIZED = "Unauthorized"
 REPLAYED = "Nonce replayed"
 INVALID_NONCE = "Nonce invalid"
 NOT_ADMIN = "Unauthorized area"
-BLOCKED = "Account blocked"
 OPAQUE_SETTING = "digest_opaque"
 
 

@@ -13,6 +13,9 @@ TOO_MANY_MESSAGE = "Too Many Attempts."
 NO_ACCOUNT = "No query results for model [App\\Account]."
 """FAM's text for an account that does not exist (Laravel's ModelNotFoundException)."""
 
+BLOCKED = "Account blocked"
+"""FAM 2.x's text for a blocked account, which authenticates nowhere and is provisioned by no token."""
+
 
 class Refusal(Exception):
     """A request was refused; C{message} is safe to show to the client."""

@@ -154,6 +154,7 @@ class NewAccount:
     api_key: Optional[str] = field(default=None, repr=False)
     token: Optional[str] = field(default=None, repr=False)
     provisioning_token: Optional[str] = field(default=None, repr=False)
+    dtmf_protocol: Optional[str] = None
 
 
 @dataclass(frozen=True)

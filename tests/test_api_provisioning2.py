@@ -9,6 +9,7 @@ tokens, API keys) and the provisioning e-mail through a real SMTP server.
 import email
 import hashlib
 import io
+import json
 import re
 from datetime import timedelta
 from email import policy
@@ -69,6 +70,14 @@ class ProvisioningTokenTests(unittest.TestCase):
         self.assertEqual(len(issued.token), 13)
         code, _, body = yield provisioning(self.served, "/" + issued.token)
         self.assertEqual((code, identity(body)), (200, "sip:davidx@sip.example.org"))
+
+    @defer.inlineCallbacks
+    def test_blocked_account_not_provisioned(self):
+        """A blocked account's provisioning token gives 403 Account blocked, no credentials."""
+        body = yield self.provision_bob()
+        yield self.served.storage.set_blocked(body["id"], True)
+        code, _, content = yield provisioning(self.served, "/" + body["provisioning_token"], headers=LINPHONE)
+        self.assertEqual((code, json.loads(content)), (403, {"message": "Account blocked"}))
 
     @defer.inlineCallbacks
     def test_me_provision_serves_once(self):
@@ -279,6 +288,18 @@ class QRLoginTests(unittest.TestCase):
         code, _, _ = yield self.served.json("GET", "/accounts/me/api_key/" + token, sip=None)
         self.assertEqual(code, 404)
         self.assertFalse([line for line in logs if token in line or key in line])
+
+    @defer.inlineCallbacks
+    def test_blocked_account_gets_nothing(self):
+        """An account blocked after attaching a token gets neither its document nor a key through it."""
+        for path, base in (("/auth_token/%s", "/provisioning"), ("/accounts/me/api_key/%s", "/api")):
+            token = yield self.new_token()
+            yield self.attach(token)
+            bob = yield self.served.storage.find_account("bob", "sip.example.org")
+            yield self.served.storage.set_blocked(bob.id, True)
+            code, _, body = yield self.served.request("GET", path % (token,), base=base, sip=None)
+            self.assertEqual((code, json.loads(body)), (403, {"message": "Account blocked"}))
+            yield self.served.storage.set_blocked(bob.id, False)
 
     @defer.inlineCallbacks
     def test_old_tokens(self):

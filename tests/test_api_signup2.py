@@ -5,7 +5,6 @@ either generation, consume, the administrator's tokens, the desktop's
 request tokens, and the recovery push.
 """
 
-from datetime import timedelta
 
 from twisted.internet import defer
 from twisted.trial import unittest
@@ -155,7 +154,11 @@ class CreationTests(unittest.TestCase):
         self.assertEqual((body["username"], body["domain"], body["activated"], body["sip_uri"]),
                          ("newuser2x", "sip.example.org", False, "sip:newuser2x@sip.example.org"))
         self.assertEqual(body["passwords"], [{"algorithm": "SHA-256"}])
-        self.assertIsNone(body["provisioning_token"])
+        # The account's current provisioning token, issued with it (FAM: on every creation).
+        current = yield self.served.storage.current_provisioning_token(body["id"])
+        self.assertRegex(body["provisioning_token"], r"^[A-Za-z0-9]{13}$")
+        self.assertEqual(body["provisioning_token"], current.token)
+        self.assertIsNone(body["provisioning_token_expire_at"])
         rows = yield self.served.storage.read("tokens", tokens_txn)
         self.assertEqual(rows[0][2:4], (1, body["id"]))
 
@@ -201,8 +204,10 @@ class CreationTests(unittest.TestCase):
         self.assertEqual(list(body["errors"]),
                          ["username", "password", "algorithm", "admin", "activated", "dtmf_protocol"])
         self.assertIn("The username has already been taken.", body["errors"]["username"])
-        code, _, _ = yield self.create(account_creation_token=token, dtmf_protocol="rfc2833")
-        self.assertEqual(code, 200)
+        code, body, _ = yield self.create(account_creation_token=token, dtmf_protocol="rfc2833")
+        self.assertEqual((code, body["dtmf_protocol"]), (200, "rfc2833"))
+        stored = yield self.served.storage.get_account(body["id"])
+        self.assertEqual(stored.dtmf_protocol, "rfc2833")
 
 
 class ConsumeAndAdminTests(unittest.TestCase):

@@ -102,5 +102,26 @@ class BothAlgorithmsTests(unittest.TestCase):
         account = yield self.served.storage.find_account("operator", DOMAIN)
         self.assertEqual(rows_of(account), both("operator", "0perator"))
 
+    @defer.inlineCallbacks
+    def test_admin_update(self):
+        """An administrator's PUT with a password stores both HA1s of it."""
+        bob = yield self.served.storage.find_account("bob", DOMAIN)
+        code, _, _ = yield self.served.json("PUT", "/accounts/%d" % (bob.id,), key=ADMIN_KEY,
+                                            body={"username": "bob", "password": "bobnewer",
+                                                  "algorithm": "MD5"})
+        self.assertEqual(code, 200)
+        bob = yield self.served.storage.find_account("bob", DOMAIN)
+        self.assertEqual(rows_of(bob), both("bob", "bobnewer"))
+
+    @defer.inlineCallbacks
+    def test_provisioning_reset(self):
+        """A provisioning document with reset_password carries, and stores, both HA1s of the new password."""
+        code, _, _ = yield self.served.request(
+            "GET", "/me?reset_password", base="/provisioning", sip=BOB, key=BOB_KEY,
+            headers={b"X-Linphone-Provisioning": [b"1"]})
+        self.assertEqual(code, 200)
+        bob = yield self.served.storage.find_account("bob", DOMAIN)
+        self.assertEqual(sorted(p.algorithm for p in bob.passwords), ["MD5", "SHA-256"])
+
 
 globals().update(on_engines(BothAlgorithmsTests))

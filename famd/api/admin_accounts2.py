@@ -16,7 +16,8 @@ from klein import Klein
 from twisted.internet.defer import inlineCallbacks
 
 from famd.accounts import password_rows
-from famd.api import render2, validation
+from famd.api import validation
+from famd.api.account_object import account_object
 from famd.api.admin_accounts import no_account
 from famd.api.devices import REMOVED, devices_of, remove_device_of
 from famd.api.http import authenticated, json_response, read_json_object
@@ -177,7 +178,8 @@ class AdminAccounts2:
                 validation.with_taken({}, set(taken) | {conflict.field}, UPDATE_FIELDS)) from None
         if updated is None:
             raise no_account(account_id)
-        return json_response(request, render2.account(updated))
+        body = yield account_object(self._storage, self._config, updated)
+        return json_response(request, body)
 
     @inlineCallbacks
     def _taken(self, account_id, data):
@@ -223,7 +225,8 @@ class AdminAccounts2:
         account = yield setter(account_id, value)
         if account is None:
             raise no_account(account_id)
-        return json_response(request, render2.account(account))
+        body = yield account_object(self._storage, self._config, account)
+        return json_response(request, body)
 
     # ---------------------------------------------------------- search
 
@@ -239,7 +242,8 @@ class AdminAccounts2:
         account = yield self._storage.find_account(username, domain)
         if account is None:
             raise NotFound(NO_SIP)
-        return json_response(request, _found(account))
+        body = yield account_object(self._storage, self._config, account)
+        return json_response(request, _found(body))
 
     @app.route("/accounts/<string:email>/search-by-email", methods=["GET"])
     @inlineCallbacks
@@ -251,7 +255,8 @@ class AdminAccounts2:
             account = yield self._storage.find_account_by_email(email)
         if account is None:
             raise NotFound(NO_EMAIL)
-        return json_response(request, _found(account))
+        body = yield account_object(self._storage, self._config, account)
+        return json_response(request, _found(body))
 
     # ---------------------------------------------------------- devices
 
@@ -286,8 +291,7 @@ class AdminAccounts2:
         return b""
 
 
-def _found(account):
+def _found(body):
     """The account object of the search routes: FAM 2.1 adds the call forwardings (famd keeps none)."""
-    body = render2.account(account)
     body["call_forwardings"] = []
     return body

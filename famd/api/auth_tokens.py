@@ -96,6 +96,7 @@ class AuthTokens:
         )
         if account is None:
             raise NotFound(UNKNOWN_AUTH_TOKEN)
+        flow.not_blocked(account)
         key = yield flow.new_api_key(self._context.storage, account.id, now)
         self._cookie(request, key)
         return json_response(request, {"api_key": key})

@@ -10,17 +10,11 @@ from klein import Klein
 from twisted.internet.defer import inlineCallbacks
 
 from famd.api import render2
+from famd.api.account_object import provisioning_token
 from famd.api.admin_accounts import no_account
 from famd.api.http import authenticated, json_response
 from famd.client_address import client_address
 from famd.flows import provisioning as flow
-
-
-def provisioning_token(config, issued):
-    """The L{render2.ProvisioningToken} of an L{famd.model.IssuedToken} (None stays None)."""
-    if issued is None:
-        return None
-    return render2.ProvisioningToken(issued.token, flow.expire_at(config, issued))
 
 
 def user_agent(request):

@@ -22,7 +22,8 @@ L{famd.flows}.
 from klein import Klein
 from twisted.internet.defer import inlineCallbacks
 
-from famd.api import render, render2, validation
+from famd.api import render, validation
+from famd.api.account_object import account_object
 from famd.api.http import authenticated, json_response, read_json_object
 from famd.client_address import client_address
 from famd.errors import Conflict, Invalid
@@ -90,7 +91,8 @@ class SelfService:
         code = validation.phone_code(read_json_object(request))
         address = client_address(request, self._config.proxies)
         updated = yield email_change.confirm_code(self._context, account, code, address)
-        return json_response(request, render2.account(updated))
+        body = yield account_object(self._context.storage, self._config, updated)
+        return json_response(request, body)
 
     @app.route("/accounts/me/email/confirm/<string:secret>", methods=["GET"])
     @inlineCallbacks

@@ -28,7 +28,8 @@ import re
 from klein import Klein
 from twisted.internet.defer import inlineCallbacks
 
-from famd.api import render2, validation
+from famd.api import validation
+from famd.api.account_object import account_object
 from famd.api.http import authenticated, json_response, read_json_object
 from famd.clock import laravel
 from famd.client_address import client_address
@@ -124,8 +125,12 @@ def creation_rules(data, context, taken, stored):
         if field in data:
             errors.add(field, "The %s field is prohibited." % (field,))
     protocol = data.get("dtmf_protocol")
-    if not validation.missing(protocol) and protocol not in DTMF_PROTOCOLS:
-        errors.add("dtmf_protocol", "The selected dtmf protocol is invalid.")
+    values["dtmf_protocol"] = None
+    if not validation.missing(protocol):
+        if protocol in DTMF_PROTOCOLS:
+            values["dtmf_protocol"] = protocol
+        else:
+            errors.add("dtmf_protocol", "The selected dtmf protocol is invalid.")
     return values, errors
 
 
@@ -176,12 +181,14 @@ class SignUp2:
         try:
             account = yield tokens.create_account(
                 self._context, values["username"], values["password"], values["algorithm"],
-                self._config.sip_domain, stored.token, self._address(request))
+                self._config.sip_domain, stored.token, self._address(request),
+                values["dtmf_protocol"])
         except Conflict as conflict:
             taken = list(taken) + ["username"] if conflict.field == "username" else taken
             stored = None if conflict.field == "token" else stored
             raise Invalid(creation_rules(data, self._context, taken, stored)[1].fields) from None
-        return json_response(request, render2.account(account, provisioning=None))
+        body = yield account_object(self._context.storage, self._config, account)
+        return json_response(request, body)
 
     @inlineCallbacks
     def _looked_up(self, data):

@@ -20,7 +20,7 @@ from twisted.logger import Logger
 from famd import credentials
 from famd.accounts import password_row
 from famd.clock import ago
-from famd.errors import Forbidden, NotFound, Unavailable
+from famd.errors import BLOCKED, Forbidden, NotFound, Unavailable
 from famd.interfaces import DeliveryFailed
 from famd.model import ALGORITHMS
 
@@ -74,6 +74,17 @@ def issue(context, account_id, ip=None, user_agent=None):
     log.info("provisioning token issued to account {id}", id=account_id)
     issued = yield context.storage.current_provisioning_token(account_id)
     return issued
+
+
+def not_blocked(account):
+    """
+    C{account} (or None) unless it is blocked: a blocked account is given no
+    credentials by a token either (L{Forbidden} ``Account blocked``, as
+    L{famd.auth} answers it), whatever the token was.
+    """
+    if account is not None and account.blocked:
+        raise Forbidden(BLOCKED)
+    return account
 
 
 def reset_algorithms(account, both=False):

@@ -69,12 +69,14 @@ def usable_token(storage, token):
     return stored if same(token, stored) else None
 
 
-def create_account(context, username, password, algorithm, domain, token, ip_address):
+def create_account(context, username, password, algorithm, domain, token, ip_address,
+                   dtmf_protocol=None):
     """
     Create a not activated account, consuming C{token} in the same
     transaction.
 
     @param token: the stored token text, from L{usable_token}.
+    @param dtmf_protocol: FAM 2.x's ``dtmf_protocol`` of the account, or None.
     @return: a Deferred firing with the new L{famd.model.Account}, or
         failing with L{famd.errors.Conflict} ('username' or 'token').
     """
@@ -88,6 +90,7 @@ def create_account(context, username, password, algorithm, domain, token, ip_add
         activated=False,
         ip_address=ip_address,
         token=token,
+        dtmf_protocol=dtmf_protocol,
     )
     d = context.storage.create_and_load_account(fresh)
 

@@ -151,6 +151,7 @@ class Provisioning:
         )
         if account is None:
             raise NotFound(UNKNOWN_AUTH_TOKEN)
+        flow.not_blocked(account)
         account = yield self._reset_if_asked(request, account)
         return self._serve(request, account)
 
@@ -164,6 +165,7 @@ class Provisioning:
             raise NotFound(UNKNOWN_TOKEN)
         if outcome == "expired":
             raise Gone(EXPIRED)
+        flow.not_blocked(account)
         if outcome == "ok":
             account = yield self._reset_if_asked(request, account)
         return self._serve(request, account)

@@ -272,6 +272,7 @@ def create_account_txn(txn, new):
             "ip_address": new.ip_address,
             "user_agent": new.user_agent,
             "creation_time": now,
+            "dtmf_protocol": new.dtmf_protocol,
         },
     )
     if new.token is not None:

@@ -233,7 +233,7 @@ class MemoryStorage:
             "accounts", username=new.username, domain=new.domain, email=new.email,
             activated=bool(new.activated), confirmation_key=new.confirmation_key,
             ip_address=new.ip_address, user_agent=new.user_agent, creation_time=now,
-            expire_time=None, blocked=False, display_name=None, dtmf_protocol=None,
+            expire_time=None, blocked=False, display_name=None, dtmf_protocol=new.dtmf_protocol,
         )
         for password in new.passwords:
             self._insert("passwords", account_id=account_id, password=password)

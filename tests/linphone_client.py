@@ -104,7 +104,8 @@ class LinphoneClient:
             authorization = self._authorization(method, uri, challenges(response_headers))
             if authorization is None:
                 break
-            headers = dict(headers, **{b"Authorization": [authorization.encode("utf-8")]})
+            headers = dict(headers)
+            headers[b"Authorization"] = [authorization.encode("utf-8")]
         return self._outcome(status, response_headers, content)
 
     @staticmethod

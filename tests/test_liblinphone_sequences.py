@@ -32,6 +32,7 @@ from twisted.trial import unittest
 from famd.registrar.flexisip_cli import FlexisipCLIRegistrar
 from famd.testing.flexisip_cli import FakeFlexisipCLI
 from famd.testing.registrar_contract import IOS_UA, registration
+from tests.api_helpers import ADMIN_KEY, BOB, BOB_KEY
 from tests.engines import on_engines
 from tests.flows_fixtures import ovh_server, pusher, sms_code, smtp_server
 from tests.linphone_client import LinphoneClient
@@ -288,5 +289,27 @@ class GenerationsSideBySideTests(unittest.TestCase):
         self.assertEqual([bool(used) for (used,) in rows], [True, True])
 
 
-globals().update(on_engines(MobileSignUpTests, DesktopSignUpTests, DevicesTests,
+
+
+class BodiesIgnoredTests(unittest.TestCase):
+    """liblinphone sends JSON bodies on GET and DELETE too (the tester's admin calls): famd ignores them."""
+
+    @defer.inlineCallbacks
+    def setUp(self):
+        self.served = yield serve(self)
+
+    @defer.inlineCallbacks
+    def test_get_and_delete_with_bodies(self):
+        """A JSON body, or one that is not JSON, changes nothing on a GET or a DELETE."""
+        for body in ({"account_id": 2}, b"{not json", b"[1, 2]"):
+            code, shown, _ = yield self.served.json("GET", "/accounts/2", key=ADMIN_KEY, body=body)
+            self.assertEqual((code, shown["username"]), (200, "bob"), body)
+            code, _, _ = yield self.served.json("GET", "/accounts/me", sip=BOB, key=BOB_KEY, body=body)
+            self.assertEqual(code, 200, body)
+        code, _, _ = yield self.served.json("DELETE", "/accounts/2", key=ADMIN_KEY, body=b"{not json")
+        self.assertEqual(code, 200)
+        self.assertIsNone((yield self.served.storage.get_account(2)))
+
+
+globals().update(on_engines(MobileSignUpTests, DesktopSignUpTests, DevicesTests, BodiesIgnoredTests,
                            GenerationsSideBySideTests))

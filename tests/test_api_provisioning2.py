@@ -347,6 +347,7 @@ class RedactTests(unittest.TestCase):
         self.assertEqual(redact(b"/api/accounts/me/api_key"), b"/api/accounts/me/api_key")
         self.assertEqual(redact(b"/api/accounts/auth_token"), b"/api/accounts/auth_token")
         self.assertEqual(redact(b"/provisioning/auth_token/abc"), b"/provisioning/***")
+        self.assertEqual(redact(b"/creation_token/check/Xq3abc"), b"/creation_token/check/***")
 
 
 class ThrottleTests(unittest.TestCase):

@@ -140,5 +140,16 @@ class CreationPageTests(unittest.TestCase):
             self.assertIn("Link not valid", body)
             self.assertTrue(headers.getRawHeaders(b"content-security-policy"))
 
+    @defer.inlineCallbacks
+    def test_guessed_tokens_are_wrong_secrets(self):
+        """Unknown tokens spend the client's wrong secrets: past them, even a real token is refused."""
+        limit = self.served.config.throttle["wrong_secrets"]
+        for number in range(limit):
+            code, _, _ = yield self.page("G%012d" % (number,))
+            self.assertEqual(code, 404)
+        code, headers, _ = yield self.page()
+        self.assertEqual(code, 429)
+        self.assertTrue(headers.getRawHeaders(b"retry-after"))
+
 
 globals().update(on_engines(CreationPageTests))

@@ -5,7 +5,8 @@ The page where a person validates a desktop sign-up's request token
  - ``GET /creation_token/check/{token}``: for an unused, not validated
    request token, a form with an ALTCHA proof-of-work check
    (L{famd.creation_page.human_check}); an unknown or used token is a 404
-   page, an already validated one says to continue in the application;
+   page and counts as a wrong secret of the client (``throttle.wrong_secrets``),
+   an already validated one says to continue in the application;
  - ``POST /creation_token/validate`` (the form: the request token, a CSRF
    token, the widget's answer): validates the request token and says to
    continue in the application; a wrong CSRF token or answer (wrong,
@@ -110,9 +111,14 @@ class CreationPage:
     def check(self, request, token):
         """The form for an unused, not validated request token."""
         self._secure(request)
+        # A guessed token is a wrong secret of the client, as on every route that checks one.
+        attempt = yield self._context.throttle.secret_attempt(
+            client_address(request, self._config.proxies))
         found = yield self._pending(token)
         if found is None:
+            attempt.failed()
             return self._not_found(request)
+        yield attempt.succeeded()
         if found.validated_at is not None:
             return self._done(request)
         secret = yield self._deployment_secret()

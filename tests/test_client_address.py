@@ -7,6 +7,7 @@ from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.trial import unittest
 from twisted.web.test.requesthelper import DummyRequest
 
+from famd.api.http import origin
 from famd.client_address import TrustedProxies, client_address
 
 
@@ -66,3 +67,27 @@ class ClientAddressTests(unittest.TestCase):
         req = DummyRequest([b""])
         req.client = None
         self.assertEqual(client_address(req, []), "127.0.0.1")
+
+
+class OriginTests(unittest.TestCase):
+    """famd.api.http.origin: the (address, User-Agent) kept with a token or a code."""
+
+    def test_address_and_agent(self):
+        """The client's address (behind trusted proxies) and the User-Agent, decoded."""
+        req = request("10.0.0.1", "198.51.100.1")
+        req.requestHeaders.addRawHeader(b"User-Agent", "Linphone/5.2 (caf\u00e9)".encode("utf-8"))
+        self.assertEqual(origin(req, ["10.0.0.1"]), ("198.51.100.1", "Linphone/5.2 (caf\u00e9)"))
+
+    def test_no_agent(self):
+        """Without the header the agent is None; an empty header stays ''."""
+        self.assertEqual(origin(request("192.0.2.7"), []), ("192.0.2.7", None))
+        req = request("192.0.2.7")
+        req.requestHeaders.addRawHeader(b"User-Agent", b"")
+        self.assertEqual(origin(req, []), ("192.0.2.7", ""))
+
+    def test_clipped_and_replaced(self):
+        """A User-Agent is clipped to the column's 255 characters; bytes that are not UTF-8 are replaced."""
+        req = request("192.0.2.7")
+        req.requestHeaders.addRawHeader(b"User-Agent", b"\xff" + b"a" * 300)
+        agent = origin(req, [])[1]
+        self.assertEqual((len(agent), agent[:2]), (255, "\ufffda"))

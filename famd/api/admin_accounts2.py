@@ -20,8 +20,7 @@ from famd.api import validation
 from famd.api.account_object import account_object
 from famd.api.admin_accounts import no_account
 from famd.api.devices import REMOVED, devices_of, remove_device_of
-from famd.api.http import authenticated, json_response, read_json_object
-from famd.client_address import client_address
+from famd.api.http import authenticated, json_response, origin, read_json_object
 from famd.errors import Conflict, Invalid, NotFound
 from famd.flows import reset_password
 from famd.model import AccountChanges
@@ -99,11 +98,6 @@ def account_changes(data, current=None):
     for field in ("admin", "activated", "blocked"):
         values[field] = _nullable_boolean(data, field, errors)
     return values, errors
-
-
-def _request_agent(request):
-    agent = request.getHeader(b"user-agent")
-    return None if agent is None else agent.decode("utf-8", "replace")
 
 
 class AdminAccounts2:
@@ -284,8 +278,7 @@ class AdminAccounts2:
         """Mail the account a single-use link to choose a new password; 200 with an empty body."""
         account = yield self._account(request, account_id)
         yield reset_password.send_link(
-            self._context, account, client_address(request, self._config.proxies),
-            _request_agent(request))
+            self._context, account, *origin(request, self._config.proxies))
         # Laravel's answer for a controller returning nothing.
         request.setHeader(b"Content-Type", b"text/html; charset=UTF-8")
         return b""

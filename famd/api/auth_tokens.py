@@ -21,8 +21,7 @@ token is a wrong secret of the client's address (L{famd.throttle}).
 from klein import Klein
 from twisted.internet.defer import inlineCallbacks
 
-from famd.api.http import authenticated, json_response
-from famd.api.provision2 import user_agent
+from famd.api.http import authenticated, json_response, origin
 from famd.client_address import client_address
 from famd.clock import laravel
 from famd.credentials import random_string
@@ -47,18 +46,14 @@ class AuthTokens:
         self._context = context
         self._config = context.config
 
-    def _address(self, request):
-        return client_address(request, self._config.proxies)
-
     @app.route("/accounts/auth_token", methods=["POST"])
     @inlineCallbacks
     def create(self, request):
         """A new, unattached auth token (the request body is ignored)."""
-        address = self._address(request)
+        address, agent = origin(request, self._config.proxies)
         yield self._context.throttle.anonymous_write(address)
         token = random_string(flow.AUTH_TOKEN_LENGTH)
         now = self._context.now()
-        agent = user_agent(request)
         token_id = yield self._context.storage.add_auth_token(token, now, address, agent)
         body = {
             "token": token,
@@ -117,7 +112,8 @@ class AuthTokens:
         The result of C{look_up()} (a Deferred), run once a wrong secret of
         the client is reserved, which is forgotten when the result is true.
         """
-        attempt = yield self._context.throttle.secret_attempt(self._address(request))
+        attempt = yield self._context.throttle.secret_attempt(
+            client_address(request, self._config.proxies))
         try:
             result = yield look_up()
         except Exception:

@@ -14,6 +14,7 @@ import orjson
 from famd.auth import Presented
 from famd.client_address import client_address
 from famd.errors import BadRequest, UnsupportedMedia
+from famd.flows.signup2 import clip
 
 PHRASES = {status.value: status.phrase.encode("ascii") for status in HTTPStatus}
 """The standard reason phrase of every status."""
@@ -74,6 +75,20 @@ def read_json_object(request):
     if not isinstance(data, dict):
         raise BadRequest("The request body must be a JSON object.")
     return data
+
+
+def origin(request, proxies):
+    """
+    (client address, User-Agent) of C{request}, as famd keeps them with a
+    token or a code: the address as L{client_address} finds it behind the
+    trusted C{proxies}, the User-Agent decoded as UTF-8 (errors replaced),
+    or None without the header (an empty header is ''); both clipped to the
+    255 characters of the ``ip`` and ``user_agent`` columns.
+    """
+    agent = request.getHeader(b"user-agent")
+    if agent is not None:
+        agent = agent.decode("utf-8", "replace")
+    return clip(client_address(request, proxies)), clip(agent)
 
 
 def presented(request, trusted_proxies=()):

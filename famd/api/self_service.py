@@ -24,7 +24,7 @@ from twisted.internet.defer import inlineCallbacks
 
 from famd.api import render, validation
 from famd.api.account_object import account_object
-from famd.api.http import authenticated, json_response, read_json_object
+from famd.api.http import authenticated, json_response, origin, read_json_object
 from famd.client_address import client_address
 from famd.errors import Conflict, Invalid
 from famd.flows import email_change, password, phone_change
@@ -59,12 +59,8 @@ class SelfService:
         return authenticated(self._authenticator, request, unactivated=True)
 
     def _origin(self, request):
-        """(client address, User-Agent or None) of C{request}, kept with a code."""
-        agent = request.getHeader(b"user-agent")
-        return (
-            client_address(request, self._config.proxies),
-            agent.decode("utf-8", "replace")[:255] if agent else None,
-        )
+        """(client address, User-Agent) of C{request}, kept with a code (L{origin})."""
+        return origin(request, self._config.proxies)
 
     @app.route("/accounts/me/email/request", methods=["POST"])
     @inlineCallbacks

@@ -30,9 +30,8 @@ from twisted.internet.defer import inlineCallbacks
 
 from famd.api import validation
 from famd.api.account_object import account_object
-from famd.api.http import authenticated, json_response, read_json_object
+from famd.api.http import authenticated, json_response, origin, read_json_object
 from famd.clock import laravel
-from famd.client_address import client_address
 from famd.errors import Conflict, Invalid, NotFound
 from famd.flows import recovery, signup2, tokens
 
@@ -147,16 +146,12 @@ class SignUp2:
         self._context = context
         self._config = context.config
 
-    def _address(self, request):
-        return client_address(request, self._config.proxies)
-
-    @staticmethod
-    def _agent(request):
-        agent = request.getHeader(b"user-agent")
-        return None if agent is None else agent.decode("utf-8", "replace")
+    def _origin(self, request):
+        """(client address, User-Agent) of C{request} (L{origin})."""
+        return origin(request, self._config.proxies)
 
     def _anonymous_write(self, request):
-        return self._context.throttle.anonymous_write(self._address(request))
+        return self._context.throttle.anonymous_write(self._origin(request)[0])
 
     @app.route("/account_creation_tokens/send-by-push", methods=["POST"])
     @inlineCallbacks
@@ -164,8 +159,7 @@ class SignUp2:
         """Push an account-creation token to the device (a retry after a lost push is allowed)."""
         pushed_to = device(read_json_object(request))
         yield self._anonymous_write(request)
-        yield signup2.push_creation_token(
-            self._context, pushed_to, self._address(request), self._agent(request))
+        yield signup2.push_creation_token(self._context, pushed_to, *self._origin(request))
         return json_response(request, {})
 
     @app.route("/accounts/with-account-creation-token", methods=["POST"])
@@ -181,7 +175,7 @@ class SignUp2:
         try:
             account = yield tokens.create_account(
                 self._context, values["username"], values["password"], values["algorithm"],
-                self._config.sip_domain, stored.token, self._address(request),
+                self._config.sip_domain, stored.token, self._origin(request)[0],
                 values["dtmf_protocol"])
         except Conflict as conflict:
             taken = list(taken) + ["username"] if conflict.field == "username" else taken
@@ -211,8 +205,7 @@ class SignUp2:
         account = yield authenticated(self._authenticator, request)
         data = read_json_object(request)
         consumed = yield signup2.consume(
-            self._context, account, data.get("account_creation_token"),
-            self._address(request), self._agent(request))
+            self._context, account, data.get("account_creation_token"), *self._origin(request))
         return json_response(request, stored_token(self._context, consumed))
 
     @app.route("/account_creation_tokens", methods=["POST"])
@@ -220,7 +213,7 @@ class SignUp2:
     def make(self, request):
         """An administrator makes a token (no device)."""
         yield authenticated(self._authenticator, request, admin=True)
-        made = yield signup2.make_token(self._context, self._address(request), self._agent(request))
+        made = yield signup2.make_token(self._context, *self._origin(request))
         return json_response(request, fresh_token(self._context, made), 201)
 
     @app.route("/account_creation_request_tokens", methods=["POST"])
@@ -237,12 +230,11 @@ class SignUp2:
     def trade(self, request):
         """The creation token of a validated request token; 404 (keep polling) until then."""
         data = read_json_object(request)
-        throttle, address = self._context.throttle, self._address(request)
+        throttle, (address, agent) = self._context.throttle, self._origin(request)
         yield throttle.request_token_poll(address)
         attempt = yield throttle.secret_attempt(address)
         outcome, made = yield signup2.trade_request_token(
-            self._context, data.get("account_creation_request_token"), address,
-            self._agent(request))
+            self._context, data.get("account_creation_request_token"), address, agent)
         if outcome == "invalid":
             attempt.failed()
             raise Invalid({"account_creation_request_token": [INVALID_REQUEST_TOKEN]})
@@ -257,6 +249,5 @@ class SignUp2:
         """Push an account-recovery token to the device."""
         pushed_to = device(read_json_object(request))
         yield self._anonymous_write(request)
-        yield recovery.push_recovery_token(
-            self._context, pushed_to, self._address(request), self._agent(request))
+        yield recovery.push_recovery_token(self._context, pushed_to, *self._origin(request))
         return json_response(request, {})

@@ -27,9 +27,10 @@ from urllib.parse import urlsplit
 from klein import Klein
 from twisted.internet.defer import inlineCallbacks
 
+from famd.api.http import origin
 from famd.client_address import client_address
 from famd.creation_page import human_check, page
-from famd.flows.signup2 import TOKEN_LENGTH, clip
+from famd.flows.signup2 import TOKEN_LENGTH
 
 ASSETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets")
 ASSET_TYPES = {
@@ -135,7 +136,7 @@ class CreationPage:
         """Validate the request token once the form's CSRF token and the proof of work check."""
         self._secure(request)
         token = _field(request, b"account_creation_request_token")
-        address = client_address(request, self._config.proxies)
+        address, agent = origin(request, self._config.proxies)
         attempt = yield self._context.throttle.secret_attempt(address)
         secret = yield self._deployment_secret()
         now = self._context.now()
@@ -146,9 +147,7 @@ class CreationPage:
                                  "The check did not pass or has expired. Go back, reload the page "
                                  "and try again.")
         yield attempt.succeeded()
-        agent = request.getHeader(b"user-agent")
-        validated = yield self._context.storage.validate_request_token(
-            token, clip(address), clip(agent.decode("utf-8", "replace") if agent else None), now)
+        validated = yield self._context.storage.validate_request_token(token, address, agent, now)
         if not validated:
             return self._not_found(request)
         return self._done(request)

@@ -718,7 +718,8 @@ class ISignUpStore(Interface):
         in the same serialized transaction) a token of the device created
         after C{since} was used.
 
-        @return: a Deferred firing with None when stored, else 'recent'
+        @return: a Deferred firing with None when stored, else the creation
+            time of the device's latest used token created after C{since}
             (nothing stored).
         """
 

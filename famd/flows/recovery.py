@@ -11,40 +11,25 @@ token requested too recently``, with Retry-After); pushes count against
 with L{use_token}.
 """
 
-from twisted.internet.defer import inlineCallbacks
-from twisted.logger import Logger
-
-from famd.credentials import confirmation_key
-from famd.errors import TooMany
-from famd.flows.signup2 import RECENT, clip, minutes, push, retry_after
-
-log = Logger(namespace="famd.flows.recovery")
+from famd.flows.signup2 import clip, minutes, push_then_store
 
 
-@inlineCallbacks
 def push_recovery_token(context, device, ip, user_agent):
     """
     Push a new recovery token to C{device} ((provider, param, prid)) and
-    store it.
+    store it (L{famd.flows.signup2.push_then_store}).
 
     @return: a Deferred firing with None, or failing with L{TooMany} or
         L{famd.errors.Unavailable} (push off or failed: nothing stored).
     """
-    storage, now = context.storage, context.now()
-    window = minutes(context, "recovery_token_retry")
-    push_off = context.push is None
-    if not push_off:
-        used_at = yield storage.recovery_used_since(*device, now - window)
-        if used_at is not None:
-            raise TooMany(retry_after(used_at + window, now), RECENT)
-        yield context.throttle.device_push(*device)
-    token = confirmation_key()
-    yield push(context, device, token, "account-recovery token")
-    used_at = yield storage.add_recovery_token(
-        token, *device, clip(ip), clip(user_agent), now, now - window)
-    if used_at is not None:
-        raise TooMany(retry_after(used_at + window, now), RECENT)
-    log.info("account-recovery token sent to a {provider} device", provider=device[0])
+    storage = context.storage
+    return push_then_store(
+        context, device, minutes(context, "recovery_token_retry"),
+        lambda since: storage.recovery_used_since(*device, since),
+        lambda token, now, since: storage.add_recovery_token(
+            token, *device, clip(ip), clip(user_agent), now, since),
+        "account-recovery token",
+    )
 
 
 def not_before(context):

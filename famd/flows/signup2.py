@@ -87,32 +87,70 @@ def push(context, device, payload_token, what):
 
 
 @inlineCallbacks
+def push_then_store(context, device, window, used_since, store, what):
+    """
+    Push a new token to C{device} ((provider, param, prid)), then store it:
+    the one way account-creation and account-recovery tokens are pushed.
+
+    A device whose token of that kind was used within the retry C{window}
+    (a timedelta) gets none.  Otherwise the push counts against the
+    device's pushes (L{famd.throttle.Throttle.device_push}), is sent, and
+    only then is the token stored; the store checks the rule again in its
+    transaction (a token used meanwhile: nothing kept).
+
+    Retry-After, one rule for both refusals: the whole seconds (at least 1)
+    until the device's latest used token leaves the window, that is its
+    creation time plus C{window}, minus now.
+
+    @param used_since: C{used_since(since)}: a Deferred firing with the
+        creation time of the device's latest used token created after
+        C{since}, or None.
+    @param store: C{store(token, now, since)}: a Deferred firing with None
+        once the token is stored, else with what C{used_since} would.
+    @param what: the kind of token, for the log.
+    @return: a Deferred firing with None, or failing with L{TooMany}
+        (RECENT, or the device's pushes are spent) or L{Unavailable} (push
+        off or failed: nothing stored).
+    """
+    if context.push is None:
+        raise Unavailable(NOT_SENT)
+    now = context.now()
+    since = now - window
+    used_at = yield used_since(since)
+    if used_at is None:
+        yield context.throttle.device_push(*device)
+        token = confirmation_key()
+        yield push(context, device, token, what)
+        used_at = yield store(token, now, since)
+        if used_at is None:
+            log.info("{what} sent to a {provider} device", what=what, provider=device[0])
+            return
+        log.info("{what} sent but not kept: the device used another one", what=what)
+    raise TooMany(retry_after(used_at + window, now), RECENT)
+
+
+def _latest_used(pairs):
+    """The latest creation time of the used ones of (created_at, used) C{pairs}, or None."""
+    return max((created for created, used in pairs if used), default=None)
+
+
 def push_creation_token(context, device, ip, user_agent):
     """
     Push a new account-creation token to C{device} ((provider, param, prid))
-    and store it, replacing the device's unused ones.
+    and store it, replacing the device's unused ones (L{push_then_store}).
 
     @return: a Deferred firing with None, or failing with L{TooMany} (a
         token of the device was used within the retry window, or the device
         was pushed too many tokens) or L{Unavailable} (push off or failed).
     """
-    if context.push is None:
-        raise Unavailable(NOT_SENT)
-    storage, now = context.storage, context.now()
-    window = minutes(context, "creation_token_retry")
-    used = [created for created, was_used in (yield storage.device_tokens(*device, now - window))
-            if was_used]
-    if used:
-        raise TooMany(retry_after(max(used) + window, now), RECENT)
-    yield context.throttle.device_push(*device)
-    token = confirmation_key()
-    yield push(context, device, token, "account-creation token")
-    refusal = yield storage.add_device_token(
-        token, *device, clip(ip), clip(user_agent), now, now - window)
-    if refusal is not None:
-        log.info("account-creation token sent but not kept: the device used another one")
-        raise TooMany(retry_after(now + window, now), RECENT)
-    log.info("account-creation token sent to a {provider} device (2.x)", provider=device[0])
+    storage = context.storage
+    return push_then_store(
+        context, device, minutes(context, "creation_token_retry"),
+        lambda since: storage.device_tokens(*device, since).addCallback(_latest_used),
+        lambda token, now, since: storage.add_device_token(
+            token, *device, clip(ip), clip(user_agent), now, since),
+        "account-creation token (2.x)",
+    )
 
 
 @inlineCallbacks

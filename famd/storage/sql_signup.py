@@ -67,11 +67,14 @@ def add_device_token_txn(txn, token, pn_provider, pn_param, pn_prid, ip, user_ag
     """
     Store a token just pushed to the device, replacing the device's unused,
     unattached ones, unless a token of the device created after C{since}
-    was used: then answer 'recent' and store nothing.
+    was used: then return the latest such one's creation time and store
+    nothing.
     """
     txn.lock("tokens")
-    if any(used for _, used in device_tokens_txn(txn, pn_provider, pn_param, pn_prid, since)):
-        return "recent"
+    device = (pn_provider, pn_param, pn_prid)
+    used = [created for created, was_used in device_tokens_txn(txn, *device, since) if was_used]
+    if used:
+        return max(used)
     txn.execute(
         'DELETE FROM "tokens" WHERE %s AND "used" = ? AND "account_id" IS NULL' % (_DEVICE,),
         (pn_provider, pn_param, pn_prid, False),

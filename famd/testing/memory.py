@@ -754,8 +754,10 @@ class MemoryStorage:
 
     @_answer
     def add_device_token(self, token, pn_provider, pn_param, pn_prid, ip, user_agent, now, since):
-        if any(used for _, used in self._device_tokens(pn_provider, pn_param, pn_prid, since)):
-            return "recent"
+        used = [created for created, was_used
+                in self._device_tokens(pn_provider, pn_param, pn_prid, since) if was_used]
+        if used:
+            return max(used)
         self._delete("tokens", [
             row for row in self._rows("tokens", pn_provider=pn_provider, pn_param=pn_param,
                                       pn_prid=pn_prid, used=False)

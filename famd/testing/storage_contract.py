@@ -613,7 +613,7 @@ class StorageContract:
         account_id = yield self.storage.create_account(new(token="B" * 13))
         self.assertEqual((yield self.storage.creation_token("B" * 13)).account_id, account_id)
         self.assertEqual((yield self.storage.device_tokens(*device, EARLIER)), [(NOW, True)])
-        self.assertEqual((yield self.storage.add_device_token("E" * 13, *device, None, None, NOW, EARLIER)), "recent")
+        self.assertEqual((yield self.storage.add_device_token("E" * 13, *device, None, None, NOW, EARLIER)), NOW)
         self.assertIsNone((yield self.storage.creation_token("E" * 13)))
         self.assertEqual((yield self.storage.device_tokens(*device, NOW)), [])
         self.assertIsNone((yield self.storage.add_device_token("E" * 13, *device, None, None, NOW, NOW)))

@@ -16,14 +16,13 @@ address; a wrong link or code is a wrong secret of the client's address,
 and a code is void after C{code_tries} wrong tries (L{famd.throttle}).
 """
 
-from datetime import timedelta
-
 from twisted.internet.defer import inlineCallbacks
 from twisted.logger import Logger
 
 from famd.credentials import digits, random_string, same
-from famd.errors import Forbidden, Gone, Invalid, NotFound, Unavailable
+from famd.errors import Forbidden, Invalid, NotFound, Unavailable
 from famd.flows import send_or_withdraw
+from famd.flows.codes import expired, refuse_expired
 
 log = Logger(namespace="famd.flows.email_change")
 
@@ -34,7 +33,6 @@ NOT_SENT = "The confirmation e-mail could not be sent, try again later."
 NO_CHANGE = "This link is unknown or was already used."
 EXPIRED = "This link has expired: ask for the change again."
 NO_CODE = "No e-mail change is pending for this account."
-EXPIRED_CODE = "Expired code"
 WRONG_CODE = "The code should be valid"
 
 
@@ -105,9 +103,7 @@ def confirm_change(context, secret, client_address):
         raise NotFound(NO_CHANGE)
     yield attempt.succeeded()
     account_id, stored, created_at = pending.account_id, pending.secret, pending.created_at
-    lifetime = timedelta(seconds=context.config.email_change_lifetime)
-    # A change whose creation time is unknown counts as expired.
-    if created_at is None or created_at + lifetime < context.now():
+    if expired(context, created_at, context.config.email_change_lifetime):
         yield context.storage.drop_email_change(account_id, stored)
         raise Forbidden(EXPIRED)
     new_email = yield context.storage.apply_email_change(account_id, stored)
@@ -124,7 +120,7 @@ def confirm_code(context, account, code, client_address):
 
     @return: a Deferred firing with the updated, activated
         L{famd.model.Account}, or failing with L{NotFound} (nothing
-        pending), L{Gone} (expired code; it is removed), L{Invalid} ('code':
+        pending), L{famd.errors.Gone} (expired code; it is removed), L{Invalid} ('code':
         wrong code, a wrong secret; the code is void after C{code_tries}
         of them) or L{famd.errors.TooMany}.
     """
@@ -135,11 +131,9 @@ def confirm_code(context, account, code, client_address):
         yield attempt.succeeded()
         raise NotFound(NO_CODE)
     stored = pending.code
-    lifetime = timedelta(seconds=context.config.email_change_code_lifetime)
-    if pending.created_at is None or pending.created_at + lifetime < context.now():
-        yield attempt.succeeded()
-        yield storage.drop_email_code(account.id, stored)
-        raise Gone(EXPIRED_CODE)
+    yield refuse_expired(context, attempt, pending.created_at,
+                         context.config.email_change_code_lifetime,
+                         lambda: storage.drop_email_code(account.id, stored))
     if not same(code, stored):
         attempt.failed()
         voided = yield context.throttle.wrong_code(

@@ -12,14 +12,13 @@ seconds (then 410, as in FAM 2.x).  Codes sent are counted per account and
 per number (L{famd.throttle.Throttle.sms}).
 """
 
-from datetime import timedelta
-
 from twisted.internet.defer import inlineCallbacks
 from twisted.logger import Logger
 
 from famd.credentials import digits, same
-from famd.errors import Forbidden, Gone, NotFound, Unavailable
+from famd.errors import Forbidden, NotFound, Unavailable
 from famd.flows import send_or_withdraw
+from famd.flows.codes import refuse_expired
 
 log = Logger(namespace="famd.flows.phone_change")
 
@@ -27,7 +26,6 @@ CODE_LENGTH = 4
 NOT_SENT = "The SMS could not be sent, try again later."
 NO_CHANGE = "No phone change is pending for this account."
 WRONG_CODE = "Wrong code: ask for a new one."
-EXPIRED_CODE = "Expired code"
 
 
 @inlineCallbacks
@@ -64,7 +62,7 @@ def confirm_change(context, account, code, client_address):
 
     @return: a Deferred firing with the updated, activated
         L{famd.model.Account}, or failing with L{NotFound} (nothing
-        pending), L{Gone} (expired code; the pending change is gone),
+        pending), L{famd.errors.Gone} (expired code; the pending change is gone),
         L{Forbidden} (wrong code; the pending change is gone),
         L{famd.errors.Conflict} ('phone':
         another account took the number meanwhile) or
@@ -76,11 +74,9 @@ def confirm_change(context, account, code, client_address):
         yield attempt.succeeded()
         raise NotFound(NO_CHANGE)
     stored = pending.code
-    lifetime = timedelta(seconds=context.config.phone_change_code_lifetime)
-    if pending.created_at is None or pending.created_at + lifetime < context.now():
-        yield attempt.succeeded()
-        yield context.storage.drop_phone_change(account.id, stored)
-        raise Gone(EXPIRED_CODE)
+    yield refuse_expired(context, attempt, pending.created_at,
+                         context.config.phone_change_code_lifetime,
+                         lambda: context.storage.drop_phone_change(account.id, stored))
     if not same(code, stored):
         attempt.failed()
         yield context.storage.drop_phone_change(account.id, stored)

@@ -83,17 +83,29 @@ def drop_pending_txn(txn, table, column, account_id, secret):
     )
 
 
+def take_code_txn(txn, table, column, account_id, code):
+    """
+    The C{column} of the account's latest pending row of C{table} whose code
+    is C{code}, once that row is deleted; None when there is none, or a
+    concurrent transaction took it first (the first step of every "apply").
+    """
+    value = txn.scalar(
+        'SELECT "%s" FROM "%s" WHERE "account_id" = ? AND "code" = ? ORDER BY "id" DESC LIMIT 1'
+        % (column, table),
+        (account_id, code),
+    )
+    if value is None or not drop_pending_txn(txn, table, "code", account_id, code):
+        return None
+    return value
+
+
 def drop_phone_change_txn(txn, account_id, code):
     return drop_pending_txn(txn, "phone_change_codes", "code", account_id, code)
 
 
 def apply_phone_change_txn(txn, account_id, code):
-    phone = txn.scalar(
-        'SELECT "phone" FROM "phone_change_codes" WHERE "account_id" = ? AND "code" = ? '
-        'ORDER BY "id" DESC LIMIT 1',
-        (account_id, code),
-    )
-    if phone is None or not drop_phone_change_txn(txn, account_id, code):
+    phone = take_code_txn(txn, "phone_change_codes", "phone", account_id, code)
+    if phone is None:
         return None
     if phone_taken_txn(txn, phone, account_id):
         raise Conflict("phone")
@@ -176,12 +188,8 @@ def drop_email_code_txn(txn, account_id, code):
 
 
 def apply_email_code_txn(txn, account_id, code):
-    new_email = txn.scalar(
-        'SELECT "email" FROM "email_change_codes" WHERE "account_id" = ? AND "code" = ? '
-        'ORDER BY "id" DESC LIMIT 1',
-        (account_id, code),
-    )
-    if new_email is None or not drop_email_code_txn(txn, account_id, code):
+    new_email = take_code_txn(txn, "email_change_codes", "email", account_id, code)
+    if new_email is None:
         return None
     # The same request's 2021 link is confirmed with it.
     txn.execute('DELETE FROM "email_change_codes" WHERE "account_id" = ?', (account_id,))

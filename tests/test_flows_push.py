@@ -71,7 +71,7 @@ class PushThenStoreTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_pushed_then_stored(self):
-        """A device without a used token in the window is counted, pushed, then the same token is stored."""
+        """A device with no token used in the window is counted, pushed, then that token stored."""
         context = Context(Pusher())
         self.assertIsNone((yield self.run_with(context)))
         self.assertEqual(self.asked, [NOW - WINDOW])
@@ -82,7 +82,7 @@ class PushThenStoreTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_used_recently(self):
-        """A token used in the window: 429 until its creation time leaves the window; nothing pushed."""
+        """A token used in the window: 429 until its creation leaves the window; nothing pushed."""
         context = Context(Pusher())
         failure = yield self.assertFailure(self.run_with(context, used_at=NOW - timedelta(minutes=4)), TooMany)
         self.assertEqual((failure.retry_after, str(failure)), (6 * 60, RECENT))

@@ -20,6 +20,7 @@ from famd.api import validation
 from famd.api.account_object import account_object
 from famd.api.admin_accounts import no_account
 from famd.api.devices import REMOVED, devices_of, remove_device_of
+from famd.api.dtmf import dtmf_protocol
 from famd.api.http import authenticated, json_response, origin, read_json_object
 from famd.errors import Conflict, Invalid, NotFound
 from famd.flows import reset_password
@@ -30,7 +31,6 @@ NO_SIP = "SIP address not found"
 NO_EMAIL = "Email address not found"
 DEFAULT_ALGORITHM = "SHA-256"
 """FAM 2.x's default password algorithm, for a new password sent without one."""
-DTMF_PROTOCOLS = ("sipinfo", "rfc2833", "sipmessage")
 UPDATE_FIELDS = (
     "username", "password", "algorithm", "email", "display_name", "phone", "dtmf_protocol",
     "admin", "activated", "blocked",
@@ -91,10 +91,7 @@ def account_changes(data, current=None):
     values["display_name"] = _optional_text(data, "display_name", errors)
     values["phone"] = validation.phone(data, errors)
     dtmf = data.get("dtmf_protocol")
-    if dtmf is not None and dtmf not in DTMF_PROTOCOLS:
-        errors.add("dtmf_protocol", "The selected dtmf protocol is invalid.")
-        dtmf = None
-    values["dtmf_protocol"] = dtmf
+    values["dtmf_protocol"] = None if dtmf is None else dtmf_protocol(dtmf, errors)
     for field in ("admin", "activated", "blocked"):
         values[field] = _nullable_boolean(data, field, errors)
     return values, errors

@@ -30,6 +30,7 @@ from twisted.internet.defer import inlineCallbacks
 
 from famd.api import validation
 from famd.api.account_object import account_object
+from famd.api.dtmf import dtmf_protocol
 from famd.api.http import authenticated, json_response, origin, read_json_object
 from famd.clock import laravel
 from famd.errors import Conflict, Invalid, NotFound
@@ -42,7 +43,6 @@ PN_PATTERNS = {
 }
 """FAM 2.x's rules for the device fields (pn_param allows the dot, as FAM's code does)."""
 PN_LENGTH = 255
-DTMF_PROTOCOLS = ("sipinfo", "rfc2833", "sipmessage")
 INVALID_TOKEN = "Please provide a valid account_creation_token"
 EXPIRED_TOKEN = "The provided token is expired"
 INVALID_REQUEST_TOKEN = "Please provide a valid account_creation_request_token"
@@ -124,12 +124,7 @@ def creation_rules(data, context, taken, stored):
         if field in data:
             errors.add(field, "The %s field is prohibited." % (field,))
     protocol = data.get("dtmf_protocol")
-    values["dtmf_protocol"] = None
-    if not validation.missing(protocol):
-        if protocol in DTMF_PROTOCOLS:
-            values["dtmf_protocol"] = protocol
-        else:
-            errors.add("dtmf_protocol", "The selected dtmf protocol is invalid.")
+    values["dtmf_protocol"] = None if validation.missing(protocol) else dtmf_protocol(protocol, errors)
     return values, errors
 
 

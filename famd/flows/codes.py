@@ -13,7 +13,8 @@ EXPIRED_CODE = "Expired code"
 
 
 def expired(context, created_at, lifetime):
-    """Whether a code created at C{created_at} is older than C{lifetime} seconds (an unknown time: expired)."""
+    """Whether a code created at C{created_at} (None: unknown) is over C{lifetime} seconds old."""
+    # A code whose creation time is unknown counts as expired.
     return created_at is None or created_at + timedelta(seconds=lifetime) < context.now()
 
 

@@ -14,6 +14,7 @@ device rules) run again in the inserting transaction, under a lock.
 
 from famd.credentials import same
 from famd.model import CreationToken, RecoveryToken, RequestToken
+from famd.storage.sql_tokens import insert_device_token_txn
 from famd.storage.times import from_db
 
 _DEVICE = '"pn_provider" = ? AND "pn_param" = ? AND "pn_prid" = ?'
@@ -77,27 +78,10 @@ def add_device_token_txn(txn, token, pn_provider, pn_param, pn_prid, ip, user_ag
         return max(used)
     txn.execute(
         'DELETE FROM "tokens" WHERE %s AND "used" = ? AND "account_id" IS NULL' % (_DEVICE,),
-        (pn_provider, pn_param, pn_prid, False),
+        device + (False,),
     )
-    _insert_token(txn, token, (pn_provider, pn_param, pn_prid), ip, user_agent, now)
+    insert_device_token_txn(txn, "tokens", token, device, ip, user_agent, now)
     return None
-
-
-def _insert_token(txn, token, device, ip, user_agent, now):
-    return txn.insert(
-        "tokens",
-        {
-            "token": token,
-            "pn_provider": device[0],
-            "pn_param": device[1],
-            "pn_prid": device[2],
-            "used": False,
-            "ip": ip,
-            "user_agent": user_agent,
-            "created_at": now,
-            "updated_at": now,
-        },
-    )
 
 
 def _token_by_id(txn, token_id):
@@ -107,7 +91,8 @@ def _token_by_id(txn, token_id):
 
 def add_plain_token_txn(txn, token, ip, user_agent, now):
     """Store a token made without a device (empty ``pn_*``); return it."""
-    return _token_by_id(txn, _insert_token(txn, token, ("", "", ""), ip, user_agent, now))
+    return _token_by_id(
+        txn, insert_device_token_txn(txn, "tokens", token, ("", "", ""), ip, user_agent, now))
 
 
 def creation_token_txn(txn, token):
@@ -227,23 +212,11 @@ def add_recovery_token_txn(txn, token, pn_provider, pn_param, pn_prid, ip, user_
     time and store nothing.
     """
     txn.lock("account_recovery_tokens")
-    recent = recovery_used_since_txn(txn, pn_provider, pn_param, pn_prid, since)
+    device = (pn_provider, pn_param, pn_prid)
+    recent = recovery_used_since_txn(txn, *device, since)
     if recent is not None:
         return recent
-    txn.insert(
-        "account_recovery_tokens",
-        {
-            "token": token,
-            "pn_provider": pn_provider,
-            "pn_param": pn_param,
-            "pn_prid": pn_prid,
-            "used": False,
-            "ip": ip,
-            "user_agent": user_agent,
-            "created_at": now,
-            "updated_at": now,
-        },
-    )
+    insert_device_token_txn(txn, "account_recovery_tokens", token, device, ip, user_agent, now)
     return None
 
 

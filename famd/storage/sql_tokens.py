@@ -28,24 +28,36 @@ def token_refusal_txn(txn, pn_provider, pn_param, pn_prid, limit):
     return None
 
 
+def insert_device_token_txn(txn, table, token, device, ip, user_agent, now):
+    """
+    Insert an unused token row of C{table} (``tokens`` or
+    ``account_recovery_tokens``: the same columns) for C{device}
+    ((pn_provider, pn_param, pn_prid)); return its id.  The caller holds
+    the table's lock and checked the device's rules first.
+    """
+    return txn.insert(
+        table,
+        {
+            "token": token,
+            "pn_provider": device[0],
+            "pn_param": device[1],
+            "pn_prid": device[2],
+            "used": False,
+            "ip": ip,
+            "user_agent": user_agent,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+
+
 def add_token_txn(txn, token, pn_provider, pn_param, pn_prid, limit, now):
     """Store a sent token unless the device rules now refuse it."""
     txn.lock("tokens")
     refusal = token_refusal_txn(txn, pn_provider, pn_param, pn_prid, limit)
     if refusal is not None:
         return refusal
-    txn.insert(
-        "tokens",
-        {
-            "token": token,
-            "pn_provider": pn_provider,
-            "pn_param": pn_param,
-            "pn_prid": pn_prid,
-            "used": False,
-            "created_at": now,
-            "updated_at": now,
-        },
-    )
+    insert_device_token_txn(txn, "tokens", token, (pn_provider, pn_param, pn_prid), None, None, now)
     return None
 
 

@@ -99,21 +99,35 @@ def reset_algorithms(account, both=False):
     return tuple(dict.fromkeys(stored)) or ALGORITHMS
 
 
+def new_password_rows(config):
+    """
+    A function of an account returning the password rows of one new
+    random password (hashed as L{reset_algorithms} says), for the
+    C{new_passwords} of the storage methods that consume a token: the HA1s
+    are made, and stored, in the consuming transaction.  Nobody ever sees
+    the password in clear: the document carries its HA1s.
+    """
+    password = credentials.random_string(RESET_PASSWORD_LENGTH)
+
+    def rows(account):
+        return tuple(
+            password_row(config, account.username, account.domain, password, algorithm)
+            for algorithm in reset_algorithms(account, config.both_algorithms)
+        )
+
+    return rows
+
+
 @inlineCallbacks
 def reset_password(storage, config, account):
     """
-    Replace the account's passwords by one new random password, hashed
-    (see L{reset_algorithms}); nobody ever sees it in clear: the document
-    carries its HA1s.
+    Replace the account's passwords by one new random password (see
+    L{new_password_rows}); for an account that consumes no token.
 
     @return: a Deferred firing with C{account} holding its new passwords,
         or failing with L{NotFound} (the account is gone).
     """
-    password = credentials.random_string(RESET_PASSWORD_LENGTH)
-    rows = tuple(
-        password_row(config, account.username, account.domain, password, algorithm)
-        for algorithm in reset_algorithms(account, config.both_algorithms)
-    )
+    rows = new_password_rows(config)(account)
     if not (yield storage.replace_passwords(account.id, rows)):
         raise NotFound(NO_ACCOUNT)
     log.info("password of account {id} reset by provisioning", id=account.id)

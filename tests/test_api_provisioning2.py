@@ -130,7 +130,9 @@ class ProvisioningTokenTests(unittest.TestCase):
         """An admin issues a token for a not activated account; serving it activates the account."""
         code, body, _ = yield self.served.json("GET", "/accounts/3/provision", key=ADMIN_KEY)
         self.assertEqual((code, body["username"], body["activated"]), (200, "carol", False))
-        self.assertIn("phone_change_code", body)
+        # The owner's view: no pending codes (none are loaded), so no phone_change_code.
+        self.assertNotIn("phone_change_code", body)
+        self.assertIsNone(body["email_change_code"])
         code, _, document = yield provisioning(self.served, "/" + body["provisioning_token"])
         self.assertEqual((code, identity(document)), (200, "sip:carol@sip.example.org"))
         self.assertTrue((yield self.served.storage.get_account(3)).activated)
@@ -439,6 +441,20 @@ class ProvisioningEmailTests(unittest.TestCase):
         code, _, _ = yield off.json("POST", "/accounts/1/send_provisioning_email", key=ADMIN_KEY)
         self.assertEqual(code, 503)
 
+
+    @defer.inlineCallbacks
+    def test_not_sent_keeps_current_token(self):
+        """A message the server refuses is 503 and issues nothing: the account's current token still works."""
+        delivery, sender = smtp_server(self)
+        delivery.refuse.add("user@example.org")
+        served = yield serve(self, email=sender)
+        before = yield served.storage.current_provisioning_token(1)
+        code, body, _ = yield served.json("POST", "/accounts/1/send_provisioning_email", key=ADMIN_KEY)
+        self.assertEqual(code, 503, body)
+        self.assertEqual(delivery.messages, [])
+        self.assertEqual((yield served.storage.current_provisioning_token(1)), before)
+        code, _, document = yield provisioning(served, "/" + before.token)
+        self.assertEqual((code, identity(document)), (200, "sip:user@sip.example.org"))
 
 globals().update(on_engines(
     ProvisioningTokenTests, ProvisioningMeTests, QRLoginTests, ThrottleTests, ProvisioningEmailTests,

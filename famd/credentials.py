@@ -70,3 +70,12 @@ def same(given, expected):
     if isinstance(expected, str):
         expected = expected.encode("utf-8")
     return hmac.compare_digest(given, expected)
+
+
+def exact(rows, given, at):
+    """
+    The rows whose C{row[at]} (a column index or key) is exactly C{given},
+    compared with L{same}: a database may match text case-insensitively
+    (MariaDB's collation), so a query by a secret keeps only these.
+    """
+    return [row for row in rows if same(given, row[at])]

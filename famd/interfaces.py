@@ -377,12 +377,16 @@ class INonceStore(Interface):
 class IProvisioningStore(Interface):
     """Single-use provisioning of an account by its confirmation key."""
 
-    def consume_confirmation_key(key, now):
+    def consume_confirmation_key(key, now, unless_blocked=False):
         """
-        Atomically clear the confirmation key C{key} of the account holding
-        it, if the account's activation has not expired at C{now}, so that
-        two simultaneous requests cannot both receive the credentials.
+        Atomically clear the confirmation key C{key} (matched exactly) of
+        the account holding it, if the account's activation has not expired
+        at C{now}, so that two simultaneous requests cannot both receive the
+        credentials.
 
+        @param unless_blocked: when true, a blocked account's key is left as
+            it is (nothing is written) and the Deferred fires with that
+            blocked account, which the caller must refuse.
         @return: a Deferred firing with the L{famd.model.Account} (passwords
             loaded) that held the key, or None (unknown, expired or already
             consumed).
@@ -635,17 +639,24 @@ class IProvisioningTokenStore(Interface):
             L{famd.model.IssuedToken}, or None.
         """
 
-    def consume_provisioning_token(token, expired_before, now):
+    def consume_provisioning_token(token, expired_before, now, new_passwords=None):
         """
         Atomically mark the current token C{token} used and activate its
         account, so that of concurrent requests exactly one gets the account.
+        A blocked account's token is refused in that transaction, before
+        anything is written.
 
         @param expired_before: a token issued before this aware datetime
             is expired (and left unused); None: tokens never expire.
+        @param new_passwords: None, or a function of the account (a
+            L{famd.model.Account}) returning the L{famd.model.Password}
+            rows that replace all its passwords, in the same transaction.
         @return: a Deferred firing with ('ok', the activated
             L{famd.model.Account}, passwords loaded), or (refusal, None):
             'unknown' (no token has this text), 'stale' (used, or no longer
-            its account's current token) or 'expired'.
+            its account's current token), 'expired' or 'blocked' (the
+            account is blocked: the token stays unused, the account as it
+            was).
         """
 
     def provisioning_token_unused(token):
@@ -678,13 +689,19 @@ class IAuthTokenStore(Interface):
             already attached).
         """
 
-    def take_auth_token(token, not_before):
+    def take_auth_token(token, not_before, new_passwords=None):
         """
         Delete the attached C{token}, made at C{not_before} or later; of
-        concurrent takes exactly one gets the account.
+        concurrent takes exactly one gets the account.  A blocked account
+        is refused in that transaction, before anything is written.
 
+        @param new_passwords: None, or a function of the account (a
+            L{famd.model.Account}) returning the L{famd.model.Password}
+            rows that replace all its passwords, in the same transaction.
         @return: a Deferred firing with the attached L{famd.model.Account}
             (passwords loaded), or None (unknown, too old or unattached).
+            A blocked account is given as it is, its token kept and its
+            passwords untouched: the caller must refuse it.
         """
 
     def delete_auth_tokens(created_before):

@@ -115,7 +115,7 @@ class EmailFailureTests(unittest.TestCase):
         self.assertEqual((code, body), (503, NOT_SENT))
         _, me, _ = yield served.json("GET", "/accounts/me", sip=BOB, key=BOB_KEY)
         self.assertIsNone(me["email_changed"])
-        self.assertTrue([line for line in logs if "confirmation not sent" in line])
+        self.assertTrue([line for line in logs if "e-mail change of account 2: e-mail not sent" in line])
 
     @defer.inlineCallbacks
     def test_email_off(self):

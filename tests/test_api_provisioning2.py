@@ -73,11 +73,28 @@ class ProvisioningTokenTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_blocked_account_not_provisioned(self):
-        """A blocked account's provisioning token gives 403 Account blocked, no credentials."""
-        body = yield self.provision_bob()
-        yield self.served.storage.set_blocked(body["id"], True)
-        code, _, content = yield provisioning(self.served, "/" + body["provisioning_token"], headers=LINPHONE)
-        self.assertEqual((code, json.loads(content)), (403, {"message": "Account blocked"}))
+        """
+        A blocked account's provisioning token or 2021 confirmation key gives 403 Account blocked, no
+        credentials, and consumes nothing: the token stays current, the key valid, the account not
+        activated, its passwords kept (?reset_password too).
+        """
+        code, body, _ = yield self.served.json("GET", "/accounts/3/provision", key=ADMIN_KEY)
+        self.assertEqual(code, 200)
+        token = body["provisioning_token"]
+        carol = yield self.served.storage.get_account(3)
+        yield self.served.storage.set_blocked(3, True)
+        for key in (token, carol.confirmation_key):
+            for query in ("", "?reset_password"):
+                code, _, content = yield provisioning(self.served, "/" + key + query, headers=LINPHONE)
+                self.assertEqual((code, json.loads(content)), (403, {"message": "Account blocked"}))
+        now = yield self.served.storage.get_account(3)
+        self.assertEqual((now.activated, now.passwords, now.confirmation_key),
+                         (False, carol.passwords, carol.confirmation_key))
+        self.assertEqual((yield self.served.storage.current_provisioning_token(3)).token, token)
+        yield self.served.storage.set_blocked(3, False)
+        code, _, document = yield provisioning(self.served, "/" + token)
+        self.assertEqual((code, identity(document)), (200, "sip:carol@sip.example.org"))
+        self.assertTrue((yield self.served.storage.get_account(3)).activated)
 
     @defer.inlineCallbacks
     def test_me_provision_serves_once(self):
@@ -113,7 +130,9 @@ class ProvisioningTokenTests(unittest.TestCase):
         """An admin issues a token for a not activated account; serving it activates the account."""
         code, body, _ = yield self.served.json("GET", "/accounts/3/provision", key=ADMIN_KEY)
         self.assertEqual((code, body["username"], body["activated"]), (200, "carol", False))
-        self.assertIn("phone_change_code", body)
+        # The owner's view: no pending codes (none are loaded), so no phone_change_code.
+        self.assertNotIn("phone_change_code", body)
+        self.assertIsNone(body["email_change_code"])
         code, _, document = yield provisioning(self.served, "/" + body["provisioning_token"])
         self.assertEqual((code, identity(document)), (200, "sip:carol@sip.example.org"))
         self.assertTrue((yield self.served.storage.get_account(3)).activated)
@@ -297,9 +316,19 @@ class QRLoginTests(unittest.TestCase):
             yield self.attach(token)
             bob = yield self.served.storage.find_account("bob", "sip.example.org")
             yield self.served.storage.set_blocked(bob.id, True)
-            code, _, body = yield self.served.request("GET", path % (token,), base=base, sip=None)
-            self.assertEqual((code, json.loads(body)), (403, {"message": "Account blocked"}))
+            for query in ("", "?reset_password"):
+                code, _, body = yield self.served.request(
+                    "GET", path % (token,) + query, base=base, sip=None)
+                self.assertEqual((code, json.loads(body)), (403, {"message": "Account blocked"}))
+            # Nothing was consumed or changed: once unblocked, the token still works, once.
+            self.assertEqual((yield self.served.storage.get_account(bob.id)).passwords, bob.passwords)
+            code, _, _ = yield self.served.json("GET", "/accounts/me", sip=BOB, key=BOB_KEY)
+            self.assertEqual(code, 403)
             yield self.served.storage.set_blocked(bob.id, False)
+            code, _, _ = yield self.served.request("GET", path % (token,), base=base, sip=None)
+            self.assertEqual(code, 200)
+            code, _, _ = yield self.served.request("GET", path % (token,), base=base, sip=None)
+            self.assertEqual(code, 404)
 
     @defer.inlineCallbacks
     def test_old_tokens(self):
@@ -412,6 +441,20 @@ class ProvisioningEmailTests(unittest.TestCase):
         code, _, _ = yield off.json("POST", "/accounts/1/send_provisioning_email", key=ADMIN_KEY)
         self.assertEqual(code, 503)
 
+
+    @defer.inlineCallbacks
+    def test_not_sent_keeps_current_token(self):
+        """A message the server refuses is 503 and issues nothing: the account's current token still works."""
+        delivery, sender = smtp_server(self)
+        delivery.refuse.add("user@example.org")
+        served = yield serve(self, email=sender)
+        before = yield served.storage.current_provisioning_token(1)
+        code, body, _ = yield served.json("POST", "/accounts/1/send_provisioning_email", key=ADMIN_KEY)
+        self.assertEqual(code, 503, body)
+        self.assertEqual(delivery.messages, [])
+        self.assertEqual((yield served.storage.current_provisioning_token(1)), before)
+        code, _, document = yield provisioning(served, "/" + before.token)
+        self.assertEqual((code, identity(document)), (200, "sip:user@sip.example.org"))
 
 globals().update(on_engines(
     ProvisioningTokenTests, ProvisioningMeTests, QRLoginTests, ThrottleTests, ProvisioningEmailTests,

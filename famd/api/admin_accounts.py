@@ -25,6 +25,20 @@ def no_account(account_id):
     return NotFound("No query results for model [App\\Account] %d" % (account_id,))
 
 
+@inlineCallbacks
+def administered_account(authenticator, storage, request, account_id):
+    """
+    Authenticate an administrator, then fire with account C{account_id}
+    (L{no_account} when unknown): the start of every admin route on one
+    account.
+    """
+    yield authenticated(authenticator, request, admin=True)
+    account = yield storage.get_account(account_id)
+    if account is None:
+        raise no_account(account_id)
+    return account
+
+
 def page_number(request):
     """Laravel's ``?page=``: a positive integer, anything else is page 1."""
     values = (request.args or {}).get(b"page") or [b""]

@@ -18,7 +18,7 @@ from twisted.internet.defer import inlineCallbacks
 from famd.accounts import password_rows
 from famd.api import validation
 from famd.api.account_object import account_object
-from famd.api.admin_accounts import no_account
+from famd.api.admin_accounts import administered_account, no_account
 from famd.api.devices import REMOVED, devices_of, remove_device_of
 from famd.api.dtmf import dtmf_protocol
 from famd.api.http import authenticated, json_response, origin, read_json_object
@@ -121,14 +121,8 @@ class AdminAccounts2:
     def _admin(self, request):
         return authenticated(self._authenticator, request, admin=True)
 
-    @inlineCallbacks
     def _account(self, request, account_id):
-        """Authenticate an administrator, then fire with account C{account_id} (404 when unknown)."""
-        yield self._admin(request)
-        account = yield self._storage.get_account(account_id)
-        if account is None:
-            raise no_account(account_id)
-        return account
+        return administered_account(self._authenticator, self._storage, request, account_id)
 
     # ---------------------------------------------------------- PUT
 

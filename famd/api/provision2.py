@@ -11,7 +11,7 @@ from twisted.internet.defer import inlineCallbacks
 
 from famd.api import render2
 from famd.api.account_object import provisioning_token
-from famd.api.admin_accounts import no_account
+from famd.api.admin_accounts import administered_account
 from famd.api.http import authenticated, json_response
 from famd.client_address import client_address
 from famd.flows import provisioning as flow
@@ -41,15 +41,18 @@ class Provision2:
     def provision_me(self, request):
         """A new provisioning token for the caller."""
         account = yield authenticated(self._authenticator, request)
-        body = yield self._provisioned(request, account, admin_view=False)
+        body = yield self._provisioned(request, account)
         return json_response(request, body)
 
     @app.route("/accounts/<int:account_id>/provision", methods=["GET"])
     @inlineCallbacks
     def provision(self, request, account_id):
-        """A new provisioning token for an account, by an administrator."""
+        """
+        A new provisioning token for an account, by an administrator; the
+        owner's view of the account (no pending codes are loaded here).
+        """
         account = yield self._account(request, account_id)
-        body = yield self._provisioned(request, account, admin_view=True)
+        body = yield self._provisioned(request, account)
         return json_response(request, body)
 
     @app.route("/accounts/<int:account_id>/send_provisioning_email", methods=["POST"])
@@ -63,20 +66,13 @@ class Provision2:
         request.setHeader(b"Content-Type", b"text/html; charset=UTF-8")
         return b""
 
-    @inlineCallbacks
     def _account(self, request, account_id):
-        yield authenticated(self._authenticator, request, admin=True)
-        account = yield self._context.storage.get_account(account_id)
-        if account is None:
-            raise no_account(account_id)
-        return account
+        return administered_account(self._authenticator, self._context.storage, request, account_id)
 
     @inlineCallbacks
-    def _provisioned(self, request, account, admin_view):
+    def _provisioned(self, request, account):
         issued = yield flow.issue(
             self._context, account.id, client_address(request, self._config.proxies),
             user_agent(request),
         )
-        return render2.account(
-            account, provisioning=provisioning_token(self._config, issued), admin_view=admin_view
-        )
+        return render2.account(account, provisioning=provisioning_token(self._config, issued))

@@ -8,7 +8,9 @@ L{famd.api.signup} and on the same tokens:
    text/html body; liblinphone reads only the status, and famd answers
    JSON everywhere);
  - ``POST /accounts/with-account-creation-token``: a not activated account
-   for a token pushed by either route, answered as FAM 2.x's account;
+   for a token pushed by either route, answered as FAM 2.x's account with
+   ``provisioning_token`` null (the account's token exists, but serving it
+   would activate the account without any code);
  - ``POST /account_creation_tokens/consume`` (an authenticated account) and
    admin ``POST /account_creation_tokens``;
  - desktop: ``POST /account_creation_request_tokens`` (201 with the
@@ -28,8 +30,7 @@ import re
 from klein import Klein
 from twisted.internet.defer import inlineCallbacks
 
-from famd.api import validation
-from famd.api.account_object import account_object
+from famd.api import render2, validation
 from famd.api.dtmf import dtmf_protocol
 from famd.api.http import authenticated, json_response, origin, read_json_object
 from famd.clock import laravel
@@ -176,8 +177,9 @@ class SignUp2:
             taken = list(taken) + ["username"] if conflict.field == "username" else taken
             stored = None if conflict.field == "token" else stored
             raise Invalid(creation_rules(data, self._context, taken, stored)[1].fields) from None
-        body = yield account_object(self._context.storage, self._config, account)
-        return json_response(request, body)
+        # No provisioning_token: serving it would activate the account without
+        # any code; its owner gets one from me/provision once activated.
+        return json_response(request, render2.account(account))
 
     @inlineCallbacks
     def _looked_up(self, data):

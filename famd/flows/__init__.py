@@ -82,3 +82,31 @@ def send_or_withdraw(change, message, account, send, withdraw, not_sent):
         yield withdraw()
         raise Unavailable(not_sent) from None
     log.info("{change} of account {id} requested", change=change, id=account.id)
+
+
+@inlineCallbacks
+def mail_then_store(context, change, account, to, template, values, store, not_sent):
+    """
+    The e-mail step of a flow that mails a new secret (a link, a code, a
+    provisioning token): render C{template} with C{values}, send it to
+    C{to}, and only once the message was accepted, C{store()} the secret.
+    A message not accepted stores nothing (no pending change, and an
+    account's working secret is not replaced) and the flow fails with
+    L{Unavailable}(C{not_sent}).  Send first, store next: a crash between
+    the two at worst mails a dead link, never leaves a secret nobody got.
+
+    @param change: what is asked, for the log (the secret is never logged).
+    @return: a Deferred firing with the result of C{store()}.
+    """
+    if context.email is None:
+        raise Unavailable(not_sent)
+    subject, text, html = context.templates.render(template, values)
+    try:
+        yield context.email.send(to, subject, text, html)
+    except DeliveryFailed as failure:
+        log.warn("{change} of account {id}: e-mail not sent: {reason}",
+                 change=change, id=account.id, reason=str(failure))
+        raise Unavailable(not_sent) from None
+    stored = yield store()
+    log.info("{change} of account {id}: e-mail sent", change=change, id=account.id)
+    return stored

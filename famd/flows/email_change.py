@@ -10,8 +10,8 @@ the code, written in one transaction; the account object shows it as
 confirmation removes both, and activates the account (FAM 2.x's sign-up
 flows link an e-mail to a fresh account).  The link works once and for
 C{email_change_lifetime} seconds, the code once and for
-C{email_change_code_lifetime} seconds (then 410).  A failed e-mail removes
-the pending change again.  Messages sent are counted per account and per
+C{email_change_code_lifetime} seconds (then 410).  A failed e-mail records
+nothing.  Messages sent are counted per account and per
 address; a wrong link or code is a wrong secret of the client's address,
 and a code is void after C{code_tries} wrong tries (L{famd.throttle}).
 """
@@ -21,7 +21,7 @@ from twisted.logger import Logger
 
 from famd.credentials import digits, random_string, same
 from famd.errors import Forbidden, Invalid, NotFound, Unavailable
-from famd.flows import send_or_withdraw
+from famd.flows import mail_then_store
 from famd.flows.codes import expired, refuse_expired
 
 log = Logger(namespace="famd.flows.email_change")
@@ -44,7 +44,8 @@ def confirmation_link(config, secret):
 @inlineCallbacks
 def request_change(context, account, new_email, ip=None, user_agent=None):
     """
-    Record the pending change (link and code) and mail both to C{new_email}.
+    Mail a new link and code to C{new_email}, then record them as the
+    pending change (L{famd.flows.mail_then_store}).
 
     @param ip: the client's address, C{user_agent} its ``User-Agent``
         (kept with the code, as FAM 2.x does).
@@ -59,8 +60,8 @@ def request_change(context, account, new_email, ip=None, user_agent=None):
     config = context.config
     secret = random_string(SECRET_LENGTH)
     code = digits(CODE_LENGTH)
-    subject, text, html = context.templates.render(
-        "email_change",
+    yield mail_then_store(
+        context, "e-mail change", account, new_email, "email_change",
         {
             "app_name": config.app_name,
             "public_url": config.public_url,
@@ -68,20 +69,8 @@ def request_change(context, account, new_email, ip=None, user_agent=None):
             "code": code,
             "new_email": new_email,
         },
-    )
-    storage = context.storage
-    yield storage.request_email_change(
-        account.id, new_email, secret, code, context.now(), ip, user_agent
-    )
-
-    def withdraw():
-        d = storage.drop_email_change(account.id, secret)
-        return d.addCallback(lambda _: storage.drop_email_code(account.id, code))
-
-    yield send_or_withdraw(
-        "e-mail change", "confirmation", account,
-        lambda: context.email.send(new_email, subject, text, html),
-        withdraw,
+        lambda: context.storage.request_email_change(
+            account.id, new_email, secret, code, context.now(), ip, user_agent),
         NOT_SENT,
     )
 

@@ -20,8 +20,8 @@ from twisted.logger import Logger
 from famd import credentials
 from famd.accounts import password_row
 from famd.clock import ago
-from famd.errors import BLOCKED, Forbidden, NotFound, Unavailable
-from famd.interfaces import DeliveryFailed
+from famd.errors import BLOCKED, Forbidden, NotFound
+from famd.flows import mail_then_store
 from famd.model import ALGORITHMS
 
 log = Logger(namespace="famd.flows.provisioning")
@@ -99,21 +99,35 @@ def reset_algorithms(account, both=False):
     return tuple(dict.fromkeys(stored)) or ALGORITHMS
 
 
+def new_password_rows(config):
+    """
+    A function of an account returning the password rows of one new
+    random password (hashed as L{reset_algorithms} says), for the
+    C{new_passwords} of the storage methods that consume a token: the HA1s
+    are made, and stored, in the consuming transaction.  Nobody ever sees
+    the password in clear: the document carries its HA1s.
+    """
+    password = credentials.random_string(RESET_PASSWORD_LENGTH)
+
+    def rows(account):
+        return tuple(
+            password_row(config, account.username, account.domain, password, algorithm)
+            for algorithm in reset_algorithms(account, config.both_algorithms)
+        )
+
+    return rows
+
+
 @inlineCallbacks
 def reset_password(storage, config, account):
     """
-    Replace the account's passwords by one new random password, hashed
-    (see L{reset_algorithms}); nobody ever sees it in clear: the document
-    carries its HA1s.
+    Replace the account's passwords by one new random password (see
+    L{new_password_rows}); for an account that consumes no token.
 
     @return: a Deferred firing with C{account} holding its new passwords,
         or failing with L{NotFound} (the account is gone).
     """
-    password = credentials.random_string(RESET_PASSWORD_LENGTH)
-    rows = tuple(
-        password_row(config, account.username, account.domain, password, algorithm)
-        for algorithm in reset_algorithms(account, config.both_algorithms)
-    )
+    rows = new_password_rows(config)(account)
     if not (yield storage.replace_passwords(account.id, rows)):
         raise NotFound(NO_ACCOUNT)
     log.info("password of account {id} reset by provisioning", id=account.id)
@@ -123,36 +137,34 @@ def reset_password(storage, config, account):
 @inlineCallbacks
 def send_provisioning_email(context, account, ip=None, user_agent=None):
     """
-    Issue a provisioning token and mail the account its provisioning link
-    and QR code URL.
+    Mail the account a new provisioning token's link and QR code URL, then
+    issue that token (L{famd.flows.mail_then_store}): a message not
+    accepted leaves the account's current token current.
 
     @return: a Deferred firing with None, or failing with L{Forbidden}
         (the account has no e-mail address), L{NotFound} or
-        L{Unavailable} (e-mail is off, or the message was not accepted).
+        L{famd.errors.Unavailable} (e-mail is off, or the message was not
+        accepted).
     """
     if not account.email:
         raise Forbidden(NO_EMAIL)
-    if context.email is None:
-        raise Unavailable(NOT_SENT)
-    issued = yield issue(context, account.id, ip, user_agent)
     config = context.config
-    subject, text, html = context.templates.render(
-        "provisioning",
+    token = credentials.confirmation_key()
+    issued = yield mail_then_store(
+        context, "provisioning", account, account.email, "provisioning",
         {
             "app_name": config.app_name,
             "username": account.username,
             "sip_address": account.sip_address,
-            "link": provisioning_url(config, issued.token),
-            "qrcode_url": qrcode_url(config, issued.token),
+            "link": provisioning_url(config, token),
+            "qrcode_url": qrcode_url(config, token),
         },
+        lambda: context.storage.issue_provisioning_token(account.id, token, context.now(), ip, user_agent),
+        NOT_SENT,
     )
-    try:
-        yield context.email.send(account.email, subject, text, html)
-    except DeliveryFailed as failure:
-        log.warn("provisioning e-mail of account {id} not sent: {reason}",
-                 id=account.id, reason=str(failure))
-        raise Unavailable(NOT_SENT) from None
-    log.info("provisioning e-mail sent to account {id}", id=account.id)
+    if not issued:
+        raise NotFound(NO_ACCOUNT)
+    log.info("provisioning token issued to account {id}", id=account.id)
 
 
 # ---------------------------------------------------------------- auth tokens

@@ -7,7 +7,7 @@ C{reset_password_email_lifetime} seconds.
 The token is a ``reset_password_email_tokens`` row (16 characters, the
 address it was mailed to, the asking client's address and agent).  The page
 the link opens belongs to the account panel; L{use_link} is what it calls
-to trade a token for its account, once.  A failed e-mail voids the token.
+to trade a token for its account, once.  A failed e-mail stores no token.
 """
 
 from datetime import timedelta
@@ -17,7 +17,7 @@ from twisted.logger import Logger
 
 from famd.credentials import random_string, same
 from famd.errors import Forbidden, Gone, NotFound, Unavailable
-from famd.flows import send_or_withdraw
+from famd.flows import mail_then_store
 
 log = Logger(namespace="famd.flows.reset_password")
 
@@ -39,14 +39,14 @@ def reset_link(config, token):
 @inlineCallbacks
 def send_link(context, account, ip, user_agent):
     """
-    Store a new token for C{account} and mail its link to the account's
-    address.
+    Mail a new token's link to the account's address, then store the
+    token (L{famd.flows.mail_then_store}).
 
     @param ip: the asking client's address (recorded with the token).
     @param user_agent: its User-Agent (str or None; cut to the column).
     @return: a Deferred firing with None, or failing with L{Forbidden}
         (the account has no e-mail), L{Unavailable} (e-mail is off, or the
-        message was not accepted: the token is then void), L{NotFound}
+        message was not accepted: no token is stored), L{NotFound}
         (the account is gone) or L{famd.errors.TooMany} (too many e-mails
         for the account or the address, L{famd.throttle}).
     """
@@ -57,8 +57,11 @@ def send_link(context, account, ip, user_agent):
     yield context.throttle.email(account.id, account.email)
     config = context.config
     token = random_string(TOKEN_LENGTH)
-    subject, text, html = context.templates.render(
-        "reset_password",
+    if user_agent is not None:
+        user_agent = user_agent[:USER_AGENT_LIMIT]
+    now = context.now()
+    stored = yield mail_then_store(
+        context, "password reset", account, account.email, "reset_password",
         {
             "app_name": config.app_name,
             "public_url": config.public_url,
@@ -66,20 +69,12 @@ def send_link(context, account, ip, user_agent):
             "username": account.username,
             "hours": config.reset_password_email_lifetime // 3600,
         },
-    )
-    if user_agent is not None:
-        user_agent = user_agent[:USER_AGENT_LIMIT]
-    now = context.now()
-    stored = yield context.storage.add_reset_password_token(
-        account.id, token, account.email, ip, user_agent, now)
-    if not stored:
-        raise NotFound("No such account.")
-    yield send_or_withdraw(
-        "password reset", "link", account,
-        lambda: context.email.send(account.email, subject, text, html),
-        lambda: context.storage.use_reset_password_token(token, now - timedelta(days=1), now),
+        lambda: context.storage.add_reset_password_token(
+            account.id, token, account.email, ip, user_agent, now),
         NOT_SENT,
     )
+    if not stored:
+        raise NotFound("No such account.")
 
 
 @inlineCallbacks

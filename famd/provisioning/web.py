@@ -18,7 +18,10 @@ The ``/provisioning`` web routes (not under ``/api``):
 
 ``?reset_password`` (any value) on a provisioning token, ``me`` or an auth
 token replaces the account's passwords by a new random one whose HA1s the
-document carries.  ``X-Linphone-Provisioning`` is accepted, never required.
+document carries; for a token, in the transaction that consumes it.  A
+blocked account's token, key or auth token is 403 ``Account blocked`` and
+nothing is consumed, activated or reset.  ``X-Linphone-Provisioning`` is
+accepted, never required.
 
 Keys and tokens are credentials: never logged (the site's access log masks
 them, see L{famd.logsafe.redact}), and a wrong one is a wrong secret of the
@@ -35,7 +38,7 @@ from twisted.logger import Logger
 from famd.api.http import authenticated
 from famd.client_address import TrustedProxies, client_address
 from famd.clock import utcnow
-from famd.errors import Gone, NotFound
+from famd.errors import BLOCKED, Forbidden, Gone, NotFound
 from famd.flows import provisioning as flow
 from famd.provisioning import document, qr, rcfile
 from famd.provisioning.document import ProvisioningRequest
@@ -146,45 +149,54 @@ class Provisioning:
     def with_auth_token(self, request, token):
         """The document of the account attached to a fresh auth token, once."""
         cutoff = flow.auth_token_cutoff(self._clock())
+        new_passwords = self._new_passwords(request)
         account = yield self._counted(
-            request, lambda: self._storage.take_auth_token(token, cutoff), lambda found: found is not None
+            request, lambda: self._storage.take_auth_token(token, cutoff, new_passwords),
+            lambda found: found is not None,
         )
         if account is None:
             raise NotFound(UNKNOWN_AUTH_TOKEN)
-        flow.not_blocked(account)
-        account = yield self._reset_if_asked(request, account)
-        return self._serve(request, account)
+        return self._serve(request, flow.not_blocked(account))
 
     @app.route("/<string:key>", methods=["GET"])
     @inlineCallbacks
     def with_key(self, request, key):
         """The defaults and, once, the account of the provisioning token or confirmation key C{key}."""
-        found = yield self._counted(request, lambda: self._consume(key), lambda found: found[0] != "unknown")
+        found = yield self._counted(
+            request, lambda: self._consume(key, self._new_passwords(request)),
+            lambda found: found[0] != "unknown",
+        )
         outcome, account = found
         if outcome == "stale":
             raise NotFound(UNKNOWN_TOKEN)
         if outcome == "expired":
             raise Gone(EXPIRED)
-        flow.not_blocked(account)
-        if outcome == "ok":
-            account = yield self._reset_if_asked(request, account)
-        return self._serve(request, account)
+        if outcome == "blocked":
+            raise Forbidden(BLOCKED)
+        return self._serve(request, flow.not_blocked(account))
 
     @inlineCallbacks
-    def _consume(self, key):
+    def _consume(self, key, new_passwords):
         """
-        (outcome, account): the provisioning token's outcome, or for a key
+        (outcome, account): the provisioning token's outcome (its account's
+        passwords replaced by C{new_passwords} when not None), or for a key
         that is no provisioning token the 2021 confirmation key's
-        ('unknown', its account or None).
+        ('confirmation_key', its account: blocked, the key is kept) or
+        ('unknown', None).  A blocked account's key or token is refused
+        before anything is consumed.
         """
         now = self._clock()
         outcome, account = yield self._storage.consume_provisioning_token(
-            key, flow.expired_before(self._config, now), now
+            key, flow.expired_before(self._config, now), now, new_passwords
         )
         if outcome != "unknown":
             return outcome, account
-        account = yield self._storage.consume_confirmation_key(key, now)
+        account = yield self._storage.consume_confirmation_key(key, now, unless_blocked=True)
         return ("confirmation_key" if account is not None else "unknown"), account
+
+    def _new_passwords(self, request):
+        """The C{new_passwords} of a consuming storage method: None unless the request says ``?reset_password``."""
+        return flow.new_password_rows(self._config) if asks_reset(request) else None
 
     def _reset_if_asked(self, request, account):
         """C{account}, with a new password first when the request says ``?reset_password``."""
@@ -258,6 +270,7 @@ class _Settings(NamedTuple):
     realm: Optional[str]
     public_url: str
     provisioning_token_lifetime: int = 0
+    both_algorithms: bool = False
 
 
 def from_config(config, storage, hooks, clock=utcnow, throttle=None, authenticator=None):

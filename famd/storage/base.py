@@ -177,10 +177,10 @@ class SQLStorage:
 
     # IProvisioningStore
 
-    def consume_confirmation_key(self, key, now):
+    def consume_confirmation_key(self, key, now, unless_blocked=False):
         return self.write(
             "consume_confirmation_key",
-            provisioning.consume_confirmation_key_txn, key, to_db(now),
+            provisioning.consume_confirmation_key_txn, key, to_db(now), unless_blocked,
         )
 
     def confirmation_key_valid(self, key, now):
@@ -311,11 +311,11 @@ class SQLStorage:
             "current_provisioning_token", provisioning.current_provisioning_token_txn, account_id
         )
 
-    def consume_provisioning_token(self, token, expired_before, now):
+    def consume_provisioning_token(self, token, expired_before, now, new_passwords=None):
         return self.write(
             "consume_provisioning_token",
             provisioning.consume_provisioning_token_txn, token,
-            None if expired_before is None else to_db(expired_before), to_db(now),
+            None if expired_before is None else to_db(expired_before), to_db(now), new_passwords,
         )
 
     def provisioning_token_unused(self, token):
@@ -338,9 +338,10 @@ class SQLStorage:
             auth_tokens.attach_auth_token_txn, token, account_id, to_db(not_before), to_db(now),
         )
 
-    def take_auth_token(self, token, not_before):
+    def take_auth_token(self, token, not_before, new_passwords=None):
         return self.write(
-            "take_auth_token", auth_tokens.take_auth_token_txn, token, to_db(not_before)
+            "take_auth_token",
+            auth_tokens.take_auth_token_txn, token, to_db(not_before), new_passwords,
         )
 
     def delete_auth_tokens(self, created_before):

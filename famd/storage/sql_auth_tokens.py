@@ -5,7 +5,8 @@ and the device trades the attached token, once, for its provisioning
 document or an API key.
 """
 
-from famd.storage.sql_accounts import get_account_txn
+from famd.credentials import exact
+from famd.storage.sql_accounts import get_account_txn, replace_passwords_txn
 
 
 def add_auth_token_txn(txn, token, now, ip, user_agent):
@@ -23,8 +24,7 @@ def _rows_txn(txn, token, not_before):
         'WHERE "token" = ? AND "created_at" >= ? ORDER BY "id"',
         (token, not_before),
     )
-    # MariaDB's collation compares case-insensitively: keep only an exact match.
-    return [(row[0], row[2]) for row in rows if row[1] == token]
+    return [(row[0], row[2]) for row in exact(rows, token, 1)]
 
 
 def attach_auth_token_txn(txn, token, account_id, not_before, now):
@@ -38,12 +38,23 @@ def attach_auth_token_txn(txn, token, account_id, not_before, now):
     return False
 
 
-def take_auth_token_txn(txn, token, not_before):
+def take_auth_token_txn(txn, token, not_before, new_passwords=None):
+    """
+    The attached account, once; a blocked account is given back as it is,
+    its token kept; C{new_passwords(account)}, when given, makes the rows
+    replacing the account's passwords here.
+    """
     for token_id, attached in _rows_txn(txn, token, not_before):
-        if attached is not None and txn.execute(
-            'DELETE FROM "auth_tokens" WHERE "id" = ?', (token_id,)
-        ) == 1:
-            return get_account_txn(txn, attached)
+        if attached is None:
+            continue
+        account = get_account_txn(txn, attached)
+        if account is None or account.blocked:
+            return account
+        if txn.execute('DELETE FROM "auth_tokens" WHERE "id" = ?', (token_id,)) == 1:
+            if new_passwords is not None:
+                replace_passwords_txn(txn, attached, new_passwords(account))
+                account = get_account_txn(txn, attached)
+            return account
     return None
 
 

@@ -3,8 +3,9 @@ The SQL of single-use provisioning: by the 2021 confirmation key, and by
 FAM 2.x's provisioning tokens (``provisioning_tokens``).
 """
 
+from famd.credentials import exact
 from famd.model import IssuedToken
-from famd.storage.sql_accounts import account_exists_txn, get_account_txn
+from famd.storage.sql_accounts import account_exists_txn, get_account_txn, replace_passwords_txn
 from famd.storage.times import from_db
 
 _NOT_EXPIRED = (
@@ -14,20 +15,21 @@ _NOT_EXPIRED = (
 
 
 def _holder_txn(txn, key, now):
-    # MariaDB's utf8mb4_unicode_ci compares case-insensitively: keep only an exact match.
     rows = txn.all(
         'SELECT a."id", a."confirmation_key" FROM "accounts" a WHERE a."confirmation_key" = ? AND %s '
         'ORDER BY a."id"' % (_NOT_EXPIRED,),
         (key, now),
     )
-    return next((account_id for account_id, stored in rows if stored == key), None)
+    return next((account_id for account_id, _ in exact(rows, key, 1)), None)
 
 
-def consume_confirmation_key_txn(txn, key, now):
+def consume_confirmation_key_txn(txn, key, now, unless_blocked=False):
     account_id = _holder_txn(txn, key, now)
     if account_id is None:
         return None
     account = get_account_txn(txn, account_id)
+    if unless_blocked and account.blocked:
+        return account
     cleared = txn.execute(
         'UPDATE "accounts" SET "confirmation_key" = NULL WHERE "id" = ? AND "confirmation_key" = ?',
         (account_id, key),
@@ -73,20 +75,18 @@ def current_provisioning_token_txn(txn, account_id):
     return None if row is None else IssuedToken(row[1], from_db(row[2]))
 
 
-def consume_provisioning_token_txn(txn, token, expired_before, now):
+def consume_provisioning_token_txn(txn, token, expired_before, now, new_passwords=None):
     """
     ('ok', the activated account), or (refusal, None) with refusal
     'unknown' (no row has this exact text), 'stale' (used, or not its
-    account's current token) or 'expired' (current, issued before
-    C{expired_before}, which None disables; left unused).
+    account's current token), 'expired' (current, issued before
+    C{expired_before}, which None disables; left unused) or 'blocked' (its
+    account is blocked; nothing written).  C{new_passwords(account)}, when
+    given, makes the rows replacing the account's passwords here.
     """
-    # MariaDB's utf8mb4_unicode_ci compares case-insensitively: keep only an exact match.
-    rows = [
-        row for row in txn.all(
-            'SELECT "id", "account_id", "token" FROM "provisioning_tokens" '
-            'WHERE "token" = ? ORDER BY "id"', (token,))
-        if row[2] == token
-    ]
+    rows = exact(txn.all(
+        'SELECT "id", "account_id", "token" FROM "provisioning_tokens" '
+        'WHERE "token" = ? ORDER BY "id"', (token,)), token, 2)
     if not rows:
         return "unknown", None
     token_id, account_id, _ = rows[-1]
@@ -98,6 +98,9 @@ def consume_provisioning_token_txn(txn, token, expired_before, now):
         (token_id, expired_before),
     ) is None:
         return "expired", None
+    account = get_account_txn(txn, account_id)
+    if account is None or account.blocked:
+        return ("blocked" if account is not None else "stale"), None
     consumed = txn.execute(
         'UPDATE "provisioning_tokens" SET "used" = ?, "updated_at" = ? WHERE "id" = ? AND "used" = ?',
         (True, now, token_id, False),
@@ -105,6 +108,8 @@ def consume_provisioning_token_txn(txn, token, expired_before, now):
     if consumed != 1:
         return "stale", None
     txn.execute('UPDATE "accounts" SET "activated" = ? WHERE "id" = ?', (True, account_id))
+    if new_passwords is not None:
+        replace_passwords_txn(txn, account_id, new_passwords(account))
     return "ok", get_account_txn(txn, account_id)
 
 
@@ -112,4 +117,4 @@ def provisioning_token_unused_txn(txn, token):
     rows = txn.all(
         'SELECT "token" FROM "provisioning_tokens" WHERE "token" = ? AND "used" = ?', (token, False)
     )
-    return any(row[0] == token for row in rows)
+    return bool(exact(rows, token, 0))

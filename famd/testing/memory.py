@@ -29,7 +29,7 @@ from zope.interface import implementer
 
 from famd.interfaces import IStorage
 from famd.errors import Conflict
-from famd.credentials import same
+from famd.credentials import exact, same
 from famd.model import (
     Account,
     ActivationExpiration,
@@ -334,10 +334,13 @@ class MemoryStorage:
             return False
         passwords = tuple(passwords)
         self._check_passwords(passwords)
+        self._replace_passwords(account_id, passwords)
+        return True
+
+    def _replace_passwords(self, account_id, passwords):
         self._delete("passwords", self._rows("passwords", account_id=account_id))
         for password in passwords:
             self._insert("passwords", account_id=account_id, password=password)
-        return True
 
     @_answer
     def list_unconfirmed(self, created_before):
@@ -424,18 +427,20 @@ class MemoryStorage:
         if key is None:
             return None
         now = _utc(now)
-        for row in self._rows("accounts", confirmation_key=key):
+        for row in exact(self._tables["accounts"].values(), key, "confirmation_key"):
             expirations = self._rows("activation_expirations", account_id=row["id"])
             if not any(each["expires"] < now for each in expirations):
                 return row
         return None
 
     @_answer
-    def consume_confirmation_key(self, key, now):
+    def consume_confirmation_key(self, key, now, unless_blocked=False):
         row = self._key_holder(key, now)
         if row is None:
             return None
         account = self._account(row)
+        if unless_blocked and account.blocked:
+            return account
         row["confirmation_key"] = None
         return account
 
@@ -656,8 +661,8 @@ class MemoryStorage:
         return None if row is None else IssuedToken(row["token"], row["created_at"])
 
     @_answer
-    def consume_provisioning_token(self, token, expired_before, now):
-        rows = self._rows("provisioning_tokens", token=token)
+    def consume_provisioning_token(self, token, expired_before, now, new_passwords=None):
+        rows = exact(self._tables["provisioning_tokens"].values(), token, "token")
         if token is None or not rows:
             return "unknown", None
         row = rows[-1]
@@ -667,22 +672,29 @@ class MemoryStorage:
             row["created_at"] is None or row["created_at"] < _utc(expired_before)
         ):
             return "expired", None
+        account = self._get(row["account_id"])
+        if account.blocked:
+            return "blocked", None
+        passwords = None if new_passwords is None else tuple(new_passwords(account))
+        if passwords is not None:
+            self._check_passwords(passwords)
         row.update(used=True, updated_at=_utc(now))
-        account = self._tables["accounts"][row["account_id"]]
-        account["activated"] = True
-        return "ok", self._account(account)
+        self._tables["accounts"][row["account_id"]]["activated"] = True
+        if passwords is not None:
+            self._replace_passwords(row["account_id"], passwords)
+        return "ok", self._get(row["account_id"])
 
     @_answer
     def provisioning_token_unused(self, token):
-        return token is not None and bool(self._rows("provisioning_tokens", token=token, used=False))
+        return bool(exact(self._rows("provisioning_tokens", used=False), token, "token"))
 
     # ---------------------------------------------------------- IAuthTokenStore
 
     def _auth_rows(self, token, not_before):
         not_before = _utc(not_before)
         return [
-            row for row in self._rows("auth_tokens", token=token)
-            if token is not None and row["created_at"] is not None and row["created_at"] >= not_before
+            row for row in exact(self._tables["auth_tokens"].values(), token, "token")
+            if row["created_at"] is not None and row["created_at"] >= not_before
         ]
 
     @_answer
@@ -702,11 +714,20 @@ class MemoryStorage:
         return False
 
     @_answer
-    def take_auth_token(self, token, not_before):
+    def take_auth_token(self, token, not_before, new_passwords=None):
         for row in self._auth_rows(token, not_before):
-            if row["account_id"] is not None:
-                self._delete("auth_tokens", [row])
-                return self._get(row["account_id"])
+            if row["account_id"] is None:
+                continue
+            account = self._get(row["account_id"])
+            if account is None or account.blocked:
+                return account
+            passwords = None if new_passwords is None else tuple(new_passwords(account))
+            if passwords is not None:
+                self._check_passwords(passwords)
+            self._delete("auth_tokens", [row])
+            if passwords is not None:
+                self._replace_passwords(account.id, passwords)
+            return self._get(account.id)
         return None
 
     @_answer

@@ -498,6 +498,19 @@ class StorageContract:
         self.assertEqual(served.id, second)
         self.assertEqual((yield self.storage.get_account(first)).confirmation_key, "keykeykeykeyk")
 
+    @defer.inlineCallbacks
+    def test_blocked_confirmation_key_kept(self):
+        """Unless blocked, a blocked account's key is given back unconsumed; without it, consumed."""
+        account_id = yield self.storage.create_account(new(confirmation_key="B" * 13))
+        yield self.storage.set_blocked(account_id, True)
+        held = yield self.storage.consume_confirmation_key("B" * 13, NOW, unless_blocked=True)
+        self.assertEqual((held.id, held.blocked), (account_id, True))
+        self.assertTrue((yield self.storage.confirmation_key_valid("B" * 13, NOW)))
+        self.assertEqual((yield self.storage.get_account(account_id)).confirmation_key, "B" * 13)
+        voided = yield self.storage.consume_confirmation_key("B" * 13, NOW)
+        self.assertEqual(voided.id, account_id)
+        self.assertFalse((yield self.storage.confirmation_key_valid("B" * 13, NOW)))
+
     # ---------------------------------------------------------- FAM 2.x provisioning tokens
 
     @defer.inlineCallbacks
@@ -552,6 +565,41 @@ class StorageContract:
         self.assertEqual(sorted(outcome for outcome, _ in results), ["ok"] + ["stale"] * 7)
         self.assertEqual([account.id for _, account in results if account is not None], [account_id])
 
+    @defer.inlineCallbacks
+    def test_blocked_provisioning_token_refused(self):
+        """A blocked account's token is refused with nothing written: unused, not activated, passwords kept."""
+        account_id = yield self.storage.create_account(new(provisioning_token="blocked-token"))
+        yield self.storage.set_blocked(account_id, True)
+        asked = []
+        outcome = yield self.storage.consume_provisioning_token(
+            "blocked-token", None, NOW, lambda account: asked.append(account) or (Password("c" * 32, "MD5"),))
+        self.assertEqual((outcome, asked), (("blocked", None), []))
+        account = yield self.storage.get_account(account_id)
+        self.assertEqual((account.activated, account.passwords), (False, (Password("0" * 32, "MD5"),)))
+        self.assertEqual((yield self.storage.current_provisioning_token(account_id)).token, "blocked-token")
+        self.assertTrue((yield self.storage.provisioning_token_unused("blocked-token")))
+        yield self.storage.set_blocked(account_id, False)
+        outcome, account = yield self.storage.consume_provisioning_token("blocked-token", None, NOW)
+        self.assertEqual((outcome, account.id, account.activated), ("ok", account_id, True))
+
+    @defer.inlineCallbacks
+    def test_provisioning_token_resets_passwords_atomically(self):
+        """new_passwords replaces the passwords in the consuming transaction; if it fails, nothing is consumed."""
+        account_id = yield self.storage.create_account(new(provisioning_token="reset-token-1"))
+        yield self.assertFailure(self.storage.consume_provisioning_token(
+            "reset-token-1", None, NOW, lambda account: (Password(None, "MD5"),)), Exception)
+        account = yield self.storage.get_account(account_id)
+        self.assertEqual((account.activated, account.passwords), (False, (Password("0" * 32, "MD5"),)))
+        self.assertTrue((yield self.storage.provisioning_token_unused("reset-token-1")))
+        seen = []
+        rows = (Password("c" * 64, "SHA-256"), Password("d" * 32, "MD5"))
+        outcome, account = yield self.storage.consume_provisioning_token(
+            "reset-token-1", None, NOW, lambda account: seen.append(account.id) or rows)
+        self.assertEqual((outcome, seen, account.activated), ("ok", [account_id], True))
+        self.assertEqual(set(account.passwords), set(rows))
+        self.assertEqual(set((yield self.storage.get_account(account_id)).passwords), set(rows))
+        self.assertFalse((yield self.storage.provisioning_token_unused("reset-token-1")))
+
     # ---------------------------------------------------------- FAM 2.x auth tokens
 
     @defer.inlineCallbacks
@@ -596,6 +644,38 @@ class StorageContract:
         account_id = yield self.storage.create_account(new())
         self.assertTrue((yield self.storage.attach_auth_token("new", account_id, NOW, NOW)))
         self.assertFalse((yield self.storage.attach_auth_token("old", account_id, EARLIER, NOW)))
+
+    @defer.inlineCallbacks
+    def test_blocked_auth_token_kept(self):
+        """A blocked account is given back as it is, its attached token kept and its passwords untouched."""
+        account_id = yield self.storage.create_account(new())
+        yield self.storage.add_auth_token("C" * 32, NOW)
+        self.assertTrue((yield self.storage.attach_auth_token("C" * 32, account_id, NOW, NOW)))
+        yield self.storage.set_blocked(account_id, True)
+        asked = []
+        held = yield self.storage.take_auth_token(
+            "C" * 32, NOW, lambda account: asked.append(account) or (Password("c" * 32, "MD5"),))
+        self.assertEqual((held.id, held.blocked, held.passwords, asked),
+                         (account_id, True, (Password("0" * 32, "MD5"),), []))
+        self.assertEqual((yield self.storage.get_account(account_id)).passwords, (Password("0" * 32, "MD5"),))
+        yield self.storage.set_blocked(account_id, False)
+        self.assertEqual((yield self.storage.take_auth_token("C" * 32, NOW)).id, account_id)
+        self.assertIsNone((yield self.storage.take_auth_token("C" * 32, NOW)))
+
+    @defer.inlineCallbacks
+    def test_auth_token_resets_passwords_atomically(self):
+        """new_passwords replaces the passwords as the token is taken; if it fails, the token stays."""
+        account_id = yield self.storage.create_account(new())
+        yield self.storage.add_auth_token("D" * 32, NOW)
+        yield self.storage.attach_auth_token("D" * 32, account_id, NOW, NOW)
+        yield self.assertFailure(
+            self.storage.take_auth_token("D" * 32, NOW, lambda account: (Password(None, "MD5"),)), Exception)
+        self.assertEqual((yield self.storage.get_account(account_id)).passwords, (Password("0" * 32, "MD5"),))
+        rows = (Password("e" * 64, "SHA-256"),)
+        account = yield self.storage.take_auth_token("D" * 32, NOW, lambda account: rows)
+        self.assertEqual((account.id, account.passwords), (account_id, rows))
+        self.assertEqual((yield self.storage.get_account(account_id)).passwords, rows)
+        self.assertIsNone((yield self.storage.take_auth_token("D" * 32, NOW)))
 
     # ---------------------------------------------------------- ISignUpStore, IRecoveryTokenStore
 

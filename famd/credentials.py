@@ -62,11 +62,30 @@ def api_key():
 
 
 def same(given, expected):
-    """Constant-time equality of two secrets (str or bytes); False on None."""
+    """
+    Constant-time equality of two secrets (str or bytes); False on None.
+    A str is compared as its UTF-8 bytes, a lone surrogate included
+    (``surrogatepass``: distinct strings stay distinct, none raises).
+    """
     if given is None or expected is None:
         return False
     if isinstance(given, str):
-        given = given.encode("utf-8")
+        given = given.encode("utf-8", "surrogatepass")
     if isinstance(expected, str):
-        expected = expected.encode("utf-8")
+        expected = expected.encode("utf-8", "surrogatepass")
     return hmac.compare_digest(given, expected)
+
+
+def exact(rows, given, text_of):
+    """
+    The first of C{rows} whose secret, C{text_of(row)}, is exactly
+    C{given}, or None.  Every row is compared, each in constant time
+    (L{same}): a database's query by a secret may return rows whose text
+    only its collation finds equal (MariaDB folds case), and a secret is
+    never compared with C{==}.
+    """
+    found = None
+    for row in rows:
+        if same(given, text_of(row)) and found is None:
+            found = row
+    return found

@@ -45,8 +45,8 @@ def label(field):
 
 
 def is_text(value):
-    """A JSON string that storage can hold (no lone surrogates)."""
-    if not isinstance(value, str):
+    """A JSON string that storage can hold (no NUL, no lone surrogate)."""
+    if not isinstance(value, str) or "\x00" in value:
         return False
     try:
         value.encode("utf-8")

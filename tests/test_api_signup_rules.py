@@ -1,7 +1,8 @@
 """
 Rules the anonymous creation routes of both generations share, on every
 storage engine: no phone-number-shaped username (it would squat the number),
-and ``signup.creation_token_expiration`` on the 2021 ``with-token`` too.
+and ``signup.creation_token_expiration`` on the 2021 ``with-token`` too;
+the largest durations famd.yaml accepts serve these routes.
 """
 
 from datetime import timedelta
@@ -9,13 +10,16 @@ from datetime import timedelta
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from tests.api_helpers import ADMIN_KEY
+from famd.config import MOST_MINUTES, MOST_SECONDS
+from tests.api_helpers import ADMIN_KEY, BOB, BOB_KEY
 from tests.engines import on_engines
+from tests.flows_fixtures import pusher
 from tests.serving import serve
 
 PHONE_SHAPED = ("+33612345678", "+1555010999")
 NOT_A_PHONE = ["The username should not be a phone number"]
 TOKEN = "Tok3nTok3nTok"
+DEVICE = {"pn_provider": "fcm", "pn_param": "ABCD1234", "pn_prid": "device-token-1"}
 
 
 class AnonymousUsernameTests(unittest.TestCase):
@@ -98,4 +102,34 @@ class LegacyTokenExpiryTests(unittest.TestCase):
         self.assertEqual((code, body["username"]), (200, "newuser21"))
 
 
-globals().update(on_engines(AnonymousUsernameTests, LegacyTokenExpiryTests))
+class LargestSettingsTests(unittest.TestCase):
+    """The largest durations config.py accepts (ten years) serve sign-up and provisioning, never a 500."""
+
+    @defer.inlineCallbacks
+    def test_sign_up_and_provision(self):
+        """send-by-push, both creation routes, consume and a provisioning token work at the bounds."""
+        fake, sender = pusher(self)
+        served = yield serve(
+            self, push=sender,
+            signup=dict.fromkeys(("creation_token_expiration", "creation_token_retry",
+                                  "recovery_token_expiration", "recovery_token_retry"), MOST_MINUTES),
+            provisioning={"token_lifetime": MOST_SECONDS}, reset_password_email_lifetime=MOST_SECONDS)
+        code, _, _ = yield served.json("POST", "/account_creation_tokens/send-by-push", sip=None, body=DEVICE)
+        self.assertEqual(code, 200)
+        [(_, _, _, payload)] = fake.pushed()
+        code, body, _ = yield served.json("POST", "/accounts/with-account-creation-token", sip=None, body={
+            "username": "newuser2x", "password": "secret1", "account_creation_token": payload["token"]})
+        self.assertEqual(code, 200)
+        code, _, _ = yield served.json("POST", "/account_creation_tokens/send-by-push", sip=None, body=DEVICE)
+        self.assertEqual(code, 429)
+        yield served.storage.add_plain_token(TOKEN, None, None, served.now())
+        code, _, _ = yield served.json("POST", "/accounts/with-token", sip=None, body={
+            "username": "newuser21", "password": "secret1", "algorithm": "MD5", "token": TOKEN})
+        self.assertEqual(code, 200)
+        code, body, _ = yield served.json("GET", "/accounts/me/provision", sip=BOB, key=BOB_KEY)
+        self.assertEqual(code, 200)
+        code, _, _ = yield served.request("GET", "/" + body["provisioning_token"], sip=None, base="/provisioning")
+        self.assertEqual(code, 200)
+
+
+globals().update(on_engines(AnonymousUsernameTests, LegacyTokenExpiryTests, LargestSettingsTests))

@@ -76,3 +76,22 @@ def laravel(moment):
 def ago(now, seconds):
     """C{now} minus that many seconds."""
     return now - timedelta(seconds=seconds)
+
+
+_UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
+
+
+def spoken(seconds):
+    """
+    A duration in words for a message, exact whatever its value:
+    86400 is "1 day", 5400 "1 hour and 30 minutes", 90061 "1 day, 1 hour,
+    1 minute and 1 second".
+    """
+    parts = []
+    for name, size in _UNITS:
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append("%d %s%s" % (count, name, "" if count == 1 else "s"))
+    if not parts:
+        return "0 seconds"
+    return parts[0] if len(parts) == 1 else "%s and %s" % (", ".join(parts[:-1]), parts[-1])

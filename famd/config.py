@@ -94,6 +94,27 @@ def _non_negative(value):
     return None if value >= 0 else "must be 0 or more"
 
 
+MOST_MINUTES = 10 * 365 * 24 * 60
+"""The largest setting in minutes, ten years: "now" minus more overflows a datetime."""
+MOST_SECONDS = MOST_MINUTES * 60
+"""The largest setting in seconds, ten years."""
+
+
+def _duration(most, unit, zero=False):
+    """A check of a duration key: more than 0 (0 or more with C{zero}), at most C{most}."""
+
+    def check(value):
+        if value > most:
+            return "must be at most %d (ten years, in %s)" % (most, unit)
+        return _non_negative(value) if zero else positive(value)
+
+    return check
+
+
+_SECONDS = _duration(MOST_SECONDS, "seconds")
+_MINUTES = _duration(MOST_MINUTES, "minutes")
+
+
 def _url(value):
     if value.startswith(("http://", "https://")):
         return None
@@ -107,15 +128,15 @@ TOP_LEVEL = (
     Option("sip_domain", str),
     Option("realm", str, None, nullable=True),
     Option("everyone_is_admin", bool, False),
-    Option("nonce_lifetime", int, 3600, check=positive),
+    Option("nonce_lifetime", int, 3600, check=_SECONDS),
     Option("max_body_size", int, 65536, check=positive),
     Option("header_timeout", float, 10.0, check=positive),
     Option("body_timeout", float, 30.0, check=positive),
     Option("max_connections", int, 1000, check=positive),
     Option("trusted_proxies", list, [], check=list_of_strings),
-    Option("nonce_first_use_window", int, 300, check=positive),
+    Option("nonce_first_use_window", int, 300, check=_SECONDS),
     Option("throttle", dict, {}),
-    Option("email_change_lifetime", int, 86400, check=positive),
+    Option("email_change_lifetime", int, 86400, check=_SECONDS),
     Option("templates", str, None, nullable=True, path=True),
     Option("access_log", object, True, nullable=True, path=True, check=check_access_log,
            doc="true (famd's log), false, or a file path"),
@@ -126,17 +147,17 @@ TOP_LEVEL = (
     Option("registrar", dict, {"backend": "none"}),
     Option("provisioning", dict, {}),
     Option("signup", dict, {}),
-    Option("reset_password_email_lifetime", int, 86400, check=positive),
-    Option("email_change_code_lifetime", int, 600, check=positive),
-    Option("phone_change_code_lifetime", int, 600, check=positive),
+    Option("reset_password_email_lifetime", int, 86400, check=_SECONDS),
+    Option("email_change_code_lifetime", int, 600, check=_SECONDS),
+    Option("phone_change_code_lifetime", int, 600, check=_SECONDS),
     Option("passwords", dict, {}),
 )
 
 SIGNUP = (
-    Option("creation_token_expiration", int, 0, check=_non_negative),
-    Option("creation_token_retry", int, 60, check=positive),
-    Option("recovery_token_expiration", int, 60, check=positive),
-    Option("recovery_token_retry", int, 1, check=positive),
+    Option("creation_token_expiration", int, 0, check=_duration(MOST_MINUTES, "minutes", zero=True)),
+    Option("creation_token_retry", int, 60, check=_MINUTES),
+    Option("recovery_token_expiration", int, 60, check=_MINUTES),
+    Option("recovery_token_retry", int, 1, check=_MINUTES),
     Option("human_check_max_number", int, 100000, check=positive),
 )
 """The keys of famd.yaml's ``signup:`` section (FAM 2.x sign-up and recovery tokens)."""
@@ -150,7 +171,7 @@ PROVISIONING = (
     Option("rc_file", str, None, nullable=True, path=True),
     Option("overwrite_all", bool, False),
     Option("hooks", list, []),
-    Option("token_lifetime", int, 0, check=_non_negative),
+    Option("token_lifetime", int, 0, check=_duration(MOST_SECONDS, "seconds", zero=True)),
 )
 
 

@@ -62,20 +62,31 @@ def api_key():
 
 
 def same(given, expected):
-    """Constant-time equality of two secrets (str or bytes); False on None."""
+    """
+    Constant-time equality of two secrets (str or bytes); False on None.
+    A str is compared as its UTF-8 bytes, a lone surrogate included
+    (``surrogatepass``: distinct strings stay distinct, none raises).
+    """
     if given is None or expected is None:
         return False
     if isinstance(given, str):
-        given = given.encode("utf-8")
+        given = given.encode("utf-8", "surrogatepass")
     if isinstance(expected, str):
-        expected = expected.encode("utf-8")
+        expected = expected.encode("utf-8", "surrogatepass")
     return hmac.compare_digest(given, expected)
 
 
 def exact(rows, given, at):
     """
     The rows whose C{row[at]} (a column index or key) is exactly C{given},
-    compared with L{same}: a database may match text case-insensitively
-    (MariaDB's collation), so a query by a secret keeps only these.
+    every row compared in constant time (L{same}): a database's query by a
+    secret may return rows whose text only its collation finds equal
+    (MariaDB folds case), and a secret is never compared with C{==}.
     """
     return [row for row in rows if same(given, row[at])]
+
+
+def first_exact(rows, given, at):
+    """The first of L{exact}'s rows, or None."""
+    found = exact(rows, given, at)
+    return found[0] if found else None

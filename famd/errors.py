@@ -12,6 +12,8 @@ VALIDATION_MESSAGE = "The given data was invalid."
 TOO_MANY_MESSAGE = "Too Many Attempts."
 NO_ACCOUNT = "No query results for model [App\\Account]."
 """FAM's text for an account that does not exist (Laravel's ModelNotFoundException)."""
+ODD_TEXT = "The request holds a character famd does not accept."
+"""The 400 of a body or path holding text no database stores (a NUL, a lone UTF-16 surrogate)."""
 
 BLOCKED = "Account blocked"
 """FAM 2.x's text for a blocked account, which authenticates nowhere and is provisioned by no token."""

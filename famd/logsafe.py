@@ -1,7 +1,8 @@
 """
 Making client values fit for log lines.
 
-Some paths carry a secret (a provisioning key, an e-mail change link):
+Some paths carry a secret (a provisioning key, an e-mail change link, a
+reset-password link):
 L{redact} masks it before any log line, access log included, shows the
 path.  It reads the path as the routes do (%-escapes decoded, so
 ``/provisioning/%4BEY`` is the key ``KEY``) and with repeated slashes
@@ -19,7 +20,8 @@ from urllib.parse import unquote_to_bytes
 
 _SECRET_ROUTES = re.compile(
     rb"(/provisioning/qrcode/|/provisioning/|/api/accounts/me/email/confirm/"
-    rb"|/api/accounts/me/api_key/|/api/accounts/auth_token/|/creation_token/check/)(?=.)",
+    rb"|/api/accounts/me/api_key/|/api/accounts/auth_token/|/creation_token/check/"
+    rb"|/reset_password/)(?=.)",
     re.DOTALL,
 )
 _SLASHES = re.compile(rb"//+")

@@ -183,18 +183,22 @@ def path_refusal(path):
     is 404: the routes would read it as another path (werkzeug merges
     slashes, Twisted splits segments before decoding them), so one route
     would have several spellings for proxies, limits and logs to tell
-    apart.  A path that is not UTF-8 once %-decoded is 400.
+    apart.  A path that is not UTF-8 once %-decoded is 400, and so is one
+    holding a NUL (C{%00}), which no database stores (L{errors.ODD_TEXT}).
     """
     if b"//" in path:
         return errors.NotFound(NO_ROUTE)
     if b"%" not in path:
-        return None
+        return errors.BadRequest(errors.ODD_TEXT) if b"\x00" in path else None
     if b"%2f" in path.lower():
         return errors.NotFound(NO_ROUTE)
+    decoded = unquote_to_bytes(path)
     try:
-        unquote_to_bytes(path).decode("utf-8")
+        decoded.decode("utf-8")
     except UnicodeDecodeError:
         return errors.BadRequest(NOT_UTF8)
+    if b"\x00" in decoded:
+        return errors.BadRequest(errors.ODD_TEXT)
     return None
 
 

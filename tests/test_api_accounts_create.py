@@ -12,7 +12,7 @@ from twisted.internet import defer
 from twisted.trial import unittest
 
 from famd.accounts import new_account
-from famd.errors import Conflict
+from famd.errors import ODD_TEXT, Conflict
 from famd.testing.storage_contract import NOW
 from tests.api_helpers import ADMIN_KEY
 from tests.engines import engine_of, on_engines
@@ -202,12 +202,12 @@ class CreateTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_other_rules(self):
-        """Bad e-mails, impossible dates and lone surrogates are 422, never 500."""
+        """Bad e-mails and impossible dates are 422, lone surrogates 400 (tests/test_api_odd_text.py), never 500."""
         cases = [
             ({"email": "a@b@c"}, "email"), ({"email": "x" * 60 + "@example.org"}, "email"),
             ({"email": "sp ace@example.org"}, "email"), ({"email": "a@example.org\n"}, "email"),
             ({"confirmation_key_expires": "2040-13-45 03:04:05"}, "confirmation_key_expires"),
-            ({"password": "\ud800secret"}, "password"), ({"username": "\ud800abcdef"}, "username"),
+            ({"password": "\ud800secret"}, None), ({"username": "\ud800abcdef"}, None),
         ]
         for extra, field in cases:
             body = {"username": "someone", "password": "secret1", "algorithm": "MD5"}
@@ -215,7 +215,10 @@ class CreateTests(unittest.TestCase):
             code, answer, _ = yield self.api.json(
                 "POST", "/accounts", key=ADMIN_KEY,
                 body=json.dumps(body, ensure_ascii=True).encode())
-            self.assertEqual((code, list(answer["errors"])), (422, [field]), extra)
+            if field is None:
+                self.assertEqual((code, answer), (400, {"message": ODD_TEXT}), extra)
+            else:
+                self.assertEqual((code, list(answer["errors"])), (422, [field]), extra)
 
     @defer.inlineCallbacks
     def test_null_optional_fields(self):

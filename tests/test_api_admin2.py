@@ -343,6 +343,21 @@ class ResetPasswordEmailTests(unittest.TestCase):
         self.assertFalse([line for line in logs if token in line])
 
     @defer.inlineCallbacks
+    def test_lifetime_in_words(self):
+        """The message says how long the link works, right for any reset_password_email_lifetime."""
+        for lifetime, words in ((86400, "1 day"), (1800, "30 minutes"), (5400, "1 hour and 30 minutes"),
+                                (90061, "1 day, 1 hour, 1 minute and 1 second")):
+            delivery, sender = smtp_server(self)
+            api = yield serve(self, email=sender, reset_password_email_lifetime=lifetime)
+            code, _, _ = yield self.send(1, api)
+            self.assertEqual(code, 200)
+            [(_, _, raw)] = delivery.messages
+            message = email.message_from_bytes(raw, policy=policy.default)
+            for kind in ("plain", "html"):
+                text = " ".join(message.get_body(preferencelist=(kind,)).get_content().split())
+                self.assertIn("it works once, for %s)" % (words,), text)
+
+    @defer.inlineCallbacks
     def test_link_expires(self):
         """After reset_password_email_lifetime the link is Gone."""
         yield self.send(1)

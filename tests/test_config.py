@@ -9,7 +9,7 @@ import tempfile
 from twisted.logger import globalLogPublisher
 from twisted.trial import unittest
 
-from famd.config import ConfigError, from_mapping, load
+from famd.config import MOST_MINUTES, MOST_SECONDS, ConfigError, from_mapping, load
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLE = os.path.join(HERE, "..", "famd.yaml")
@@ -44,6 +44,29 @@ class ConfigTests(unittest.TestCase):
         config = load(SAMPLE)
         self.assertEqual(config.storage.backend, "sqlite")
         self.assertEqual(config.public_url, "http://127.0.0.1:8080")
+
+    def test_durations_are_bounded(self):
+        """Every duration key refuses more than ten years (a larger one overflowed "now - it"), naming key and bound."""
+        minutes = {"signup": dict.fromkeys(
+            ("creation_token_expiration", "creation_token_retry", "recovery_token_expiration",
+             "recovery_token_retry"), MOST_MINUTES + 1)}
+        seconds = dict.fromkeys(
+            ("nonce_lifetime", "nonce_first_use_window", "email_change_lifetime",
+             "reset_password_email_lifetime", "email_change_code_lifetime",
+             "phone_change_code_lifetime"), MOST_SECONDS + 1)
+        seconds["provisioning"] = {"token_lifetime": MOST_SECONDS + 1}
+        error = self.assertRaises(ConfigError, from_mapping, dict(sip_domain="x", **minutes, **seconds), "/tmp")
+        expected = sorted(
+            ["signup.%s: must be at most 5256000 (ten years, in minutes)" % (key,) for key in minutes["signup"]]
+            + ["%s: must be at most 315360000 (ten years, in seconds)" % (key,)
+               for key in list(seconds)[:-1] + ["provisioning.token_lifetime"]])
+        self.assertEqual(sorted(error.errors), expected)
+        for group in (minutes, seconds):
+            for key, value in list(group.items()):
+                group[key] = dict.fromkeys(value, value[next(iter(value))] - 1) if isinstance(value, dict) else value - 1
+        config = from_mapping(dict(sip_domain="x", **minutes, **seconds), "/tmp")
+        self.assertEqual((config.signup["creation_token_retry"], config.provisioning_token_lifetime),
+                         (MOST_MINUTES, MOST_SECONDS))
 
     def test_relative_paths_follow_the_file(self):
         """A relative storage path is relative to the config file's folder, not the working directory."""

@@ -12,6 +12,7 @@ from twisted.internet import defer
 from twisted.logger import formatEvent, globalLogPublisher
 from twisted.trial import unittest
 
+from famd.errors import ODD_TEXT
 from famd.logsafe import printable, redact, routed
 from famd.service import build_resources
 from tests.api_helpers import ADMIN_KEY, USER
@@ -91,6 +92,16 @@ class DoubledSlashTests(unittest.TestCase):
         self.assertEqual(redact(b"/api/accounts/me/email/confirm/%0a"), b"/api/accounts/me/email/confirm/***")
         self.assertEqual(redact(b"/api//ping"), b"/api//ping")
 
+    @defer.inlineCallbacks
+    def test_reset_password_link_masked(self):
+        """The token of a mailed reset-password link (/reset_password/{token}) never reaches the log."""
+        self.assertEqual(redact(b"/reset_password/Tok3nTok3nTok3n0"), b"/reset_password/***")
+        self.assertEqual(redact(b"/reset_password//%54ok3n?x=1"), b"/reset_password/***")
+        self.assertEqual(redact(b"/reset_password/"), b"/reset_password/")
+        yield self.served.request("GET", "/reset_password/Tok3nTok3nTok3n0", base="", sip=None)
+        self.assertIn('"GET /reset_password/***" 404', self.lines[-1])
+        self.assertNotIn("Tok3n", "\n".join(self.lines))
+
 
 class LogEscapeTests(unittest.TestCase):
     """Client values reach log lines as one line of printable ASCII."""
@@ -142,11 +153,14 @@ class PaddedNameTests(unittest.TestCase):
         self.assertEqual(code, 200)
         for sip in ("user@sip.example.org%20", "%20user@sip.example.org", "user%20@sip.example.org",
                     "user@%20sip.example.org", "user@sip.example.org%09", "user@sip.example.org%0B",
-                    "user@sip.example.org%00", "user@sip.example.org%C2%A0", "user%E2%80%8B@sip.example.org",
+                    "user@sip.example.org%C2%A0", "user%E2%80%8B@sip.example.org",
                     "user@sip.example.org%C2%85", "sip:user@sip.example.org%20",
                     "%3Csip:user@sip.example.org%20%3E", "%3Csip:user@sip.example.org%3E%20"):
             code, body, _ = yield self.served.json("GET", "/accounts/%s/info" % (sip,), sip=None)
             self.assertEqual((code, body), (404, NO_ACCOUNT), sip)
+        # A NUL no database stores: refused before any route (tests/test_api_odd_text.py).
+        code, body, _ = yield self.served.json("GET", "/accounts/user@sip.example.org%00/info", sip=None)
+        self.assertEqual((code, body), (400, {"message": ODD_TEXT}))
 
     @defer.inlineCallbacks
     def test_activation_of_a_padded_address_is_404(self):
@@ -166,7 +180,7 @@ class PaddedNameTests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_padded_names_in_bodies_are_422(self):
         """Usernames and domains of the creation routes with whitespace or control characters are 422."""
-        for username in ("newuser ", " newuser", "newuser\t", "new\x00user", "newuser\u00a0"):
+        for username in ("newuser ", " newuser", "newuser\t", "newuser\u00a0"):
             code, body, _ = yield self.served.json(
                 "POST", "/accounts/with-token", sip=None,
                 body={"username": username, "password": "secret1", "algorithm": "MD5",
@@ -186,8 +200,13 @@ class PaddedNameTests(unittest.TestCase):
             self.assertEqual(body["errors"]["domain"], ["The domain must be a valid domain name."], repr(domain))
         code, body, _ = yield self.served.json(
             "POST", "/accounts", key=ADMIN_KEY,
-            body={"username": "newuser", "password": "secret1", "algorithm": "MD5", "phone": "+33612\u0000"})
+            body={"username": "newuser", "password": "secret1", "algorithm": "MD5", "phone": "+33612\u00a0"})
         self.assertEqual((code, list(body["errors"])), (422, ["phone"]))
+        # A NUL no database stores is refused before any rule (tests/test_api_odd_text.py).
+        code, body, _ = yield self.served.json(
+            "POST", "/accounts", key=ADMIN_KEY,
+            body={"username": "new\x00user", "password": "secret1", "algorithm": "MD5"})
+        self.assertEqual((code, body), (400, {"message": ODD_TEXT}))
 
 
 globals().update(on_engines(PaddedNameTests))

@@ -7,13 +7,14 @@ they raise as a L{famd.errors} refusal, answered by L{famd.web}.
 """
 
 import json
+import re
 from http import HTTPStatus
 
 import orjson
 
 from famd.auth import Presented
 from famd.client_address import client_address
-from famd.errors import BadRequest, UnsupportedMedia
+from famd.errors import ODD_TEXT, BadRequest, UnsupportedMedia
 from famd.flows.signup2 import clip
 
 PHRASES = {status.value: status.phrase.encode("ascii") for status in HTTPStatus}
@@ -53,13 +54,38 @@ def json_response(request, data, status=200, headers=()):
     return encode(data)
 
 
+ODD_CHARACTER = re.compile("[\x00\ud800-\udfff]")
+"""A NUL or a lone UTF-16 surrogate: text no database famd uses stores (PostgreSQL
+refuses a NUL, every driver a surrogate), so no route may receive it."""
+
+
+def odd_text(value):
+    """
+    Whether C{value} (decoded JSON) holds, in any key or string, a
+    character of L{ODD_CHARACTER}.
+    """
+    pending = [value]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if ODD_CHARACTER.search(value):
+                return True
+        elif isinstance(value, dict):
+            pending.extend(value)
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
+
+
 def read_json_object(request):
     """
     The request body as a dict.
 
     @raise UnsupportedMedia: a form body.
-    @raise BadRequest: not a JSON object.  (A body over the size limit
-        never gets here: see L{famd.web.FamdRequest}.)
+    @raise BadRequest: not a JSON object, or one holding a NUL or a lone
+        surrogate (L{ODD_CHARACTER}) in a key or a string.  (A body over
+        the size limit never gets here: see L{famd.web.FamdRequest}.)
     """
     content_type = (request.getHeader(b"content-type") or b"").split(b";")[0].strip().lower()
     if content_type in (b"application/x-www-form-urlencoded", b"multipart/form-data"):
@@ -74,6 +100,9 @@ def read_json_object(request):
         raise BadRequest("The request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise BadRequest("The request body must be a JSON object.")
+    # Only an escape, or a body in UTF-16 or UTF-32 (which json reads), can hold one.
+    if (b"\\u" in raw or b"\x00" in raw) and odd_text(data):
+        raise BadRequest(ODD_TEXT)
     return data
 
 

@@ -19,7 +19,7 @@ from famd.api import render, validation
 from famd.api.http import json_response, read_json_object
 from famd.client_address import client_address
 from famd.errors import Conflict, Invalid
-from famd.flows import activation, tokens
+from famd.flows import activation, signup2, tokens
 from famd.sip import MalformedAddress, parse_address
 
 DEVICE_FIELDS = ("pn_provider", "pn_param", "pn_prid")
@@ -66,8 +66,12 @@ def device_field(data, field, errors):
     return value
 
 
-def token_rule(data, stored, errors):
-    """The ``token``: required, an unused token, 13 characters."""
+def token_rule(data, stored, errors, expired=False):
+    """
+    The ``token``: required, an unused token, 13 characters, not past
+    ``signup.creation_token_expiration`` (C{expired}: FAM 2.x's text, the
+    2021 account manager had no expiry).
+    """
     value = data.get("token")
     if validation.missing(value):
         errors.add("token", "The token field is required.")
@@ -75,24 +79,29 @@ def token_rule(data, stored, errors):
     if not validation.is_text(value):
         errors.add("token", "The token must be a string.")
         return
+    if expired:
+        errors.add("token", signup2.EXPIRED_TOKEN)
+        return
     if stored is None:
         errors.add("token", "The selected token is invalid.")
     if len(value) != TOKEN_LENGTH:
         errors.add("token", "The token must be %d characters." % (TOKEN_LENGTH,))
 
 
-def with_token_rules(data, config, taken, stored):
+def with_token_rules(data, config, taken, stored, expired=False):
     """
     Every rule of ``POST /accounts/with-token``, in the 2021 order.
 
+    @param stored: the stored text of the unused token the body names, or None.
+    @param expired: whether that token is past its expiry.
     @return: (values, L{validation.Errors}).
     """
     errors = validation.Errors()
-    values = {"username": validation.username(data, errors, taken)}
+    values = {"username": validation.username(data, errors, taken, phone_shaped=False)}
     values["algorithm"] = validation.algorithm(data, errors)
     values["password"] = validation.required_text(data, "password", errors, minimum=6)
     values["domain"] = domain(data, config, errors)
-    token_rule(data, stored, errors)
+    token_rule(data, stored, errors, expired)
     return values, errors
 
 
@@ -135,8 +144,8 @@ class SignUp:
         """Create a not activated account, consuming a pushed token."""
         data = read_json_object(request)
         yield self._anonymous_write(request)
-        taken, stored = yield self._looked_up(data)
-        values, errors = with_token_rules(data, self._config, taken, stored)
+        taken, stored, expired = yield self._looked_up(data)
+        values, errors = with_token_rules(data, self._config, taken, stored, expired)
         if errors:
             raise Invalid(errors.fields)
         try:
@@ -163,7 +172,10 @@ class SignUp:
 
     @inlineCallbacks
     def _looked_up(self, data):
-        """What the rules need from storage: (taken fields, stored token text)."""
+        """
+        What the rules need from storage: (taken fields, the stored text of
+        the unused token named, or None; whether that token has expired).
+        """
         storage = self._context.storage
         username = validation.unique_candidates(data)[0]
         chosen = domain(data, self._config, validation.Errors())
@@ -171,10 +183,12 @@ class SignUp:
         if username is not None and chosen is not None:
             taken = yield storage.account_conflicts(username, chosen, None)
         token = data.get("token")
-        stored = None
+        found = None
         if validation.is_text(token) and len(token) == TOKEN_LENGTH:
-            stored = yield tokens.usable_token(storage, token)
-        return taken, stored
+            found = yield storage.creation_token(token)
+        if found is None or found.used:
+            return taken, None, False
+        return taken, found.token, signup2.expired(self._context, found)
 
     @app.route("/accounts/<string:sip>/activate/email", methods=["POST"])
     def activate_email(self, request, sip):

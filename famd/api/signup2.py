@@ -45,7 +45,7 @@ PN_PATTERNS = {
 """FAM 2.x's rules for the device fields (pn_param allows the dot, as FAM's code does)."""
 PN_LENGTH = 255
 INVALID_TOKEN = "Please provide a valid account_creation_token"
-EXPIRED_TOKEN = "The provided token is expired"
+EXPIRED_TOKEN = signup2.EXPIRED_TOKEN
 INVALID_REQUEST_TOKEN = "Please provide a valid account_creation_request_token"
 NOT_VALIDATED = "The account creation request token is not validated yet"
 CHECK_PATH = "/creation_token/check/"
@@ -109,7 +109,7 @@ def creation_rules(data, context, taken, stored):
     @return: (values, L{validation.Errors}).
     """
     errors = validation.Errors()
-    values = {"username": validation.username(data, errors, taken)}
+    values = {"username": validation.username(data, errors, taken, phone_shaped=False)}
     values["password"] = validation.required_text(data, "password", errors, minimum=6)
     token = data.get("account_creation_token")
     if validation.missing(token):

@@ -45,8 +45,8 @@ def label(field):
 
 
 def is_text(value):
-    """A JSON string that storage can hold (no lone surrogates)."""
-    if not isinstance(value, str):
+    """A JSON string that storage can hold (no NUL, no lone surrogate)."""
+    if not isinstance(value, str) or "\x00" in value:
         return False
     try:
         value.encode("utf-8")
@@ -90,10 +90,24 @@ def boolean(data, field, errors):
     return value
 
 
-def username(data, errors, taken=()):
+NOT_A_PHONE = "The username should not be a phone number"
+"""FAM 2.x's IsNotPhoneNumber text."""
+
+
+def username(data, errors, taken=(), phone_shaped=True):
+    """
+    The ``username``: 6 to 64 characters of a SIP user part.  With
+    C{phone_shaped} False (the anonymous creation routes), not an E.164
+    number either, as FAM 2.x's IsNotPhoneNumber: a phone number is looked
+    up as a username too, so a stranger would squat the number; an
+    administrator may still create one.
+    """
     value = required_text(data, "username", errors, minimum=6, maximum=64)
     if value is not None and not SIP_USER.match(value):
         errors.add("username", "The username must be a valid SIP user part.")
+        value = None
+    if value is not None and not phone_shaped and E164.match(value):
+        errors.add("username", NOT_A_PHONE)
         value = None
     if "username" in taken:
         errors.add("username", "The username has already been taken.")

@@ -15,6 +15,7 @@ from datetime import timedelta
 from twisted.internet.defer import inlineCallbacks
 from twisted.logger import Logger
 
+from famd.clock import spoken
 from famd.credentials import random_string, same
 from famd.errors import Forbidden, Gone, NotFound, Unavailable
 from famd.flows import mail_then_store
@@ -68,6 +69,7 @@ def send_link(context, account, ip, user_agent):
             "link": reset_link(config, token),
             "username": account.username,
             "hours": config.reset_password_email_lifetime // 3600,
+            "lifetime": spoken(config.reset_password_email_lifetime),
         },
         lambda: context.storage.add_reset_password_token(
             account.id, token, account.email, ip, user_agent, now),

@@ -39,6 +39,8 @@ from famd.interfaces import DeliveryFailed
 log = Logger(namespace="famd.flows.signup2")
 
 RECENT = "Last token requested too recently"
+EXPIRED_TOKEN = "The provided token is expired"
+"""FAM 2.x's text for a creation token past ``signup.creation_token_expiration``."""
 NOT_SENT = tokens.NOT_SENT
 TOKEN_LENGTH = 13
 """The length of every token FAM 2.x checks."""

@@ -13,7 +13,7 @@ from twisted.internet.defer import inlineCallbacks
 from twisted.logger import Logger
 
 from famd import accounts
-from famd.credentials import confirmation_key, same
+from famd.credentials import confirmation_key
 from famd.errors import Forbidden, Unavailable
 from famd.interfaces import DeliveryFailed
 
@@ -59,23 +59,14 @@ def send_token(context, pn_provider, pn_param, pn_prid):
     log.info("account-creation token sent to a {provider} device", provider=pn_provider)
 
 
-@inlineCallbacks
-def usable_token(storage, token):
-    """
-    @return: a Deferred firing with the stored text of C{token} when it
-        exists and is unused (compared in constant time), else None.
-    """
-    stored = yield storage.unused_token(token)
-    return stored if same(token, stored) else None
-
-
 def create_account(context, username, password, algorithm, domain, token, ip_address,
                    dtmf_protocol=None):
     """
     Create a not activated account, consuming C{token} in the same
     transaction.
 
-    @param token: the stored token text, from L{usable_token}.
+    @param token: the stored text of an unused token (as
+        C{ISignUpStore.creation_token} found it).
     @param dtmf_protocol: FAM 2.x's ``dtmf_protocol`` of the account, or None.
     @return: a Deferred firing with the new L{famd.model.Account}, or
         failing with L{famd.errors.Conflict} ('username' or 'token').

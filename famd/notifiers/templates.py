@@ -16,7 +16,9 @@ The defaults ship in the ``templates`` folder beside this module:
     - C{email_change}: app_name, public_url, link, code, new_email
     - C{sms_phone_code}: app_name, code
     - C{provisioning}: app_name, username, sip_address, link, qrcode_url
-    - C{reset_password}: app_name, public_url, link, username, hours
+    - C{reset_password}: app_name, public_url, link, username, lifetime
+      (how long the link works, in words: "1 day", "1 hour and 30 minutes"),
+      hours (the same in whole hours, for templates written before)
 
 A C{template_dir} replaces a default as a whole: when it holds
 ``<name>.txt``, every file of that template is read from it (so a missing

@@ -259,8 +259,11 @@ def create_account_txn(txn, new):
         raise Conflict("username")
     if new.phone is not None and phone_in_use_txn(txn, new.phone):
         raise Conflict("phone")
-    if new.token is not None and not sql_tokens.consume_token_txn(txn, new.token, now):
-        raise Conflict("token")
+    token_id = None
+    if new.token is not None:
+        token_id = sql_tokens.consume_token_txn(txn, new.token, now)
+        if token_id is None:
+            raise Conflict("token")
     account_id = txn.insert(
         "accounts",
         {
@@ -275,8 +278,8 @@ def create_account_txn(txn, new):
             "dtmf_protocol": new.dtmf_protocol,
         },
     )
-    if new.token is not None:
-        sql_signup.attach_token_txn(txn, new.token, account_id)
+    if token_id is not None:
+        sql_signup.attach_token_txn(txn, token_id, account_id)
     insert_passwords_txn(txn, account_id, new.passwords)
     if new.admin:
         set_admin_txn(txn, account_id, True, now)

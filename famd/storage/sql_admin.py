@@ -4,6 +4,8 @@ The SQL of FAM 2.x's administrator routes: an account rewritten by ``PUT
 and the single-use reset-password links (``reset_password_email_tokens``).
 """
 
+
+from famd.credentials import first_exact
 from famd.errors import Conflict
 from famd.model import ResetPasswordToken
 from famd.storage.sql_accounts import (
@@ -108,12 +110,12 @@ def reset_password_token_txn(txn, token):
         % (_TOKEN_COLUMNS,),
         (token,),
     )
-    for row in rows:
-        if row[2] == token:
-            return ResetPasswordToken(
-                row[0], row[1], row[2], row[3], bool(row[4]), from_db(row[5]), row[6], row[7]
-            )
-    return None
+    row = first_exact(rows, token, 2)
+    if row is None:
+        return None
+    return ResetPasswordToken(
+        row[0], row[1], row[2], row[3], bool(row[4]), from_db(row[5]), row[6], row[7]
+    )
 
 
 def use_reset_password_token_txn(txn, token, not_before, now):

@@ -12,7 +12,8 @@ requests with one token exactly one wins.  Checks that guard an insert (the
 device rules) run again in the inserting transaction, under a lock.
 """
 
-from famd.credentials import same
+
+from famd.credentials import first_exact
 from famd.model import CreationToken, RecoveryToken, RequestToken
 from famd.storage.sql_tokens import insert_device_token_txn
 from famd.storage.times import from_db
@@ -44,11 +45,8 @@ def _recovery_token(row):
 
 
 def _exact(rows, token):
-    """The first of C{rows} (token text second) whose text is C{token}, or None."""
-    for row in rows:
-        if same(token, row[1]):
-            return row
-    return None
+    """The first of C{rows} (token text second) whose text is exactly C{token}, or None."""
+    return first_exact(rows, token, 1)
 
 
 # ---------------------------------------------------------------- creation tokens
@@ -124,12 +122,12 @@ def consume_creation_token_txn(txn, token, account_id, ip, user_agent, now):
     return _token_by_id(txn, row[0]) if changed == 1 else None
 
 
-def attach_token_txn(txn, token, account_id):
-    """Record which account a token consumed at account creation made."""
+def attach_token_txn(txn, token_id, account_id):
+    """Record which account the token C{token_id}, consumed at account creation, made."""
     txn.execute(
-        'UPDATE "tokens" SET "account_id" = ? WHERE "token" = ? AND "used" = ? '
+        'UPDATE "tokens" SET "account_id" = ? WHERE "id" = ? AND "used" = ? '
         'AND "account_id" IS NULL',
-        (account_id, token, True),
+        (account_id, token_id, True),
     )
 
 

@@ -7,8 +7,12 @@ checked once before sending and again in the transaction that stores it.
 Storing one is serialized (L{famd.storage.transaction.Transaction.lock}),
 so that the count and the insert of one transaction are not interleaved
 with another's.  Consuming a token is part of account creation (see
-L{famd.storage.sql_accounts.create_account_txn}).
+L{famd.storage.sql_accounts.create_account_txn}), of the one row whose
+text is exactly the token given (L{famd.credentials.exact}).
 """
+
+
+from famd.credentials import first_exact
 
 _DEVICE = '"pn_provider" = ? AND "pn_param" = ? AND "pn_prid" = ?'
 
@@ -61,20 +65,30 @@ def add_token_txn(txn, token, pn_provider, pn_param, pn_prid, limit, now):
     return None
 
 
-def unused_token_txn(txn, token):
-    """The stored text of the unused token equal to C{token}, or None."""
-    return txn.scalar(
-        'SELECT "token" FROM "tokens" WHERE "token" = ? AND "used" = ? ORDER BY "id" LIMIT 1',
+def _unused_rows(txn, token):
+    """(id, token) of the unused tokens a query by C{token} finds (case folded on MariaDB)."""
+    return txn.all(
+        'SELECT "id", "token" FROM "tokens" WHERE "token" = ? AND "used" = ? ORDER BY "id"',
         (token, False),
     )
 
 
+def unused_token_txn(txn, token):
+    """The stored text of the unused token whose text is exactly C{token}, or None."""
+    row = first_exact(_unused_rows(txn, token), token, 1)
+    return None if row is None else row[1]
+
+
 def consume_token_txn(txn, token, now):
-    """Mark an unused token used; False when it does not exist or was used."""
-    return (
-        txn.execute(
-            'UPDATE "tokens" SET "used" = ?, "updated_at" = ? WHERE "token" = ? AND "used" = ?',
-            (True, now, token, False),
-        )
-        == 1
+    """
+    Mark the unused token whose text is exactly C{token} used; its id, or
+    None when there is none (unknown, used, or used meanwhile).
+    """
+    row = first_exact(_unused_rows(txn, token), token, 1)
+    if row is None:
+        return None
+    changed = txn.execute(
+        'UPDATE "tokens" SET "used" = ?, "updated_at" = ? WHERE "id" = ? AND "used" = ?',
+        (True, now, row[0], False),
     )
+    return row[0] if changed == 1 else None

@@ -29,7 +29,7 @@ from zope.interface import implementer
 
 from famd.interfaces import IStorage
 from famd.errors import Conflict
-from famd.credentials import exact, same
+from famd.credentials import exact, first_exact
 from famd.model import (
     Account,
     ActivationExpiration,
@@ -213,9 +213,10 @@ class MemoryStorage:
             raise Conflict("username")
         if new.phone is not None and self._phone_taken(new.phone):
             raise Conflict("phone")
-        tokens = [] if new.token is None else self._rows("tokens", token=new.token, used=False)
-        if new.token is not None and len(tokens) != 1:
+        consumed = None if new.token is None else self._exact("tokens", new.token, used=False)
+        if new.token is not None and consumed is None:
             raise Conflict("token")
+        tokens = [] if consumed is None else [consumed]
         required = (new.username, new.domain, new.ip_address, new.user_agent, new.creation_time)
         if any(value is None for value in required):
             raise IntegrityError("an account needs a username, domain, address, agent and time")
@@ -472,8 +473,8 @@ class MemoryStorage:
 
     @_answer
     def unused_token(self, token):
-        rows = self._rows("tokens", token=token, used=False)
-        return rows[0]["token"] if rows else None
+        row = self._exact("tokens", token, used=False)
+        return None if row is None else row["token"]
 
     # ---------------------------------------------------------- ICodeStore
 
@@ -742,10 +743,7 @@ class MemoryStorage:
 
     def _exact(self, table, token, **where):
         """The first row of C{table} whose text is exactly C{token} (and matching C{where})."""
-        for row in self._rows(table, **where):
-            if same(token, row["token"]):
-                return row
-        return None
+        return first_exact(self._rows(table, **where), token, "token")
 
     @staticmethod
     def _creation_token(row):
@@ -869,11 +867,9 @@ class MemoryStorage:
 
     def _usable_recovery(self, token, not_before):
         not_before = _utc(not_before)
-        for row in self._rows("account_recovery_tokens", used=False):
-            if (row["created_at"] is not None and row["created_at"] >= not_before
-                    and same(token, row["token"])):
-                return row
-        return None
+        fresh = [row for row in self._rows("account_recovery_tokens", used=False)
+                 if row["created_at"] is not None and row["created_at"] >= not_before]
+        return first_exact(fresh, token, "token")
 
     @staticmethod
     def _recovery(row):
@@ -958,8 +954,7 @@ class MemoryStorage:
         return True
 
     def _reset_password_row(self, token):
-        rows = self._rows("reset_password_email_tokens", token=token)
-        return rows[0] if rows else None
+        return self._exact("reset_password_email_tokens", token)
 
     @_answer
     def reset_password_token(self, token):

@@ -202,6 +202,39 @@ class StorageContract:
         self.assertIsNone((yield self.storage.find_account("bobby1", "sip.example.org")))
 
     @defer.inlineCallbacks
+    def test_token_of_creation_matches_exactly(self):
+        """Creation consumes and names only the token of exactly its text (MariaDB's collation ignores case)."""
+        upper, lower = "TOKTOKTOKTOKT", "toktoktoktokt"
+        made = yield self.storage.add_plain_token(upper, None, None, NOW)
+        yield self.storage.add_plain_token(lower, None, None, NOW)
+        self.assertEqual((yield self.storage.unused_token(lower)), lower)
+        self.assertEqual((yield self.storage.unused_token(upper)), upper)
+        self.assertIsNone((yield self.storage.unused_token("TokTokTokTokT")))
+        failure = yield self.assertFailure(
+            self.storage.create_account(new(username="mixed1", token="TokTokTokTokT")), Conflict)
+        self.assertEqual(failure.field, "token")
+        account_id = yield self.storage.create_account(new(token=lower))
+        self.assertEqual((yield self.storage.creation_token(upper)), made)
+        used = yield self.storage.creation_token(lower)
+        self.assertEqual((used.used, used.account_id), (True, account_id))
+        self.assertEqual((yield self.storage.unused_token(upper)), upper)
+        self.assertTrue((yield self.storage.creation_token_consumed(account_id)))
+
+    @defer.inlineCallbacks
+    def test_reset_password_token_matches_exactly(self):
+        """A reset-password link is found and used by exactly its text only."""
+        account_id = yield self.storage.create_account(new(email="alice@example.org"))
+        for text in ("ResetResetReset1", "RESETRESETRESET1"):
+            self.assertTrue((yield self.storage.add_reset_password_token(
+                account_id, text, "alice@example.org", None, None, NOW)))
+        self.assertIsNone((yield self.storage.reset_password_token("resetresetreset1")))
+        self.assertIsNone((yield self.storage.use_reset_password_token("resetresetreset1", EARLIER, NOW)))
+        self.assertEqual((yield self.storage.use_reset_password_token("RESETRESETRESET1", EARLIER, NOW)),
+                         account_id)
+        self.assertFalse((yield self.storage.reset_password_token("ResetResetReset1")).used)
+        self.assertTrue((yield self.storage.reset_password_token("RESETRESETRESET1")).used)
+
+    @defer.inlineCallbacks
     def test_concurrent_token_use_creates_one_account(self):
         """Of several creations racing for one token, exactly one succeeds."""
         self.assertIsNone((yield self.storage.add_token("R" * 13, "fcm", "p", "d", 1, NOW)))

@@ -12,15 +12,8 @@ from twisted.internet.defer import inlineCallbacks
 from famd.api import render2
 from famd.api.account_object import provisioning_token
 from famd.api.admin_accounts import administered_account
-from famd.api.http import authenticated, json_response
-from famd.client_address import client_address
+from famd.api.http import authenticated, json_response, origin
 from famd.flows import provisioning as flow
-
-
-def user_agent(request):
-    """The request's User-Agent (str), or None."""
-    value = request.getHeader(b"user-agent")
-    return None if value is None else value.decode("utf-8", "replace")[:255]
 
 
 class Provision2:
@@ -60,9 +53,7 @@ class Provision2:
     def send_provisioning_email(self, request, account_id):
         """Mail the account a new provisioning link; 200 with an empty body, as FAM."""
         account = yield self._account(request, account_id)
-        yield flow.send_provisioning_email(
-            self._context, account, client_address(request, self._config.proxies), user_agent(request)
-        )
+        yield flow.send_provisioning_email(self._context, account, *origin(request, self._config.proxies))
         request.setHeader(b"Content-Type", b"text/html; charset=UTF-8")
         return b""
 
@@ -71,8 +62,5 @@ class Provision2:
 
     @inlineCallbacks
     def _provisioned(self, request, account):
-        issued = yield flow.issue(
-            self._context, account.id, client_address(request, self._config.proxies),
-            user_agent(request),
-        )
+        issued = yield flow.issue(self._context, account.id, *origin(request, self._config.proxies))
         return render2.account(account, provisioning=provisioning_token(self._config, issued))

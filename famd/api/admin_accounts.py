@@ -11,6 +11,7 @@ from twisted.internet.defer import inlineCallbacks, succeed
 
 from famd.accounts import USER_AGENT, new_account
 from famd.api import render, validation
+from famd.api.fields import Algorithm, Body, Boolean, DateTime, Email, Phone, Text, Username
 from famd.api.http import authenticated, json_response, read_json_object
 from famd.client_address import client_address
 from famd.errors import Conflict, Invalid, NotFound
@@ -18,6 +19,21 @@ from famd.errors import Conflict, Invalid, NotFound
 PER_PAGE = 20
 MAX_PAGE = 2**63 - 1
 _PAGE = re.compile(r"^\s*\+?0*([0-9]{1,19})\s*$")
+
+NEW_ACCOUNT = Body(
+    Username(),
+    Algorithm(),
+    Text("password", minimum=validation.PASSWORD_LENGTH),
+    Email(),
+    Boolean("activated", description="Activated at once (default false)."),
+    Boolean("admin", description="An administrator (default false)."),
+    DateTime("confirmation_key_expires", key="activation_expires",
+             description="When the activation expires, UTC, Y-m-d H:i:s (a date that exists)."),
+    Phone(),
+    description="The new account; domain is ignored (the configured sip_domain). "
+                "username and phone must be unused.",
+)
+"""The admin ``POST /accounts`` rules but uniqueness, which needs the database (L{validation.with_taken})."""
 
 
 def no_account(account_id):
@@ -73,10 +89,10 @@ class AdminAccounts:
         """Create an account with the given fields."""
         yield self._admin(request)
         data = read_json_object(request)
-        values, errors = validation.new_account(data)
+        values, errors = NEW_ACCOUNT.check(data)
         if errors:
             taken = yield self._taken(data)
-            raise Invalid(validation.with_taken(errors.fields, taken))
+            raise Invalid(validation.with_taken(errors.fields, taken, NEW_ACCOUNT.names))
         config = self._config
         fresh = new_account(
             config,
@@ -98,7 +114,8 @@ class AdminAccounts:
         except Conflict as conflict:
             # Every unique field taken, not only the one the transaction met.
             taken = yield self._taken(data)
-            raise Invalid(validation.with_taken({}, set(taken) | {conflict.field})) from None
+            raise Invalid(
+                validation.with_taken({}, set(taken) | {conflict.field}, NEW_ACCOUNT.names)) from None
         return json_response(request, render.account(config, account, confirmation_key=True))
 
     def _taken(self, data):

@@ -20,7 +20,7 @@ from famd.api import validation
 from famd.api.account_object import account_object
 from famd.api.admin_accounts import administered_account, no_account
 from famd.api.devices import REMOVED, devices_of, remove_device_of
-from famd.api.dtmf import dtmf_protocol
+from famd.api.fields import Algorithm, Body, Boolean, Dtmf, Email, OptionalText, Phone, Text, Username
 from famd.api.http import authenticated, json_response, origin, read_json_object
 from famd.errors import Conflict, Invalid, NotFound
 from famd.flows import reset_password
@@ -31,70 +31,35 @@ NO_SIP = "SIP address not found"
 NO_EMAIL = "Email address not found"
 DEFAULT_ALGORITHM = "SHA-256"
 """FAM 2.x's default password algorithm, for a new password sent without one."""
-UPDATE_FIELDS = (
-    "username", "password", "algorithm", "email", "display_name", "phone", "dtmf_protocol",
-    "admin", "activated", "blocked",
+
+CHANGES = Body(
+    Username(keeps_current=True,
+             description="Required; a new one is checked as at creation and must be unused "
+                         "(the account's current name passes as it is)."),
+    Text("password", minimum=validation.PASSWORD_LENGTH, optional=True,
+         description="A new password; absent or empty: unchanged."),
+    Algorithm(default=DEFAULT_ALGORITHM, description="How a new password is hashed."),
+    Email(description="Written as sent: null when omitted."),
+    OptionalText("display_name", description="Written as sent: null when omitted."),
+    Phone(description="An E.164 number, unused; written as sent: null when omitted."),
+    Dtmf(description="Written as sent: null when omitted."),
+    Boolean("admin", keep_null=True, description="Applied when present."),
+    Boolean("activated", keep_null=True, description="Applied when present."),
+    Boolean("blocked", keep_null=True, description="Applied when present."),
+    description='FAM 2.x: "resend all the parameters". domain is ignored: an account keeps its domain.',
 )
-"""The fields of L{account_changes}, in the order its rules run."""
-
-
-def _nullable_boolean(data, field, errors):
-    """An optional JSON boolean; None when absent or null (nothing to change)."""
-    value = data.get(field)
-    if value is not None and not isinstance(value, bool):
-        errors.add(field, "The %s field must be true or false." % (validation.label(field),))
-        return None
-    return value
-
-
-def _optional_text(data, field, errors, maximum=255):
-    value = data.get(field)
-    if value is None:
-        return None
-    if not validation.is_text(value):
-        errors.add(field, "The %s must be a string." % (validation.label(field),))
-        return None
-    if len(value) > maximum:
-        errors.add(field, "The %s may not be greater than %d characters."
-                   % (validation.label(field), maximum))
-        return None
-    return value
+"""The rules of ``PUT /accounts/{id}`` but uniqueness (see L{validation.with_taken})."""
 
 
 def account_changes(data, current=None):
     """
-    The rules of ``PUT /accounts/{id}`` but uniqueness (see
-    L{validation.with_taken}): ``username`` required, as at creation
-    when it changes (C{current} is the account's username, None for an
-    unknown account; FAM 2.x has no minimum length, so an account keeps a
-    short name made by another tool),
-    ``password`` optional (an empty one changes nothing), ``algorithm``
-    optional (MD5 or SHA-256, SHA-256 by default), ``email``, ``phone``,
-    ``display_name`` and ``dtmf_protocol`` optional and written as sent
-    (null when omitted), ``admin``, ``activated`` and ``blocked`` applied
-    when present.  ``domain`` is ignored: an account keeps its domain.
+    L{CHANGES}'s check: C{current} is the account's username, None for an
+    unknown account (FAM 2.x has no minimum length, so an account keeps a
+    short name made by another tool).
 
     @return: (values, L{validation.Errors}).
     """
-    errors = validation.Errors()
-    if current is not None and data.get("username") == current:
-        values = {"username": current}
-    else:
-        values = {"username": validation.username(data, errors)}
-    values["password"] = None
-    if not validation.missing(data.get("password")):
-        values["password"] = validation.required_text(data, "password", errors, minimum=6)
-    values["algorithm"] = DEFAULT_ALGORITHM
-    if data.get("algorithm") is not None:
-        values["algorithm"] = validation.algorithm(data, errors)
-    values["email"] = validation.email(data, errors)
-    values["display_name"] = _optional_text(data, "display_name", errors)
-    values["phone"] = validation.phone(data, errors)
-    dtmf = data.get("dtmf_protocol")
-    values["dtmf_protocol"] = None if dtmf is None else dtmf_protocol(dtmf, errors)
-    for field in ("admin", "activated", "blocked"):
-        values[field] = _nullable_boolean(data, field, errors)
-    return values, errors
+    return CHANGES.check(data, current=current)
 
 
 class AdminAccounts2:
@@ -136,7 +101,7 @@ class AdminAccounts2:
         values, errors = account_changes(data, account.username if account is not None else None)
         if errors:
             taken = yield self._taken(account_id, data)
-            raise Invalid(validation.with_taken(errors.fields, taken, UPDATE_FIELDS))
+            raise Invalid(validation.with_taken(errors.fields, taken, CHANGES.names))
         if account is None:
             raise no_account(account_id)
         passwords = None
@@ -160,7 +125,7 @@ class AdminAccounts2:
         except Conflict as conflict:
             taken = yield self._taken(account_id, data)
             raise Invalid(
-                validation.with_taken({}, set(taken) | {conflict.field}, UPDATE_FIELDS)) from None
+                validation.with_taken({}, set(taken) | {conflict.field}, CHANGES.names)) from None
         if updated is None:
             raise no_account(account_id)
         body = yield account_object(self._storage, self._config, updated)

@@ -24,6 +24,7 @@ from twisted.internet.defer import inlineCallbacks
 
 from famd.api import render, validation
 from famd.api.account_object import account_object
+from famd.api.fields import Algorithm, Body, Code, Email, Phone, Text
 from famd.api.http import authenticated, json_response, origin, read_json_object
 from famd.client_address import client_address
 from famd.errors import Conflict, Invalid
@@ -33,12 +34,16 @@ from famd.flows.validated import require_validated
 INCORRECT_OLD_PASSWORD = "Incorrect old password"
 
 
-def required(data, field, errors):
-    """Laravel's ``required``; True when present."""
-    if validation.missing(data.get(field)):
-        errors.add(field, "The %s field is required." % (validation.label(field),))
-        return False
-    return True
+NEW_EMAIL = Body(Email(required=True, description="The new address (not the current one)."))
+NEW_PHONE = Body(Phone(required=True, description="The new E.164 number, unused by another account."))
+PASSWORD = Body(
+    Algorithm(),
+    Text("password", minimum=validation.PASSWORD_LENGTH, description="The new password."),
+    Text("old_password", required=False,
+         description="The current password: required when the account has one."),
+)
+"""The body of ``POST /accounts/me/password``: C{old_password} is checked once the others pass."""
+CODE = Body(Code(digits=validation.PHONE_CODE_DIGITS, description="The code sent by SMS or e-mail."))
 
 
 class SelfService:
@@ -68,9 +73,8 @@ class SelfService:
         """Mail a confirmation link and code to a new address."""
         account = yield self._linking(request)
         yield require_validated(self._context, account)
-        data = read_json_object(request)
-        errors = validation.Errors()
-        new_email = validation.email(data, errors) if required(data, "email", errors) else None
+        values, errors = NEW_EMAIL.check(read_json_object(request))
+        new_email = values["email"]
         if new_email is not None and new_email == account.email:
             errors.add("email", "The selected email is invalid.")
         if errors:
@@ -84,7 +88,7 @@ class SelfService:
     def confirm_email_code(self, request):
         """Apply the pending e-mail change with its code (FAM 2.x)."""
         account = yield self._linking(request)
-        code = validation.phone_code(read_json_object(request))
+        code = CODE.valid(read_json_object(request))["code"]
         address = client_address(request, self._config.proxies)
         updated = yield email_change.confirm_code(self._context, account, code, address)
         body = yield account_object(self._context.storage, self._config, updated)
@@ -106,15 +110,10 @@ class SelfService:
         """Replace the caller's passwords by a new one."""
         account = yield authenticated(self._authenticator, request)
         data = read_json_object(request)
-        errors = validation.Errors()
-        algorithm = validation.algorithm(data, errors)
-        new_password = validation.required_text(data, "password", errors, minimum=6)
-        if errors:
-            raise Invalid(errors.fields)
+        values = PASSWORD.valid(data, only=("algorithm", "password"))
+        algorithm, new_password = values["algorithm"], values["password"]
         if account.passwords:
-            old = validation.required_text(data, "old_password", errors)
-            if errors:
-                raise Invalid(errors.fields)
+            old = PASSWORD.valid(data, only=("old_password",))["old_password"]
             if not password.old_password_matches(self._config, account, old):
                 # The 2021 answer: field errors without Laravel's message.
                 raise Invalid({"old_password": INCORRECT_OLD_PASSWORD}, laravel=False)
@@ -128,15 +127,12 @@ class SelfService:
         account = yield self._linking(request)
         yield require_validated(self._context, account)
         data = read_json_object(request)
-        errors = validation.Errors()
         taken = ()
         candidate = data.get("phone")
         if validation.is_text(candidate) and candidate:
             if (yield self._context.storage.phone_taken(candidate, account.id)):
                 taken = ("phone",)
-        phone = validation.phone(data, errors, taken) if required(data, "phone", errors) else None
-        if errors:
-            raise Invalid(errors.fields)
+        phone = NEW_PHONE.valid(data, taken=taken)["phone"]
         ip, agent = self._origin(request)
         yield phone_change.request_change(self._context, account, phone, ip, agent)
         return json_response(request, {})
@@ -146,7 +142,7 @@ class SelfService:
     def confirm_phone_change(self, request):
         """Apply the pending phone change with its code; activate the account."""
         account = yield self._linking(request)
-        code = validation.phone_code(read_json_object(request))
+        code = CODE.valid(read_json_object(request))["code"]
         address = client_address(request, self._config.proxies)
         try:
             updated = yield phone_change.confirm_change(self._context, account, code, address)

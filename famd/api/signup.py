@@ -10,67 +10,36 @@ fields follow the admin creation rules of L{famd.api.validation}.  The
 rules of tokens and activation live in L{famd.flows}.
 """
 
-import re
-
 from klein import Klein
 from twisted.internet.defer import inlineCallbacks
 
 from famd.api import render, validation
+from famd.api.fields import Algorithm, Body, Code, DeviceText, Domain, Rule, Text, Username
 from famd.api.http import json_response, read_json_object
 from famd.client_address import client_address
 from famd.errors import Conflict, Invalid
 from famd.flows import activation, signup2, tokens
 from famd.sip import MalformedAddress, parse_address
 
-DEVICE_FIELDS = ("pn_provider", "pn_param", "pn_prid")
 DEVICE_FIELD_LENGTHS = {"pn_provider": 32, "pn_param": 255, "pn_prid": 255}
 """The longest value of each device field: they reach the pusher's arguments."""
 TOKEN_LENGTH = 13
-_DOMAIN = re.compile(
-    r"(?=.{3,64}\Z)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+
+DEVICE = Body(
+    DeviceText("pn_provider", DEVICE_FIELD_LENGTHS["pn_provider"], description="The push provider."),
+    DeviceText("pn_param", DEVICE_FIELD_LENGTHS["pn_param"], description="The push parameter (app id)."),
+    DeviceText("pn_prid", DEVICE_FIELD_LENGTHS["pn_prid"], description="The device's push token."),
+    description="The device to push the token to: printable text, no leading dash.",
 )
+"""The body of ``POST /tokens``."""
 
 
-def domain(data, config, errors):
-    """The optional ``domain``: a DNS name, the configured sip_domain when absent."""
-    value = data.get("domain")
-    if value is None:
-        return config.sip_domain
-    if not validation.is_text(value):
-        errors.add("domain", "The domain must be a string.")
-        return None
-    if len(value) < 3:
-        errors.add("domain", "The domain must be at least 3 characters.")
-        return None
-    if not _DOMAIN.fullmatch(value):
-        errors.add("domain", "The domain must be a valid domain name.")
-        return None
-    return value
-
-
-def device_field(data, field, errors):
+def token_rule(data, errors, context):
     """
-    A ``pn_*`` field: required text of bounded length, printable characters
-    only (no line breaks to forge log lines), not starting with ``-`` (it
-    would read as an option of the pusher's command).
-    """
-    value = validation.required_text(data, field, errors, maximum=DEVICE_FIELD_LENGTHS[field])
-    if value is None:
-        return None
-    if not value.isprintable():
-        errors.add(field, "The %s must hold printable characters only." % (validation.label(field),))
-        return None
-    if value.startswith("-"):
-        errors.add(field, "The %s must not start with a dash." % (validation.label(field),))
-        return None
-    return value
-
-
-def token_rule(data, stored, errors, expired=False):
-    """
-    The ``token``: required, an unused token, 13 characters, not past
-    ``signup.creation_token_expiration`` (C{expired}: FAM 2.x's text, the
-    2021 account manager had no expiry).
+    The ``token``: required, an unused token (C{context['stored']}), 13
+    characters, not past ``signup.creation_token_expiration``
+    (C{context['expired']}: FAM 2.x's text, the 2021 account manager had
+    no expiry).
     """
     value = data.get("token")
     if validation.missing(value):
@@ -79,30 +48,41 @@ def token_rule(data, stored, errors, expired=False):
     if not validation.is_text(value):
         errors.add("token", "The token must be a string.")
         return
-    if expired:
+    if context.get("expired"):
         errors.add("token", signup2.EXPIRED_TOKEN)
         return
-    if stored is None:
+    if context.get("stored") is None:
         errors.add("token", "The selected token is invalid.")
     if len(value) != TOKEN_LENGTH:
         errors.add("token", "The token must be %d characters." % (TOKEN_LENGTH,))
 
 
+WITH_TOKEN = Body(
+    Username(phone_shaped=False),
+    Algorithm(),
+    Text("password", minimum=validation.PASSWORD_LENGTH),
+    Domain(),
+    Rule("token", token_rule, {"type": "string", "minLength": TOKEN_LENGTH, "maxLength": TOKEN_LENGTH},
+         key=False, description="An unused, unexpired account-creation token pushed to the device."),
+    description="The new account: username unused and not a phone number.",
+)
+"""Every rule of ``POST /accounts/with-token``, in the 2021 order."""
+
+
 def with_token_rules(data, config, taken, stored, expired=False):
     """
-    Every rule of ``POST /accounts/with-token``, in the 2021 order.
+    L{WITH_TOKEN}'s check.
 
     @param stored: the stored text of the unused token the body names, or None.
     @param expired: whether that token is past its expiry.
     @return: (values, L{validation.Errors}).
     """
-    errors = validation.Errors()
-    values = {"username": validation.username(data, errors, taken, phone_shaped=False)}
-    values["algorithm"] = validation.algorithm(data, errors)
-    values["password"] = validation.required_text(data, "password", errors, minimum=6)
-    values["domain"] = domain(data, config, errors)
-    token_rule(data, stored, errors, expired)
-    return values, errors
+    return WITH_TOKEN.check(data, taken=taken, stored=stored, expired=expired,
+                            default_domain=config.sip_domain)
+
+
+EMAIL_CODE = Body(Code(length=validation.EMAIL_CODE_LENGTH, description="The code sent by e-mail."))
+PHONE_CODE = Body(Code(digits=validation.PHONE_CODE_DIGITS, description="The code sent by SMS."))
 
 
 def sip_account(sip):
@@ -129,13 +109,9 @@ class SignUp:
     @inlineCallbacks
     def send_token(self, request):
         """Push an account-creation token to the device described by the body."""
-        data = read_json_object(request)
-        errors = validation.Errors()
-        device = [device_field(data, field, errors) for field in DEVICE_FIELDS]
-        if errors:
-            raise Invalid(errors.fields)
+        device = DEVICE.valid(read_json_object(request))
         yield self._anonymous_write(request)
-        yield tokens.send_token(self._context, *device)
+        yield tokens.send_token(self._context, device["pn_provider"], device["pn_param"], device["pn_prid"])
         return json_response(request, {})
 
     @app.route("/accounts/with-token", methods=["POST"])
@@ -178,7 +154,7 @@ class SignUp:
         """
         storage = self._context.storage
         username = validation.unique_candidates(data)[0]
-        chosen = domain(data, self._config, validation.Errors())
+        chosen = validation.domain(data, self._config.sip_domain, validation.Errors())
         taken = []
         if username is not None and chosen is not None:
             taken = yield storage.account_conflicts(username, chosen, None)
@@ -193,12 +169,12 @@ class SignUp:
     @app.route("/accounts/<string:sip>/activate/email", methods=["POST"])
     def activate_email(self, request, sip):
         """Activate with the code sent by e-mail."""
-        return self._activate(request, sip, validation.email_code(read_json_object(request)), "e-mail")
+        return self._activate(request, sip, EMAIL_CODE.valid(read_json_object(request))["code"], "e-mail")
 
     @app.route("/accounts/<string:sip>/activate/phone", methods=["POST"])
     def activate_phone(self, request, sip):
         """Activate with the code sent by SMS."""
-        return self._activate(request, sip, validation.phone_code(read_json_object(request)), "phone")
+        return self._activate(request, sip, PHONE_CODE.valid(read_json_object(request))["code"], "phone")
 
     @inlineCallbacks
     def _activate(self, request, sip, code, how):

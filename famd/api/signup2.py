@@ -31,7 +31,7 @@ from klein import Klein
 from twisted.internet.defer import inlineCallbacks
 
 from famd.api import render2, validation
-from famd.api.dtmf import dtmf_protocol
+from famd.api.fields import Algorithm, Body, Dtmf, Field, Matching, OneOf, Prohibited, Rule, Text, Username
 from famd.api.http import authenticated, json_response, origin, read_json_object
 from famd.clock import laravel
 from famd.errors import Conflict, Invalid, NotFound
@@ -50,30 +50,59 @@ INVALID_REQUEST_TOKEN = "Please provide a valid account_creation_request_token"
 NOT_VALIDATED = "The account creation request token is not validated yet"
 CHECK_PATH = "/creation_token/check/"
 
+DEVICE = Body(
+    OneOf("pn_provider", PN_PROVIDERS, PN_LENGTH, description="The push provider."),
+    Matching("pn_param", PN_PATTERNS["pn_param"], PN_LENGTH, description="The push parameter (app id)."),
+    Matching("pn_prid", PN_PATTERNS["pn_prid"], PN_LENGTH, description="The device's push token."),
+    description="The device to push the token to; all three are required (famd's pusher needs them).",
+)
+"""A send-by-push body, by FAM 2.x's rules."""
+
 
 def device(data):
     """
-    The (pn_provider, pn_param, pn_prid) of a send-by-push body, by FAM 2.x's
-    rules; all three are required (famd's pusher needs them, the apps send them).
+    The (pn_provider, pn_param, pn_prid) of a send-by-push body (L{DEVICE}).
 
     @raise Invalid: a field breaks a rule.
     """
-    errors = validation.Errors()
-    values = []
-    for field in ("pn_provider", "pn_param", "pn_prid"):
-        value = validation.required_text(data, field, errors, maximum=PN_LENGTH)
-        if value is None:
-            pass
-        elif field == "pn_provider" and value not in PN_PROVIDERS:
-            errors.add(field, "The selected %s is invalid." % (validation.label(field),))
-            value = None
-        elif field != "pn_provider" and not PN_PATTERNS[field].fullmatch(value):
-            errors.add(field, "The %s format is invalid." % (validation.label(field),))
-            value = None
-        values.append(value)
-    if errors:
-        raise Invalid(errors.fields)
-    return tuple(values)
+    values = DEVICE.valid(data)
+    return tuple(values[name] for name in DEVICE.names)
+
+
+def _creation_token_rule(data, errors, context):
+    """The ``account_creation_token``: an unused, unexpired token (C{context['stored']})."""
+    token = data.get("account_creation_token")
+    stored = context.get("stored")
+    if validation.missing(token):
+        errors.add("account_creation_token", "The account creation token field is required.")
+    elif stored is None or stored.used or not validation.is_text(token) or len(token) != signup2.TOKEN_LENGTH:
+        errors.add("account_creation_token", INVALID_TOKEN)
+    elif signup2.expired(context["context"], stored):
+        errors.add("account_creation_token", EXPIRED_TOKEN)
+
+
+TOKEN = {"type": "string", "minLength": signup2.TOKEN_LENGTH, "maxLength": signup2.TOKEN_LENGTH}
+"""The JSON Schema of a 13-character token."""
+
+CREATION = Body(
+    Username(phone_shaped=False),
+    Text("password", minimum=validation.PASSWORD_LENGTH),
+    Rule("account_creation_token", _creation_token_rule, TOKEN, key=False,
+         description="An unused, unexpired account-creation token (of either generation)."),
+    Algorithm(default="SHA-256", absent="missing"),
+    Prohibited("admin", description="Prohibited: an anonymous account is no administrator."),
+    Prohibited("activated", description="Prohibited: the account is activated by a code."),
+    Dtmf(absent="missing"),
+    description="The new account: username unused and not a phone number.",
+)
+"""Every rule of ``POST /accounts/with-account-creation-token``."""
+
+CONSUMED = Body(Field("account_creation_token", schema=TOKEN,
+                      description="An unused token no account holds."))
+"""The body of ``POST /account_creation_tokens/consume`` (L{famd.flows.signup2.consume} judges it)."""
+REQUEST_TOKEN = Body(Field("account_creation_request_token", schema=TOKEN,
+                           description="The request token the desktop got."))
+"""The body of the desktop's poll (L{famd.flows.signup2.trade_request_token} judges it)."""
 
 
 def fresh_token(context, token):
@@ -103,30 +132,12 @@ def stored_token(context, token):
 
 def creation_rules(data, context, taken, stored):
     """
-    Every rule of ``POST /accounts/with-account-creation-token``.
+    L{CREATION}'s check.
 
     @param stored: the L{famd.model.CreationToken} the body names, or None.
     @return: (values, L{validation.Errors}).
     """
-    errors = validation.Errors()
-    values = {"username": validation.username(data, errors, taken, phone_shaped=False)}
-    values["password"] = validation.required_text(data, "password", errors, minimum=6)
-    token = data.get("account_creation_token")
-    if validation.missing(token):
-        errors.add("account_creation_token", "The account creation token field is required.")
-    elif stored is None or stored.used or not validation.is_text(token) or len(token) != signup2.TOKEN_LENGTH:
-        errors.add("account_creation_token", INVALID_TOKEN)
-    elif signup2.expired(context, stored):
-        errors.add("account_creation_token", EXPIRED_TOKEN)
-    values["algorithm"] = "SHA-256"
-    if not validation.missing(data.get("algorithm")):
-        values["algorithm"] = validation.algorithm(data, errors)
-    for field in ("admin", "activated"):
-        if field in data:
-            errors.add(field, "The %s field is prohibited." % (field,))
-    protocol = data.get("dtmf_protocol")
-    values["dtmf_protocol"] = None if validation.missing(protocol) else dtmf_protocol(protocol, errors)
-    return values, errors
+    return CREATION.check(data, taken=taken, stored=stored, context=context)
 
 
 class SignUp2:
@@ -202,7 +213,8 @@ class SignUp2:
         account = yield authenticated(self._authenticator, request)
         data = read_json_object(request)
         consumed = yield signup2.consume(
-            self._context, account, data.get("account_creation_token"), *self._origin(request))
+            self._context, account, CONSUMED.check(data)[0]["account_creation_token"],
+            *self._origin(request))
         return json_response(request, stored_token(self._context, consumed))
 
     @app.route("/account_creation_tokens", methods=["POST"])
@@ -231,7 +243,7 @@ class SignUp2:
         yield throttle.request_token_poll(address)
         attempt = yield throttle.secret_attempt(address)
         outcome, made = yield signup2.trade_request_token(
-            self._context, data.get("account_creation_request_token"), address, agent)
+            self._context, REQUEST_TOKEN.check(data)[0]["account_creation_request_token"], address, agent)
         if outcome == "invalid":
             attempt.failed()
             raise Invalid({"account_creation_request_token": [INVALID_REQUEST_TOKEN]})

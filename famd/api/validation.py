@@ -6,14 +6,15 @@ every failing field's messages, in the order the 2021 account manager
 listed them.  Types are strict: a number is not a username, a boolean is
 ``true`` or ``false``; ``null`` stands for an absent optional field.
 Uniqueness needs the database, so the caller passes the fields storage
-found taken.
+found taken.  Each helper is the check of a field kind of
+L{famd.api.fields}, which also reads its bounds for the field's JSON
+Schema: a route's rules are a L{famd.api.fields.Body} of them.
 """
 
 import re
 from datetime import datetime, timezone
 
 from famd.clock import TEXT_FORMAT
-from famd.errors import Invalid
 from famd.model import ALGORITHMS
 
 SIP_USER = re.compile(r"^[A-Za-z0-9\-_.!~*'()&=+$,;?/]+\Z")
@@ -23,7 +24,16 @@ _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 EMAIL = re.compile(r"^%s(?:\.%s)*@%s(?:\.%s)*\Z" % (_ATEXT, _ATEXT, _LABEL, _LABEL))
 E164 = re.compile(r"^\+[1-9][0-9]{1,14}\Z")
-_DATETIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\Z")
+DATETIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\Z")
+DOMAIN = re.compile(
+    r"^(?=.{3,64}\Z)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\Z"
+)
+"""A DNS name of 3 to 64 characters."""
+USERNAME_LENGTH = (6, 64)
+"""The shortest and longest username an anonymous or admin creation takes."""
+PASSWORD_LENGTH = 6
+"""The shortest password."""
+EMAIL_LENGTH = 64
 
 
 class Errors:
@@ -102,7 +112,7 @@ def username(data, errors, taken=(), phone_shaped=True):
     up as a username too, so a stranger would squat the number; an
     administrator may still create one.
     """
-    value = required_text(data, "username", errors, minimum=6, maximum=64)
+    value = required_text(data, "username", errors, *USERNAME_LENGTH)
     if value is not None and not SIP_USER.match(value):
         errors.add("username", "The username must be a valid SIP user part.")
         value = None
@@ -132,8 +142,8 @@ def email(data, errors):
     if not is_text(value) or not EMAIL.match(value):
         errors.add("email", "The email must be a valid email address.")
         return None
-    if len(value) > 64:
-        errors.add("email", "The email may not be greater than 64 characters.")
+    if len(value) > EMAIL_LENGTH:
+        errors.add("email", "The email may not be greater than %d characters." % (EMAIL_LENGTH,))
         return None
     return value
 
@@ -166,7 +176,7 @@ def datetime_field(data, field, errors):
     value = data.get(field)
     if value is None:
         return None
-    if is_text(value) and _DATETIME.match(value):
+    if is_text(value) and DATETIME.match(value):
         try:
             return datetime.strptime(value, TEXT_FORMAT).replace(tzinfo=timezone.utc)
         except ValueError:
@@ -175,35 +185,83 @@ def datetime_field(data, field, errors):
     return None
 
 
-NEW_ACCOUNT_FIELDS = (
-    "username", "algorithm", "password", "email", "activated", "admin",
-    "confirmation_key_expires", "phone",
-)
-"""The fields of L{new_account}, in the order its rules run."""
+def nullable_boolean(data, field, errors):
+    """An optional JSON boolean; None when absent or null (nothing to change)."""
+    value = data.get(field)
+    if value is not None and not isinstance(value, bool):
+        errors.add(field, "The %s field must be true or false." % (label(field),))
+        return None
+    return value
 
 
-def new_account(data):
+def optional_text(data, field, errors, maximum=255):
+    """An optional string of at most C{maximum} characters; None when absent or null."""
+    value = data.get(field)
+    if value is None:
+        return None
+    if not is_text(value):
+        errors.add(field, "The %s must be a string." % (label(field),))
+        return None
+    if len(value) > maximum:
+        errors.add(field, "The %s may not be greater than %d characters." % (label(field), maximum))
+        return None
+    return value
+
+
+def domain(data, default, errors):
+    """The optional ``domain``: a DNS name (L{DOMAIN}), C{default} when absent or null."""
+    value = data.get("domain")
+    if value is None:
+        return default
+    if not is_text(value):
+        errors.add("domain", "The domain must be a string.")
+        return None
+    if len(value) < 3:
+        errors.add("domain", "The domain must be at least 3 characters.")
+        return None
+    if not DOMAIN.match(value):
+        errors.add("domain", "The domain must be a valid domain name.")
+        return None
+    return value
+
+
+def device_text(data, field, errors, maximum):
     """
-    The admin ``POST /api/accounts`` rules but uniqueness, which needs the
-    database (see L{with_taken}).  ``domain`` is ignored: the account always
-    gets the configured sip_domain.
-
-    @return: (values, L{Errors}); values has username, password,
-        algorithm, email, activated, admin, phone, activation_expires.
+    A 2021 ``pn_*`` field: required text of at most C{maximum} characters,
+    printable characters only (no line breaks to forge log lines), not
+    starting with ``-`` (it would read as an option of the pusher's command).
     """
-    errors = Errors()
-    values = {"username": username(data, errors)}
-    values["algorithm"] = algorithm(data, errors)
-    values["password"] = required_text(data, "password", errors, minimum=6)
-    values["email"] = email(data, errors)
-    values["activated"] = boolean(data, "activated", errors)
-    values["admin"] = boolean(data, "admin", errors)
-    values["activation_expires"] = datetime_field(data, "confirmation_key_expires", errors)
-    values["phone"] = phone(data, errors)
-    return values, errors
+    value = required_text(data, field, errors, maximum=maximum)
+    if value is None:
+        return None
+    if not value.isprintable():
+        errors.add(field, "The %s must hold printable characters only." % (label(field),))
+        return None
+    if value.startswith("-"):
+        errors.add(field, "The %s must not start with a dash." % (label(field),))
+        return None
+    return value
 
 
-def with_taken(fields, taken, order=NEW_ACCOUNT_FIELDS):
+def one_of(data, field, errors, choices, maximum=None):
+    """A required string among C{choices} (Laravel's ``in``), of at most C{maximum} characters."""
+    value = required_text(data, field, errors, maximum=maximum)
+    if value is not None and value not in choices:
+        errors.add(field, "The selected %s is invalid." % (label(field),))
+        return None
+    return value
+
+
+def matching(data, field, errors, pattern, maximum=None):
+    """A required string C{pattern} (compiled) matches whole (Laravel's ``regex``), of at most C{maximum} characters."""
+    value = required_text(data, field, errors, maximum=maximum)
+    if value is not None and not pattern.fullmatch(value):
+        errors.add(field, "The %s format is invalid." % (label(field),))
+        return None
+    return value
+
+
+def with_taken(fields, taken, order):
     """
     Laravel's ``unique`` rule added to the messages C{fields} (field ->
     messages) of the other rules: for each field in C{taken}, "has already
@@ -233,32 +291,23 @@ def unique_candidates(data):
 
 
 EMAIL_CODE_LENGTH = 13
-_PHONE_CODE = re.compile(r"[0-9]{4}")
+PHONE_CODE_DIGITS = 4
+"""A phone (or FAM 2.x e-mail) code's digits."""
 
 
-def email_code(data):
+def code(data, errors, length=None, digits=None):
     """
-    The ``code`` of an e-mail activation: exactly 13 characters.
-
-    @raise Invalid: anything else.
+    The ``code`` of an activation or a change: C{length} characters (the
+    e-mail activation's 13) or C{digits} ASCII digits (L{PHONE_CODE_DIGITS}).
     """
-    code = data.get("code")
-    if missing(code):
-        raise Invalid({"code": ["The code field is required."]})
-    if not is_text(code) or len(code) != EMAIL_CODE_LENGTH:
-        raise Invalid({"code": ["The code must be %d characters." % (EMAIL_CODE_LENGTH,)]})
-    return code
-
-
-def phone_code(data):
-    """
-    A 4-digit ``code`` (phone activation, phone change).
-
-    @raise Invalid: anything else.
-    """
-    code = data.get("code")
-    if missing(code):
-        raise Invalid({"code": ["The code field is required."]})
-    if not is_text(code) or not _PHONE_CODE.fullmatch(code):
-        raise Invalid({"code": ["The code must be 4 digits."]})
-    return code
+    value = data.get("code")
+    if missing(value):
+        errors.add("code", "The code field is required.")
+        return None
+    if length is not None and (not is_text(value) or len(value) != length):
+        errors.add("code", "The code must be %d characters." % (length,))
+        return None
+    if digits is not None and (not is_text(value) or not re.fullmatch("[0-9]{%d}" % (digits,), value)):
+        errors.add("code", "The code must be %d digits." % (digits,))
+        return None
+    return value

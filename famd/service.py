@@ -93,11 +93,12 @@ def build_components(config, reactor):
     }
 
 
-def build_resources(config, components):
+def build_applications(config, components):
     """
-    The applications of the site, by first path segment: ``/api``,
-    ``/provisioning`` and ``/creation_token`` (reads the message templates,
-    the provisioning rc file and the page's assets: call at start-up).
+    The routers of ``/api`` and ``/provisioning`` by prefix, as
+    L{famd.api.openapi.document} reads them, and the L{famd.flows.Context}
+    (reads the message templates and the provisioning rc file: call at
+    start-up).
     """
     storage, now = components["storage"], components["now"]
     throttle = Throttle.from_config(config, storage, now)
@@ -112,9 +113,22 @@ def build_resources(config, components):
     provisioning = provisioning_web.from_config(
         config, storage, components["hooks"], now, throttle, authenticator
     )
+    applications = {}
+    api(config, storage, now, authenticator, context, components["registrar"], applications)
+    applications["/provisioning"] = mount(provisioning)
+    return applications, context
+
+
+def build_resources(config, components):
+    """
+    The applications of the site, by first path segment: ``/api``,
+    ``/provisioning`` and ``/creation_token`` (reads the message templates,
+    the provisioning rc file and the page's assets: call at start-up).
+    """
+    applications, context = build_applications(config, components)
     return {
-        b"api": api(config, storage, now, authenticator, context, components["registrar"]).resource(),
-        b"provisioning": mount(provisioning).resource(),
+        b"api": applications["/api"].resource(),
+        b"provisioning": applications["/provisioning"].resource(),
         CREATION_PAGE: mount(CreationPage(context)).resource(),
     }
 

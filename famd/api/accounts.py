@@ -9,6 +9,8 @@ of routes, doing several steps, is written with inlineCallbacks.
 
 from klein import Klein
 
+from famd.api import shapes
+from famd.api.declare import Response, declare
 from famd.api import render
 from famd.api.http import authenticated, json_response
 from famd.errors import NO_ACCOUNT, NotFound
@@ -30,6 +32,14 @@ class Accounts:
         self._config = config
 
     @app.route("/accounts/<string:sip>/info", methods=["GET"])
+    @declare(
+        "Whether an account exists",
+        """Anyone may ask whether the account of a SIP address (user@domain) exists and is
+        activated, and which DIGEST realm it authenticates in. Early Linphone apps ask this
+        before offering to sign in.""",
+        auth="public", generation="2021", users=("FlexiAPIClient",), deprecated=True,
+        responses={200: Response("The account exists.", shapes.INFO), 404: "Message"},
+    )
     def info(self, request, sip):
         """Whether an account exists and is activated, and the realm."""
         try:
@@ -45,6 +55,13 @@ class Accounts:
         return json_response(request, render.info(self._config, account))
 
     @app.route("/accounts/me", methods=["GET"])
+    @declare(
+        "The caller's account",
+        """The authenticated account, as the 2021 account object: its e-mail, phone,
+        activation state and password algorithms (never a hash).""",
+        auth="account", generation="both", users=("FlexiAPIClient", "tools"),
+        responses={200: Response("The account.", shapes.ACCOUNT_2021), 429: "TooMany"},
+    )
     def me(self, request):
         """The caller's account."""
         d = authenticated(self._authenticator, request)
@@ -54,6 +71,14 @@ class Accounts:
         return json_response(request, render.account(self._config, account))
 
     @app.route("/accounts/me", methods=["DELETE"], endpoint="delete_me")
+    @declare(
+        "Delete the caller's account",
+        """The authenticated account deletes itself, with its passwords, keys and pending
+        codes; the answer is the JSON number 1.""",
+        auth="account", generation="both", users=("FlexiAPIClient", "tools"),
+        responses={200: Response("Deleted.", {"type": "integer", "enum": [1]}), 404: "Message",
+                   429: "TooMany"},
+    )
     def delete_me(self, request):
         """Delete the caller's account."""
         d = authenticated(self._authenticator, request)

@@ -9,6 +9,8 @@ import re
 from klein import Klein
 from twisted.internet.defer import inlineCallbacks, succeed
 
+from famd.api import shapes
+from famd.api.declare import Query, Response, declare
 from famd.accounts import USER_AGENT, new_account
 from famd.api import render, validation
 from famd.api.fields import Algorithm, Body, Boolean, DateTime, Email, Phone, Text, Username
@@ -84,6 +86,15 @@ class AdminAccounts:
         return authenticated(self._authenticator, request, admin=True)
 
     @app.route("/accounts", methods=["POST"])
+    @declare(
+        "Create an account",
+        """An administrator creates an account on the configured SIP domain with a password,
+        activated or not, administrator or not; the answer is the 2021 account object with its
+        confirmation key.""",
+        auth="admin", generation="both", users=("tools",), body=NEW_ACCOUNT,
+        responses={200: Response("The new account.", shapes.ACCOUNT_2021), 403: "Message",
+                   422: "Laravel422", 429: "TooMany"},
+    )
     @inlineCallbacks
     def create(self, request):
         """Create an account with the given fields."""
@@ -126,6 +137,14 @@ class AdminAccounts:
         return self._storage.account_conflicts(username, self._config.sip_domain, phone)
 
     @app.route("/accounts", methods=["GET"])
+    @declare(
+        "List the accounts",
+        """An administrator reads the accounts by id, twenty a page, as Laravel's paginated
+        listing.""",
+        auth="admin", generation="both", users=("tools",),
+        query=(Query("page", "The page, from 1; anything else is page 1."),),
+        responses={200: Response("One page.", shapes.PAGE_2021), 403: "Message", 429: "TooMany"},
+    )
     def listing(self, request):
         """One page of accounts, ordered by id (plain callbacks: the busiest admin route)."""
         number = page_number(request)
@@ -138,6 +157,14 @@ class AdminAccounts:
         return json_response(request, render.page(self._config, accounts, number, PER_PAGE, total))
 
     @app.route("/accounts/<int:account_id>", methods=["GET"])
+    @declare(
+        "One account by id",
+        """An administrator reads an account as the 2021 account object with its confirmation
+        key (liblinphone-tester reads it here).""",
+        auth="admin", generation="both", users=("tools", "tester"),
+        responses={200: Response("The account.", shapes.ACCOUNT_2021), 403: "Message", 404: "Message",
+                   429: "TooMany"},
+    )
     @inlineCallbacks
     def show(self, request, account_id):
         """One account by id."""
@@ -149,6 +176,13 @@ class AdminAccounts:
         return json_response(request, body)
 
     @app.route("/accounts/<int:account_id>", methods=["DELETE"], endpoint="delete")
+    @declare(
+        "Delete an account",
+        """An administrator deletes an account with its passwords, keys and pending codes.""",
+        auth="admin", generation="both", users=("tools", "tester"),
+        responses={200: Response("Deleted.", shapes.EMPTY_OBJECT), 403: "Message", 404: "Message",
+                   429: "TooMany"},
+    )
     @inlineCallbacks
     def delete(self, request, account_id):
         """Delete one account by id."""
@@ -158,11 +192,25 @@ class AdminAccounts:
         return json_response(request, {})
 
     @app.route("/accounts/<int:account_id>/activate", methods=["GET"])
+    @declare(
+        "Activate an account (2021 GET form)",
+        """An administrator activates an account; FAM 2.x takes POST instead.""",
+        auth="admin", generation="2021", users=("tools",), deprecated=True,
+        responses={200: Response("The account.", shapes.ACCOUNT_2021), 403: "Message", 404: "Message",
+                   429: "TooMany"},
+    )
     def activate(self, request, account_id):
         """Activate one account by id."""
         return self._set_activated(request, account_id, True)
 
     @app.route("/accounts/<int:account_id>/deactivate", methods=["GET"])
+    @declare(
+        "Deactivate an account (2021 GET form)",
+        """An administrator deactivates an account; FAM 2.x takes POST instead.""",
+        auth="admin", generation="2021", users=("tools",), deprecated=True,
+        responses={200: Response("The account.", shapes.ACCOUNT_2021), 403: "Message", 404: "Message",
+                   429: "TooMany"},
+    )
     def deactivate(self, request, account_id):
         """Deactivate one account by id."""
         return self._set_activated(request, account_id, False)

@@ -15,6 +15,8 @@ account, as FAM's super administrators do.
 from klein import Klein
 from twisted.internet.defer import inlineCallbacks
 
+from famd.api import shapes
+from famd.api.declare import Response, declare
 from famd.accounts import password_rows
 from famd.api import validation
 from famd.api.account_object import account_object
@@ -92,6 +94,15 @@ class AdminAccounts2:
     # ---------------------------------------------------------- PUT
 
     @app.route("/accounts/<int:account_id>", methods=["PUT"])
+    @declare(
+        "Rewrite an account",
+        """An administrator rewrites an account with the fields sent: optional fields left out
+        become null, a new password replaces the account's passwords, admin, activated and
+        blocked apply when present.""",
+        auth="admin", generation="2.x", users=("tools",), body=CHANGES,
+        responses={200: Response("The account.", shapes.ACCOUNT_2X), 403: "Message", 404: "Message",
+                   422: "Laravel422", 429: "TooMany"},
+    )
     @inlineCallbacks
     def update(self, request, account_id):
         """Rewrite an account with the fields sent ("resend all the parameters")."""
@@ -150,21 +161,45 @@ class AdminAccounts2:
     # ---------------------------------------------------------- states
 
     @app.route("/accounts/<int:account_id>/activate", methods=["POST"])
+    @declare(
+        "Activate an account",
+        """An administrator activates an account.""",
+        auth="admin", generation="2.x", users=("tools",),
+        responses={200: Response("The account.", shapes.ACCOUNT_2X), 403: "Message", 404: "Message", 429: "TooMany"},
+    )
     def activate2(self, request, account_id):
         """Activate an account."""
         return self._set(request, account_id, self._storage.set_activated, True)
 
     @app.route("/accounts/<int:account_id>/deactivate", methods=["POST"])
+    @declare(
+        "Deactivate an account",
+        """An administrator deactivates an account.""",
+        auth="admin", generation="2.x", users=("tools",),
+        responses={200: Response("The account.", shapes.ACCOUNT_2X), 403: "Message", 404: "Message", 429: "TooMany"},
+    )
     def deactivate2(self, request, account_id):
         """Deactivate an account."""
         return self._set(request, account_id, self._storage.set_activated, False)
 
     @app.route("/accounts/<int:account_id>/block", methods=["POST"])
+    @declare(
+        "Block an account",
+        """An administrator blocks an account: it authenticates nowhere, is provisioned by no token, and Flexisip's request refuses it.""",
+        auth="admin", generation="2.x", users=("tools",),
+        responses={200: Response("The account.", shapes.ACCOUNT_2X), 403: "Message", 404: "Message", 429: "TooMany"},
+    )
     def block(self, request, account_id):
         """Block an account: it authenticates nowhere, and Flexisip's request refuses it."""
         return self._set(request, account_id, self._storage.set_blocked, True)
 
     @app.route("/accounts/<int:account_id>/unblock", methods=["POST"])
+    @declare(
+        "Unblock an account",
+        """An administrator unblocks an account.""",
+        auth="admin", generation="2.x", users=("tools",),
+        responses={200: Response("The account.", shapes.ACCOUNT_2X), 403: "Message", 404: "Message", 429: "TooMany"},
+    )
     def unblock(self, request, account_id):
         """Unblock an account."""
         return self._set(request, account_id, self._storage.set_blocked, False)
@@ -181,6 +216,14 @@ class AdminAccounts2:
     # ---------------------------------------------------------- search
 
     @app.route("/accounts/<string:sip>/search", methods=["GET"])
+    @declare(
+        "The account of a SIP address",
+        """An administrator finds an account by its SIP address (user@domain); FAM 2.1 adds
+        call forwardings, which famd keeps none of.""",
+        auth="admin", generation="2.x", users=("tools",),
+        responses={200: Response("The account.", shapes.ACCOUNT_2X), 403: "Message", 404: "Message",
+                   429: "TooMany"},
+    )
     @inlineCallbacks
     def search(self, request, sip):
         """The account of a SIP address (``user@domain``)."""
@@ -196,6 +239,13 @@ class AdminAccounts2:
         return json_response(request, _found(body))
 
     @app.route("/accounts/<string:email>/search-by-email", methods=["GET"])
+    @declare(
+        "The account of an e-mail address",
+        """An administrator finds the first account (lowest id) with an e-mail address.""",
+        auth="admin", generation="2.x", users=("tools",),
+        responses={200: Response("The account.", shapes.ACCOUNT_2X), 403: "Message", 404: "Message",
+                   429: "TooMany"},
+    )
     @inlineCallbacks
     def search_by_email(self, request, email):
         """The first account (lowest id) with an e-mail address."""
@@ -211,6 +261,13 @@ class AdminAccounts2:
     # ---------------------------------------------------------- devices
 
     @app.route("/accounts/<int:account_id>/devices", methods=["GET"])
+    @declare(
+        "An account's devices",
+        """An administrator reads the devices registered for an account, keyed by uuid.""",
+        auth="admin", generation="2.x", users=("tools",),
+        responses={200: Response("The devices.", shapes.DEVICES), 403: "Message", 404: "Message",
+                   429: "TooMany"},
+    )
     @inlineCallbacks
     def account_devices(self, request, account_id):
         """An account's registered devices, keyed by uuid (``{}`` when none)."""
@@ -219,6 +276,13 @@ class AdminAccounts2:
         return json_response(request, body)
 
     @app.route("/accounts/<int:account_id>/devices/<string:uuid>", methods=["DELETE"])
+    @declare(
+        "Unregister an account's device",
+        """An administrator removes the registration of one of an account's devices.""",
+        auth="admin", generation="2.x", users=("tools",),
+        responses={200: Response("Removed.", shapes.REMOVED), 403: "Message", 404: "Message",
+                   429: "TooMany"},
+    )
     @inlineCallbacks
     def remove_account_device(self, request, account_id, uuid):
         """Unregister one of an account's devices."""
@@ -229,6 +293,13 @@ class AdminAccounts2:
     # ---------------------------------------------------------- e-mail
 
     @app.route("/accounts/<int:account_id>/send_reset_password_email", methods=["POST"])
+    @declare(
+        "Mail an account a password reset link",
+        """An administrator mails the account a single-use link where its owner chooses a new
+        password; the account needs an e-mail address.""",
+        auth="admin", generation="2.x", users=("tools",),
+        responses={200: shapes.EMPTY_HTML, 403: "Message", 404: "Message", 429: "TooMany"},
+    )
     @inlineCallbacks
     def send_reset_password_email(self, request, account_id):
         """Mail the account a single-use link to choose a new password; 200 with an empty body."""

@@ -21,6 +21,8 @@ token is a wrong secret of the client's address (L{famd.throttle}).
 from klein import Klein
 from twisted.internet.defer import inlineCallbacks
 
+from famd.api import shapes
+from famd.api.declare import Response, declare
 from famd.api.http import authenticated, json_response, origin
 from famd.client_address import client_address
 from famd.clock import laravel
@@ -47,6 +49,13 @@ class AuthTokens:
         self._config = context.config
 
     @app.route("/accounts/auth_token", methods=["POST"])
+    @declare(
+        "A new auth token (QR login)",
+        """Anyone gets a new auth token, not yet attached to an account; an app shows it as a QR
+        code for a signed-in device to attach. The request body is ignored.""",
+        auth="public", generation="2.x", users=("FlexiAPIClient",),
+        responses={201: Response("The new token.", shapes.AUTH_TOKEN), 429: "TooMany"},
+    )
     @inlineCallbacks
     def create(self, request):
         """A new, unattached auth token (the request body is ignored)."""
@@ -66,6 +75,13 @@ class AuthTokens:
         return json_response(request, body, status=201)
 
     @app.route("/accounts/auth_token/<string:token>/attach", methods=["GET"])
+    @declare(
+        "Attach an auth token to the caller",
+        """The authenticated account attaches an auth token younger than five minutes to itself,
+        so that the device showing it may trade it for an API key or a provisioning document.""",
+        auth="account", generation="2.x", users=("FlexiAPIClient",),
+        responses={200: shapes.EMPTY_HTML, 404: "Message", 429: "TooMany"},
+    )
     @inlineCallbacks
     def attach(self, request, token):
         """Attach a fresh auth token to the caller."""
@@ -82,6 +98,15 @@ class AuthTokens:
         return b""
 
     @app.route("/accounts/me/api_key/<string:token>", methods=["GET"])
+    @declare(
+        "Trade an attached auth token for an API key",
+        """The attached auth token is the proof: it is deleted, and its account gets a new API
+        key (replacing its previous one), in the body and in an x-api-key cookie.""",
+        auth="public", generation="2.x", users=("FlexiAPIClient",),
+        responses={200: Response("The new key.", shapes.API_KEY,
+                                 headers=(("Set-Cookie", "x-api-key=...; Max-Age=3600; HttpOnly"),)),
+                   403: "Message", 404: "Message", 429: "TooMany"},
+    )
     @inlineCallbacks
     def api_key_for_token(self, request, token):
         """Trade an attached auth token for a new API key of its account."""
@@ -97,6 +122,15 @@ class AuthTokens:
         return json_response(request, {"api_key": key})
 
     @app.route("/accounts/me/api_key", methods=["GET"])
+    @declare(
+        "A new API key for the caller",
+        """The authenticated account gets a new API key, replacing its previous one: the raw
+        key as a text/plain body, and an x-api-key cookie.""",
+        auth="account", generation="2.x", users=("tools",),
+        responses={200: Response("The new key, raw.", {"type": "string"}, media="text/plain",
+                                 headers=(("Set-Cookie", "x-api-key=...; Max-Age=3600; HttpOnly"),)),
+                   429: "TooMany"},
+    )
     @inlineCallbacks
     def renew(self, request):
         """A new API key for the caller, as the raw body."""

@@ -11,6 +11,8 @@ answers 503 (see L{famd.web}); everything else keeps working.
 from klein import Klein
 from twisted.internet.defer import inlineCallbacks
 
+from famd.api import shapes
+from famd.api.declare import Response, declare
 from famd.api import render
 from famd.api.http import authenticated, json_response
 from famd.errors import NotFound
@@ -52,6 +54,13 @@ class Devices:
         self._registrar = registrar
 
     @app.route("/accounts/me/devices", methods=["GET"])
+    @declare(
+        "The caller's devices",
+        """The devices registered for the authenticated account, as the registrar knows them,
+        keyed by their uuid; an empty object when the devices feature is off.""",
+        auth="account", generation="both", users=("Linphone 6", "FlexiAPIClient"),
+        responses={200: Response("The devices.", shapes.DEVICES), 429: "TooMany"},
+    )
     @inlineCallbacks
     def list_devices(self, request):
         """The caller's registered devices, keyed by uuid."""
@@ -60,6 +69,13 @@ class Devices:
         return json_response(request, body)
 
     @app.route("/accounts/me/devices/<string:uuid>", methods=["DELETE"])
+    @declare(
+        "Unregister one of the caller's devices",
+        """Removes the registration of one of the authenticated account's devices, by the uuid
+        the list shows.""",
+        auth="account", generation="both", users=("Linphone 6",),
+        responses={200: Response("Removed.", shapes.REMOVED), 404: "Message", 429: "TooMany"},
+    )
     @inlineCallbacks
     def remove_device(self, request, uuid):
         """Unregister one of the caller's devices."""

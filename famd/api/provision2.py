@@ -9,6 +9,8 @@ and mails its link and QR code to the account (L{famd.flows.provisioning}).
 from klein import Klein
 from twisted.internet.defer import inlineCallbacks
 
+from famd.api import shapes
+from famd.api.declare import Response, declare
 from famd.api import render2
 from famd.api.account_object import provisioning_token
 from famd.api.admin_accounts import administered_account
@@ -30,6 +32,14 @@ class Provision2:
         self._config = context.config
 
     @app.route("/accounts/me/provision", methods=["GET"])
+    @declare(
+        "A new provisioning token for the caller",
+        """Issues a new provisioning token for the authenticated account (replacing the previous
+        one) and answers the FAM 2.x account object carrying it; GET /provisioning/{key} with it
+        gives the account to a device.""",
+        auth="account", generation="2.x", users=("FlexiAPIClient",),
+        responses={200: Response("The account with its new token.", shapes.ACCOUNT_2X), 429: "TooMany"},
+    )
     @inlineCallbacks
     def provision_me(self, request):
         """A new provisioning token for the caller."""
@@ -38,6 +48,14 @@ class Provision2:
         return json_response(request, body)
 
     @app.route("/accounts/<int:account_id>/provision", methods=["GET"])
+    @declare(
+        "A new provisioning token for an account",
+        """An administrator issues a new provisioning token for an account and gets the owner's
+        view of the FAM 2.x account object carrying it.""",
+        auth="admin", generation="2.x", users=("tools",),
+        responses={200: Response("The account with its new token.", shapes.ACCOUNT_2X), 403: "Message",
+                   404: "Message", 429: "TooMany"},
+    )
     @inlineCallbacks
     def provision(self, request, account_id):
         """
@@ -49,6 +67,13 @@ class Provision2:
         return json_response(request, body)
 
     @app.route("/accounts/<int:account_id>/send_provisioning_email", methods=["POST"])
+    @declare(
+        "Mail an account its provisioning link",
+        """An administrator issues a new provisioning token for an account and mails the account
+        its provisioning link and QR code.""",
+        auth="admin", generation="2.x", users=("tools",),
+        responses={200: shapes.EMPTY_HTML, 403: "Message", 404: "Message", 429: "TooMany"},
+    )
     @inlineCallbacks
     def send_provisioning_email(self, request, account_id):
         """Mail the account a new provisioning link; 200 with an empty body, as FAM."""

@@ -22,6 +22,8 @@ L{famd.flows}.
 from klein import Klein
 from twisted.internet.defer import inlineCallbacks
 
+from famd.api import shapes
+from famd.api.declare import Response, declare
 from famd.api import render, validation
 from famd.api.account_object import account_object
 from famd.api.fields import Algorithm, Body, Code, Email, Phone, Text
@@ -68,6 +70,14 @@ class SelfService:
         return origin(request, self._config.proxies)
 
     @app.route("/accounts/me/email/request", methods=["POST"])
+    @declare(
+        "Ask to change the e-mail address",
+        """The account (activated or not, validated) asks to change its e-mail address: famd
+        mails the new address a confirmation link and a code.""",
+        auth="linking", generation="both", users=("Linphone 6", "FlexiAPIClient"), body=NEW_EMAIL,
+        responses={200: Response("Mailed.", shapes.EMPTY_OBJECT), 403: "Message", 422: "Laravel422",
+                   429: "TooMany", 503: "Unavailable"},
+    )
     @inlineCallbacks
     def request_email_change(self, request):
         """Mail a confirmation link and code to a new address."""
@@ -84,6 +94,14 @@ class SelfService:
         return json_response(request, {})
 
     @app.route("/accounts/me/email", methods=["POST"])
+    @declare(
+        "Confirm the e-mail change with its code",
+        """The account applies its pending e-mail change with the mailed code, which also
+        activates it; the answer is the FAM 2.x account object.""",
+        auth="linking", generation="2.x", users=("Linphone 6",), body=CODE,
+        responses={200: Response("The account.", shapes.ACCOUNT_2X), 404: "Message", 410: "Message",
+                   422: "Laravel422", 429: "TooMany"},
+    )
     @inlineCallbacks
     def confirm_email_code(self, request):
         """Apply the pending e-mail change with its code (FAM 2.x)."""
@@ -95,6 +113,14 @@ class SelfService:
         return json_response(request, body)
 
     @app.route("/accounts/me/email/confirm/<string:secret>", methods=["GET"])
+    @declare(
+        "Confirm the e-mail change by its link",
+        """Opening the mailed link applies the pending change: the secret in the path is the
+        proof. FAM 2.x confirms by a code instead.""",
+        auth="public", generation="2021", users=("browser",), deprecated=True,
+        responses={200: Response("Changed.", shapes.EMAIL_CONFIRMED), 403: "Message", 404: "Message",
+                   429: "TooMany"},
+    )
     @inlineCallbacks
     def confirm_email_change(self, request, secret):
         """Apply the change whose link this is."""
@@ -105,6 +131,17 @@ class SelfService:
         )
 
     @app.route("/accounts/me/password", methods=["POST"])
+    @declare(
+        "Change the caller's password",
+        """The authenticated account replaces its passwords by a new one, hashed with the
+        algorithm sent; the old password is required when the account has one. A wrong old
+        password is the 2021 answer, errors without message.""",
+        auth="account", generation="both", users=("FlexiAPIClient", "tools"), body=PASSWORD,
+        responses={200: Response("Changed.", shapes.EMPTY_LIST), 422: Response(
+            "A field breaks a rule (Laravel's 422), or the old password is wrong (errors alone).",
+            {"oneOf": [{"$ref": "#/components/schemas/Laravel422"}, shapes.WRONG_OLD_PASSWORD]}),
+                   429: "TooMany"},
+    )
     @inlineCallbacks
     def change_password(self, request):
         """Replace the caller's passwords by a new one."""
@@ -121,6 +158,14 @@ class SelfService:
         return json_response(request, [])
 
     @app.route("/accounts/me/phone/request", methods=["POST"])
+    @declare(
+        "Ask to change the phone number",
+        """The account (activated or not, validated) asks to change its phone number: famd
+        sends a 4-digit code by SMS to the new number.""",
+        auth="linking", generation="both", users=("Linphone 6", "FlexiAPIClient"), body=NEW_PHONE,
+        responses={200: Response("Sent.", shapes.EMPTY_OBJECT), 403: "Message", 422: "Laravel422",
+                   429: "TooMany", 503: "Unavailable"},
+    )
     @inlineCallbacks
     def request_phone_change(self, request):
         """Send a code by SMS to a new number."""
@@ -138,6 +183,14 @@ class SelfService:
         return json_response(request, {})
 
     @app.route("/accounts/me/phone", methods=["POST"])
+    @declare(
+        "Confirm the phone change with its code",
+        """The account applies its pending phone change with the SMS code, which also activates
+        it; the answer is the 2021 account object.""",
+        auth="linking", generation="both", users=("Linphone 6", "FlexiAPIClient"), body=CODE,
+        responses={200: Response("The account.", shapes.ACCOUNT_2021), 403: "Message", 404: "Message",
+                   410: "Message", 422: "Laravel422", 429: "TooMany"},
+    )
     @inlineCallbacks
     def confirm_phone_change(self, request):
         """Apply the pending phone change with its code; activate the account."""

@@ -13,6 +13,8 @@ rules of tokens and activation live in L{famd.flows}.
 from klein import Klein
 from twisted.internet.defer import inlineCallbacks
 
+from famd.api import shapes
+from famd.api.declare import Response, declare
 from famd.api import render, validation
 from famd.api.fields import Algorithm, Body, Code, DeviceText, Domain, Rule, Text, Username
 from famd.api.http import json_response, read_json_object
@@ -106,6 +108,16 @@ class SignUp:
         self._config = context.config
 
     @app.route("/tokens", methods=["POST"])
+    @declare(
+        "Push an account-creation token (2021 name)",
+        """Anyone asks famd to push an account-creation token to a device; the app receives it
+        by push notification and creates its account with it. 403 while the device holds an
+        unused token, and after its fourth.""",
+        auth="public", generation="2021", users=("FlexiAPIClient (early)",), body=DEVICE,
+        deprecated=True,
+        responses={200: Response("Pushed.", shapes.EMPTY_OBJECT), 403: "Message", 422: "Laravel422",
+                   429: "TooMany", 503: "Unavailable"},
+    )
     @inlineCallbacks
     def send_token(self, request):
         """Push an account-creation token to the device described by the body."""
@@ -115,6 +127,15 @@ class SignUp:
         return json_response(request, {})
 
     @app.route("/accounts/with-token", methods=["POST"])
+    @declare(
+        "Create an account with a pushed token (2021 name)",
+        """Anyone creates a not activated account by consuming an account-creation token pushed
+        to their device; the account is activated later by a code.""",
+        auth="public", generation="2021", users=("FlexiAPIClient (early)",), body=WITH_TOKEN,
+        deprecated=True,
+        responses={200: Response("The new account.", shapes.ACCOUNT_2021), 422: "Laravel422",
+                   429: "TooMany"},
+    )
     @inlineCallbacks
     def create_with_token(self, request):
         """Create a not activated account, consuming a pushed token."""
@@ -167,11 +188,27 @@ class SignUp:
         return taken, found.token, signup2.expired(self._context, found)
 
     @app.route("/accounts/<string:sip>/activate/email", methods=["POST"])
+    @declare(
+        "Activate an account with its e-mailed code",
+        """Anyone holding the 13-character code mailed to a new account activates it; FAM 2.x
+        activates by the linking routes or provisioning instead.""",
+        auth="public", generation="2021", users=("FlexiAPIClient",), body=EMAIL_CODE, deprecated=True,
+        responses={200: Response("The activated account.", shapes.ACCOUNT_2021), 403: "Message",
+                   404: "Message", 422: "Laravel422", 429: "TooMany"},
+    )
     def activate_email(self, request, sip):
         """Activate with the code sent by e-mail."""
         return self._activate(request, sip, EMAIL_CODE.valid(read_json_object(request))["code"], "e-mail")
 
     @app.route("/accounts/<string:sip>/activate/phone", methods=["POST"])
+    @declare(
+        "Activate an account with its SMS code",
+        """Anyone holding the 4-digit code sent by SMS to a new account activates it; FAM 2.x
+        activates by the linking routes or provisioning instead.""",
+        auth="public", generation="2021", users=("FlexiAPIClient",), body=PHONE_CODE, deprecated=True,
+        responses={200: Response("The activated account.", shapes.ACCOUNT_2021), 403: "Message",
+                   404: "Message", 422: "Laravel422", 429: "TooMany"},
+    )
     def activate_phone(self, request, sip):
         """Activate with the code sent by SMS."""
         return self._activate(request, sip, PHONE_CODE.valid(read_json_object(request))["code"], "phone")

@@ -30,6 +30,8 @@ import re
 from klein import Klein
 from twisted.internet.defer import inlineCallbacks
 
+from famd.api import shapes
+from famd.api.declare import Response, declare
 from famd.api import render2, validation
 from famd.api.fields import Algorithm, Body, Dtmf, Field, Matching, OneOf, Prohibited, Rule, Text, Username
 from famd.api.http import authenticated, json_response, origin, read_json_object
@@ -161,6 +163,15 @@ class SignUp2:
         return self._context.throttle.anonymous_write(self._origin(request)[0])
 
     @app.route("/account_creation_tokens/send-by-push", methods=["POST"])
+    @declare(
+        "Push an account-creation token",
+        """Anyone asks famd to push an account-creation token to a mobile device; a retry after
+        a lost push replaces the device's unused token. 200 with {} (FAM answers an empty body;
+        liblinphone reads the status only).""",
+        auth="public", generation="2.x", users=("Linphone 6", "FlexiAPIClient (later)"), body=DEVICE,
+        responses={200: Response("Pushed.", shapes.EMPTY_OBJECT), 422: "Laravel422", 429: "TooMany",
+                   503: "Unavailable"},
+    )
     @inlineCallbacks
     def send_by_push(self, request):
         """Push an account-creation token to the device (a retry after a lost push is allowed)."""
@@ -170,6 +181,15 @@ class SignUp2:
         return json_response(request, {})
 
     @app.route("/accounts/with-account-creation-token", methods=["POST"])
+    @declare(
+        "Create an account with an account-creation token",
+        """Anyone creates a not activated account by consuming an account-creation token of
+        either generation; it is activated later by a code. The answer's provisioning_token is
+        null.""",
+        auth="public", generation="2.x", users=("Linphone 6", "FlexiAPIClient (later)"), body=CREATION,
+        responses={200: Response("The new account.", shapes.ACCOUNT_2X), 422: "Laravel422",
+                   429: "TooMany"},
+    )
     @inlineCallbacks
     def create(self, request):
         """Create a not activated account, consuming a token of either generation."""
@@ -207,6 +227,14 @@ class SignUp2:
         return taken, stored
 
     @app.route("/account_creation_tokens/consume", methods=["POST"])
+    @declare(
+        "Consume an account-creation token",
+        """The authenticated account consumes an unused token no account holds, which makes it
+        a validated account (FAM's term) that may ask for linking codes.""",
+        auth="linking", generation="2.x", users=("none known",), body=CONSUMED,
+        responses={200: Response("The consumed token.", shapes.STORED_TOKEN), 404: "Message",
+                   429: "TooMany"},
+    )
     @inlineCallbacks
     def consume(self, request):
         """The authenticated account consumes an unused token (FAM's "validated" account)."""
@@ -218,6 +246,13 @@ class SignUp2:
         return json_response(request, stored_token(self._context, consumed))
 
     @app.route("/account_creation_tokens", methods=["POST"])
+    @declare(
+        "Make an account-creation token",
+        """An administrator makes an account-creation token bound to no device, to create an
+        account with it (liblinphone-tester does).""",
+        auth="admin", generation="2.x", users=("tester", "tools"),
+        responses={201: Response("The new token.", shapes.FRESH_TOKEN), 403: "Message", 429: "TooMany"},
+    )
     @inlineCallbacks
     def make(self, request):
         """An administrator makes a token (no device)."""
@@ -226,6 +261,13 @@ class SignUp2:
         return json_response(request, fresh_token(self._context, made), 201)
 
     @app.route("/account_creation_request_tokens", methods=["POST"])
+    @declare(
+        "A desktop's account-creation request token",
+        """Anyone (Linphone desktop) gets a request token and the address of famd's page where a
+        person validates it; the app then polls for the creation token.""",
+        auth="public", generation="2.x", users=("Linphone 6",),
+        responses={201: Response("The request token.", shapes.REQUEST_TOKEN), 429: "TooMany"},
+    )
     @inlineCallbacks
     def request_token(self, request):
         """A desktop's request token and the page where a person validates it."""
@@ -235,6 +277,15 @@ class SignUp2:
         return json_response(request, {"token": token, "validation_url": url}, 201)
 
     @app.route("/account_creation_tokens/using-account-creation-request-token", methods=["POST"])
+    @declare(
+        "Trade a validated request token",
+        """The desktop polls with its request token: 404 without errors (keep polling) until a
+        person validated it, then 201 with an account-creation token; 422 for an unknown or
+        used request token (stop).""",
+        auth="public", generation="2.x", users=("Linphone 6",), body=REQUEST_TOKEN,
+        responses={201: Response("The creation token.", shapes.FRESH_TOKEN), 404: "Message",
+                   422: "Laravel422", 429: "TooMany"},
+    )
     @inlineCallbacks
     def trade(self, request):
         """The creation token of a validated request token; 404 (keep polling) until then."""
@@ -253,6 +304,14 @@ class SignUp2:
         return json_response(request, fresh_token(self._context, made), 201)
 
     @app.route("/account_recovery_tokens/send-by-push", methods=["POST"])
+    @declare(
+        "Push an account-recovery token",
+        """Anyone asks famd to push an account-recovery token to a mobile device, under the same
+        retry and push limits as creation tokens.""",
+        auth="public", generation="2.x", users=("Linphone 6",), body=DEVICE,
+        responses={200: Response("Pushed.", shapes.EMPTY_OBJECT), 422: "Laravel422", 429: "TooMany",
+                   503: "Unavailable"},
+    )
     @inlineCallbacks
     def recovery_by_push(self, request):
         """Push an account-recovery token to the device."""

@@ -35,6 +35,8 @@ from klein import Klein
 from twisted.internet.defer import inlineCallbacks, succeed
 from twisted.logger import Logger
 
+from famd.api import shapes
+from famd.api.declare import Query, Response, declare
 from famd.api.http import authenticated
 from famd.client_address import TrustedProxies, client_address
 from famd.clock import utcnow
@@ -49,6 +51,8 @@ UNKNOWN_AUTH_TOKEN = "Unknown, unattached or expired auth token"
 EXPIRED = "Expired"
 
 _NO_STORE = b"no-store"
+RESET = Query("reset_password", "Present (any value or none): replace the account's passwords by a "
+              "new random one whose HA1s the document carries.", {"type": "string"})
 
 
 def _decode(value):
@@ -130,11 +134,25 @@ class Provisioning:
         self._clock = clock
 
     @app.route("/", methods=["GET"], strict_slashes=False)
+    @declare(
+        "The default provisioning document",
+        """The operator's linphonerc as an lpconfig XML document, for a device that has no key;
+        hooks may add to it.""",
+        auth="public", generation="both", users=("provisioning",),
+        responses={200: shapes.XML},
+    )
     def defaults_only(self, request):
         """The defaults, for a device that has no key."""
         return self._serve(request, None)
 
     @app.route("/me", methods=["GET"])
+    @declare(
+        "The caller's provisioning document",
+        """The document of the authenticated account, any number of times, consuming nothing;
+        ?reset_password replaces its passwords by a new random one the document carries.""",
+        auth="account", generation="2.x", users=("provisioning",), query=(RESET,),
+        responses={200: shapes.XML, 403: "Message", 404: "Message", 429: "TooMany"},
+    )
     @inlineCallbacks
     def me(self, request):
         """The authenticated account's own document, every time."""
@@ -145,6 +163,13 @@ class Provisioning:
         return self._serve(request, account)
 
     @app.route("/auth_token/<string:token>", methods=["GET"])
+    @declare(
+        "The document of a QR-login auth token",
+        """The document of the account attached to a fresh auth token, which is deleted; the
+        token is the proof.""",
+        auth="public", generation="2.x", users=("provisioning",), query=(RESET,),
+        responses={200: shapes.XML, 403: "Message", 404: "Message", 429: "TooMany"},
+    )
     @inlineCallbacks
     def with_auth_token(self, request, token):
         """The document of the account attached to a fresh auth token, once."""
@@ -159,6 +184,14 @@ class Provisioning:
         return self._serve(request, flow.not_blocked(account))
 
     @app.route("/<string:key>", methods=["GET"])
+    @declare(
+        "The document of a provisioning token or confirmation key",
+        """The defaults and, once, the account of a FAM 2.x provisioning token (consumed, and
+        the account activated) or of a 2021 confirmation key (the deprecated form); a used or
+        replaced token is 404, an expired one 410, a key that is neither gets the defaults.""",
+        auth="public", generation="both", users=("provisioning", "FlexiAPIClient"), query=(RESET,),
+        responses={200: shapes.XML, 403: "Message", 404: "Message", 410: "Message", 429: "TooMany"},
+    )
     @inlineCallbacks
     def with_key(self, request, key):
         """The defaults and, once, the account of the provisioning token or confirmation key C{key}."""
@@ -205,6 +238,15 @@ class Provisioning:
         return flow.reset_password(self._storage, self._config, account)
 
     @app.route("/qrcode/<string:key>", methods=["GET"])
+    @declare(
+        "The QR code of a provisioning URL",
+        """A PNG QR code of the provisioning URL of a valid key or unused token, without
+        consuming it (the URL also in X-Qrcode-URL).""",
+        auth="public", generation="both", users=("browser",), query=(RESET,),
+        responses={200: Response("The QR code.", None, media="image/png",
+                                 headers=(("X-Qrcode-URL", "The provisioning URL it encodes."),)),
+                   404: "Message", 429: "TooMany"},
+    )
     @inlineCallbacks
     def qrcode(self, request, key):
         """The QR code of the provisioning URL of a valid key or unused provisioning token."""

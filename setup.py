@@ -31,7 +31,8 @@ setup(
     extras_require={
         "mysql": ["pymysql>=1.1"],
         "postgresql": ["psycopg[binary]>=3.1"],
-        "test": ["pyzbar>=0.1.9", "cryptography>=41", "pymysql>=1.1", "psycopg[binary]>=3.1"],
+        "test": ["pyzbar>=0.1.9", "cryptography>=41", "pymysql>=1.1", "psycopg[binary]>=3.1",
+                 "openapi-spec-validator>=0.7"],
     },
     entry_points={"console_scripts": ["famd = famd.cli:main"]},
 )

@@ -7,6 +7,7 @@ famd.yaml as the daemon and works on the same storage.
 
 import argparse
 import getpass
+import json
 import sys
 
 from twisted.internet import defer, task
@@ -31,6 +32,7 @@ def parser():
     sub = top.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
     sub.add_parser("check-config", help="validate the configuration")
     sub.add_parser("migrate", help="create or upgrade the database schema")
+    sub.add_parser("openapi", help="print the OpenAPI 3.1 description of the API as JSON")
     admin = sub.add_parser("create-admin", help="create an activated admin account with an API key")
     admin.add_argument("username")
     given = admin.add_mutually_exclusive_group()
@@ -143,6 +145,17 @@ def clear_unconfirmed(storage, days, apply, out):
         out.write("%d accounts not activated; run again with --apply to delete them\n" % (len(accounts),))
 
 
+def openapi(config):
+    """The OpenAPI document of the routes C{config} mounts, as JSON text (nothing is opened or sent)."""
+    from twisted.internet import reactor
+
+    from famd.api.openapi import document
+    from famd.service import build_applications, build_components
+
+    applications, _ = build_applications(config, build_components(config, reactor))
+    return json.dumps(document(applications, config), indent=2, ensure_ascii=False)
+
+
 def dispatch(config, storage, args, out):
     command = args.command
     if command == "create-admin":
@@ -176,6 +189,9 @@ def main(argv=None, out=None, err=None):
         return 1
     if args.command == "check-config":
         out.write("configuration OK: %s\n" % (args.config,))
+        return 0
+    if args.command == "openapi":
+        out.write(openapi(config) + "\n")
         return 0
     if args.command == "create-admin":
         try:

@@ -9,9 +9,8 @@ of routes, doing several steps, is written with inlineCallbacks.
 
 from klein import Klein
 
-from famd.api import shapes
+from famd.api import render, shapes
 from famd.api.declare import Response, declare
-from famd.api import render
 from famd.api.http import authenticated, json_response
 from famd.errors import NO_ACCOUNT, NotFound
 from famd.sip import MalformedAddress, parse_address

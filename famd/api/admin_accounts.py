@@ -9,10 +9,9 @@ import re
 from klein import Klein
 from twisted.internet.defer import inlineCallbacks, succeed
 
-from famd.api import shapes
-from famd.api.declare import Query, Response, declare
 from famd.accounts import USER_AGENT, new_account
-from famd.api import render, validation
+from famd.api import render, shapes, validation
+from famd.api.declare import Query, Response, declare
 from famd.api.fields import Algorithm, Body, Boolean, DateTime, Email, Phone, Text, Username
 from famd.api.http import authenticated, json_response, read_json_object
 from famd.client_address import client_address

@@ -15,12 +15,11 @@ account, as FAM's super administrators do.
 from klein import Klein
 from twisted.internet.defer import inlineCallbacks
 
-from famd.api import shapes
-from famd.api.declare import Response, declare
 from famd.accounts import password_rows
-from famd.api import validation
+from famd.api import shapes, validation
 from famd.api.account_object import account_object
 from famd.api.admin_accounts import administered_account, no_account
+from famd.api.declare import Response, declare
 from famd.api.devices import REMOVED, devices_of, remove_device_of
 from famd.api.fields import Algorithm, Body, Boolean, Dtmf, Email, OptionalText, Phone, Text, Username
 from famd.api.http import authenticated, json_response, origin, read_json_object

@@ -9,11 +9,11 @@ router.  Nothing registers a route by being imported.
 
 from klein import Klein
 
-from famd.api.declare import Response, declare
 from famd.api.accounts import Accounts
 from famd.api.admin_accounts import AdminAccounts
-from famd.api.auth_tokens import AuthTokens
 from famd.api.admin_accounts2 import AdminAccounts2
+from famd.api.auth_tokens import AuthTokens
+from famd.api.declare import Response, declare
 from famd.api.devices import Devices
 from famd.api.http import encode
 from famd.api.openapi import document

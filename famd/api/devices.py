@@ -11,9 +11,8 @@ answers 503 (see L{famd.web}); everything else keeps working.
 from klein import Klein
 from twisted.internet.defer import inlineCallbacks
 
-from famd.api import shapes
+from famd.api import render, shapes
 from famd.api.declare import Response, declare
-from famd.api import render
 from famd.api.http import authenticated, json_response
 from famd.errors import NotFound
 

@@ -9,11 +9,10 @@ and mails its link and QR code to the account (L{famd.flows.provisioning}).
 from klein import Klein
 from twisted.internet.defer import inlineCallbacks
 
-from famd.api import shapes
-from famd.api.declare import Response, declare
-from famd.api import render2
+from famd.api import render2, shapes
 from famd.api.account_object import provisioning_token
 from famd.api.admin_accounts import administered_account
+from famd.api.declare import Response, declare
 from famd.api.http import authenticated, json_response, origin
 from famd.flows import provisioning as flow
 

@@ -22,10 +22,9 @@ L{famd.flows}.
 from klein import Klein
 from twisted.internet.defer import inlineCallbacks
 
-from famd.api import shapes
-from famd.api.declare import Response, declare
-from famd.api import render, validation
+from famd.api import render, shapes, validation
 from famd.api.account_object import account_object
+from famd.api.declare import Response, declare
 from famd.api.fields import Algorithm, Body, Code, Email, Phone, Text
 from famd.api.http import authenticated, json_response, origin, read_json_object
 from famd.client_address import client_address

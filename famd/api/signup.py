@@ -13,9 +13,8 @@ rules of tokens and activation live in L{famd.flows}.
 from klein import Klein
 from twisted.internet.defer import inlineCallbacks
 
-from famd.api import shapes
+from famd.api import render, shapes, validation
 from famd.api.declare import Response, declare
-from famd.api import render, validation
 from famd.api.fields import Algorithm, Body, Code, DeviceText, Domain, Rule, Text, Username
 from famd.api.http import json_response, read_json_object
 from famd.client_address import client_address

@@ -30,9 +30,8 @@ import re
 from klein import Klein
 from twisted.internet.defer import inlineCallbacks
 
-from famd.api import shapes
+from famd.api import render2, shapes, validation
 from famd.api.declare import Response, declare
-from famd.api import render2, validation
 from famd.api.fields import Algorithm, Body, Dtmf, Field, Matching, OneOf, Prohibited, Rule, Text, Username
 from famd.api.http import authenticated, json_response, origin, read_json_object
 from famd.clock import laravel

@@ -14,6 +14,7 @@ from twisted.logger import Logger
 
 from famd import accesslog
 from famd.accesslog import AccessLogService
+from famd.api import docs_page
 from famd.api.app import api
 from famd.auth import Authenticator
 from famd.backends import BackendContext
@@ -112,9 +113,17 @@ def build_resources(config, components):
     provisioning = provisioning_web.from_config(
         config, storage, components["hooks"], now, throttle, authenticator
     )
+    applications = {}
+    # TODO(merge issue 15): famd.api.openapi.document(applications, config) in place of the skeleton.
+    routers = {
+        "/api": api(config, storage, now, authenticator, context, components["registrar"],
+                    describe=lambda: docs_page.skeleton(applications, config)),
+        "/provisioning": mount(provisioning),
+    }
+    applications.update(routers)
     return {
-        b"api": api(config, storage, now, authenticator, context, components["registrar"]).resource(),
-        b"provisioning": mount(provisioning).resource(),
+        b"api": routers["/api"].resource(),
+        b"provisioning": routers["/provisioning"].resource(),
         CREATION_PAGE: mount(CreationPage(context)).resource(),
     }
 

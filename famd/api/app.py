@@ -14,6 +14,7 @@ from famd.api.admin_accounts import AdminAccounts
 from famd.api.auth_tokens import AuthTokens
 from famd.api.admin_accounts2 import AdminAccounts2
 from famd.api.devices import Devices
+from famd.api.docs_page import DocsPage
 from famd.api.provision2 import Provision2
 from famd.api.self_service import SelfService
 from famd.api.signup import SignUp
@@ -32,7 +33,7 @@ class Ping:
         return b"pong"
 
 
-def api(config, storage, now, authenticator, context, registrar=None):
+def api(config, storage, now, authenticator, context, registrar=None, describe=None):
     """
     The ``/api`` router of a deployment.
 
@@ -41,8 +42,13 @@ def api(config, storage, now, authenticator, context, registrar=None):
         self-service flows.
     @param registrar: the L{famd.interfaces.IRegistrar}, or None when the
         devices feature is off.
+    @param describe: a callable returning the OpenAPI document of the
+        deployment, shown at ``GET /api`` (L{famd.api.docs_page.DocsPage});
+        None: no page.
     """
+    pages = () if describe is None else (DocsPage(describe),)
     return mount(
+        *pages,
         Ping(),
         Accounts(authenticator, storage, config),
         AdminAccounts(authenticator, storage, config, now),

@@ -398,11 +398,9 @@ class _Page:
         return self.table("Statuses", ("status", "meaning", "body"), rows)
 
     def examples_of(self, method, path, operation):
-        shown = []
-        for status in operation.get("responses") or {}:
-            exchange = self.examples.get(example_key(method, path, status))
-            if exchange is not None:
-                shown.append(self.exchange(status, exchange))
+        prefix = example_key(method, path, "")
+        statuses = sorted(key[len(prefix):] for key in self.examples if key.startswith(prefix))
+        shown = [self.exchange(status, self.examples[prefix + status]) for status in statuses]
         if not shown:
             return []
         return tags.div(class_="examples")(tags.h4("Examples"), shown)

@@ -13,6 +13,7 @@ setup(
         "famd.notifiers": ["templates/*.txt", "templates/*.html"],
         "famd.testing": ["data/*.sql"],
         "famd.creation_page": ["assets/*"],
+        "famd.api": ["examples.json", "docs.css"],
         "twisted": ["plugins/famd_dropin.py"],
     },
     include_package_data=True,
@@ -32,7 +33,7 @@ setup(
         "mysql": ["pymysql>=1.1"],
         "postgresql": ["psycopg[binary]>=3.1"],
         "test": ["pyzbar>=0.1.9", "cryptography>=41", "pymysql>=1.1", "psycopg[binary]>=3.1",
-                 "openapi-spec-validator>=0.7"],
+                 "openapi-spec-validator>=0.7", "schemathesis>=4.0", "html5lib>=1.1"],
     },
     entry_points={"console_scripts": ["famd = famd.cli:main"]},
 )

@@ -98,17 +98,79 @@ class Served:
         self.clock = clock
         self.now = components["now"]
         self.components = components
+        self.recorder = None
+
+    def recording(self, recorder):
+        """Record this famd's exchanges with C{recorder} (a L{Recorder}) from now on."""
+        self.recorder = recorder
+        return self
 
     def request(self, method, path, sip=USER, key=None, authorization=None, body=None,
                 headers=None, base="/api"):
         """Fire with (status, headers, body bytes)."""
         all_headers, body = api_request(sip, key, authorization, body, headers)
-        return self.client.request(method, "http://famd.test" + base + path, all_headers, body)
+        d = self.client.request(method, "http://famd.test" + base + path, all_headers, body)
+        if self.recorder is not None:
+            d.addCallback(self.recorder.record, method, base + path, all_headers, body)
+        return d
 
     def json(self, method, path, **kwargs):
         """Fire with (status, decoded JSON body, headers)."""
         d = self.request(method, path, **kwargs)
         return d.addCallback(lambda r: (r[0], json.loads(r[2]) if r[2] else None, r[1]))
+
+
+class Recorder:
+    """
+    The exchanges of a L{Served} famd, as the API page shows them
+    (L{famd.api.docs_page}): each keyed ``METHOD template status`` once
+    L{label} has said which OpenAPI path the next request is for.
+    Exchanges made without a label are not kept.
+    """
+
+    SHOWN_REQUEST_HEADERS = (b"From", b"x-api-key", b"Authorization", b"Content-Type")
+    SHOWN_ANSWER_HEADERS = (b"Content-Type", b"WWW-Authenticate", b"Retry-After")
+
+    def __init__(self):
+        self.exchanges = {}
+        self._template = None
+
+    def label(self, template):
+        """The next request is an example of the operation at OpenAPI path C{template}."""
+        self._template = template
+
+    def record(self, answer, method, target, headers, body):
+        template, self._template = self._template, None
+        if template is None:
+            return answer
+        status, answer_headers, content = answer
+        shown = {name.decode(): b", ".join(headers[name]).decode("utf-8")
+                 for name in self.SHOWN_REQUEST_HEADERS if name in headers}
+        if body is None:
+            shown.pop("Content-Type", None)
+        answered = {}
+        for name in self.SHOWN_ANSWER_HEADERS:
+            values = answer_headers.getRawHeaders(name)
+            if values:
+                answered[name.decode()] = (values[0] if len(values) == 1 else values)
+        answered = {k: (v.decode("utf-8") if isinstance(v, bytes) else [x.decode() for x in v])
+                    for k, v in answered.items()}
+        self.exchanges["%s %s %d" % (method, template, status)] = {
+            "request": {"method": method, "target": target, "headers": shown,
+                        "body": _decoded(body)},
+            "response": {"status": status, "headers": answered, "body": _decoded(content)},
+        }
+        return answer
+
+
+def _decoded(content):
+    """A recorded body: its JSON value, its text, or None when empty."""
+    if not content:
+        return None
+    try:
+        return json.loads(content)
+    except ValueError:
+        return content.decode("utf-8", "replace")
 
 
 @defer.inlineCallbacks

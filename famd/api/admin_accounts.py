@@ -91,7 +91,10 @@ class AdminAccounts:
         activated or not, administrator or not; the answer is the 2021 account object with its
         confirmation key.""",
         auth="admin", generation="both", users=("tools",), body=NEW_ACCOUNT,
-        responses={200: Response("The new account.", shapes.ACCOUNT_2021), 403: "Message",
+        responses={200: Response("The new account.", shapes.ACCOUNT_2021, links=(
+                       ("ShowAccount", "AdminAccounts_show", "account_id"),
+                       ("DeleteAccount", "AdminAccounts_delete", "account_id"))),
+                   403: "Message",
                    422: "Laravel422", 429: "TooMany"},
     )
     @inlineCallbacks

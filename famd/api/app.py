@@ -15,6 +15,7 @@ from famd.api.admin_accounts2 import AdminAccounts2
 from famd.api.auth_tokens import AuthTokens
 from famd.api.declare import Response, declare
 from famd.api.devices import Devices
+from famd.api.docs_page import DocsPage
 from famd.api.http import encode
 from famd.api.openapi import document
 from famd.api.provision2 import Provision2
@@ -81,9 +82,13 @@ def api(config, storage, now, authenticator, context, registrar=None, applicatio
         self-service flows.
     @param registrar: the L{famd.interfaces.IRegistrar}, or None when the
         devices feature is off.
+    @param describe: a callable returning the OpenAPI document of the
+        deployment, shown at ``GET /api`` (L{famd.api.docs_page.DocsPage});
+        None: no page.
     """
     applications = {} if applications is None else applications
     router = mount(
+        DocsPage(lambda: document(applications, config)),
         Ping(),
         Description(config, applications),
         Accounts(authenticator, storage, config),

@@ -41,6 +41,9 @@ class Response:
     schema: Optional[Any] = None
     media: str = "application/json"
     headers: Tuple[Tuple[str, str], ...] = ()
+    links: Tuple[Tuple[str, str, str], ...] = ()
+    """(link name, operationId, path parameter) triples: the operations this
+    answer's ``id`` leads to (OpenAPI links, followed by stateful tests)."""
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,11 @@ def _response(response):
     if response.headers:
         built["headers"] = {name: {"description": text, "schema": {"type": "string"}}
                             for name, text in response.headers}
+    if response.links:
+        built["links"] = {
+            name: {"operationId": operation_id, "parameters": {parameter: "$response.body#/id"}}
+            for name, operation_id, parameter in response.links
+        }
     return built
 
 
@@ -143,6 +148,9 @@ def operation(declaration, endpoint, parameters):
             {"$ref": "#/components/schemas/Message"})
     if declaration.auth != "public":
         responses["401"] = "Unauthorized"
+        responses["404"] = Response(
+            "The From header names no account (FAM answers 404, not 401), or what the path names does not exist.",
+            {"$ref": "#/components/schemas/Message"})
     responses["503"] = "Unavailable"
     for status, response in declaration.responses.items():
         responses[str(status)] = response

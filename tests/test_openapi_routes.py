@@ -202,3 +202,22 @@ class ServedTests(unittest.TestCase):
         described = json.loads(out)
         validate(described)
         self.assertIn("/api/accounts/me", described["paths"])
+
+
+class ShapesFollowRenderTests(unittest.TestCase):
+    """The answers' schemas name exactly the keys the renderers write: a key added to one is missed by none."""
+
+    @defer.inlineCallbacks
+    def test_account_objects(self):
+        """Every key of a rendered account object is a property of its schema, and every property is rendered."""
+        from famd.api import render, render2, shapes
+
+        served = yield serve(self)
+        account = yield served.storage.get_account(1)
+        full = render.account(served.config, account, confirmation_key=True)
+        self.assertEqual(set(full), set(shapes.ACCOUNT_2021["properties"]))
+        self.assertTrue(set(shapes.ACCOUNT_2021["required"]) <= set(full))
+        admin = render2.account(account, admin_view=True)
+        # The search routes add call_forwardings (admin_accounts2._found).
+        self.assertEqual(set(admin) | {"call_forwardings"}, set(shapes.ACCOUNT_2X["properties"]))
+        self.assertTrue(set(shapes.ACCOUNT_2X["required"]) <= set(render2.account(account)))

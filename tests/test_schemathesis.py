@@ -61,9 +61,11 @@ def fuzz(document_url, base_url, headers_for, examples=EXAMPLES):
     import schemathesis
     from schemathesis.checks import not_a_server_error
     from schemathesis.specs.openapi.checks import (
-        response_schema_conformance, status_code_conformance)
+        content_type_conformance, response_headers_conformance, response_schema_conformance,
+        status_code_conformance)
 
-    checks = [not_a_server_error, status_code_conformance, response_schema_conformance]
+    checks = [not_a_server_error, status_code_conformance, content_type_conformance,
+              response_headers_conformance, response_schema_conformance]
     settings = hypothesis.settings(
         max_examples=examples, deadline=None, database=None, derandomize=not RANDOM,
         phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck),

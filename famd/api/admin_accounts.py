@@ -145,7 +145,7 @@ class AdminAccounts:
         listing.""",
         auth="admin", generation="both", users=("tools",),
         query=(Query("page", "The page, from 1; anything else is page 1."),),
-        responses={200: Response("One page.", shapes.PAGE_2021), 403: "Message", 429: "TooMany"},
+        responses={200: Response("One page, %d accounts at most." % (PER_PAGE,), shapes.PAGE_2021), 403: "Message", 429: "TooMany"},
     )
     def listing(self, request):
         """One page of accounts, ordered by id (plain callbacks: the busiest admin route)."""

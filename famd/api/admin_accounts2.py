@@ -279,7 +279,7 @@ class AdminAccounts2:
         "Unregister an account's device",
         """An administrator removes the registration of one of an account's devices.""",
         auth="admin", generation="2.x", users=("tools",),
-        responses={200: Response("Removed.", shapes.REMOVED), 403: "Message", 404: "Message",
+        responses={200: Response("Removed.", shapes.constant(REMOVED)), 403: "Message", 404: "Message",
                    429: "TooMany"},
     )
     @inlineCallbacks

@@ -73,7 +73,7 @@ class Devices:
         """Removes the registration of one of the authenticated account's devices, by the uuid
         the list shows.""",
         auth="account", generation="both", users=("Linphone 6",),
-        responses={200: Response("Removed.", shapes.REMOVED), 404: "Message", 429: "TooMany"},
+        responses={200: Response("Removed.", shapes.constant(REMOVED)), 404: "Message", 429: "TooMany"},
     )
     @inlineCallbacks
     def remove_device(self, request, uuid):

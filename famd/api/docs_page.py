@@ -195,11 +195,12 @@ class _Page:
             items.append(tags.dd(self.paragraphs(scheme.get("description")) or "No description."))
         return tags.section(**{"aria-labelledby": "authentication"})(
             tags.h2("Authentication", id="authentication"),
-            tags.p("Every request names its account in the ", tags.code("From"), " header (",
-                   tags.code("sip:user@domain"), "). Routes marked ", tags.em("public"),
-                   " need nothing more; the others prove the account with an API key (",
-                   tags.code("x-api-key"), ") or with an HTTP DIGEST answer (RFC 7616, ",
-                   tags.code("qop=auth"), ", MD5 or SHA-256)."),
+            tags.p("Routes marked ", tags.em("public"), " need nothing. The others name their "
+                   "account in the ", tags.code("From"), " header (", tags.code("sip:user@domain"),
+                   ") and prove it with that account's API key (", tags.code("x-api-key"),
+                   ") or with an HTTP DIGEST answer (RFC 7616, ", tags.code("qop=auth"),
+                   ", MD5 or SHA-256); ", tags.em("linking"), " routes take a not yet activated "
+                   "account too, ", tags.em("admin"), " routes an administrator."),
             tags.dl(items) if items else [],
             self.digest_exchange(),
         )

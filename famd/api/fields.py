@@ -275,8 +275,12 @@ class DeviceText(Field):
         return validation.device_text(data, self.name, errors, self.maximum)
 
     def base_schema(self):
+        # Not blank, no leading dash, no control character; the check is stricter
+        # still (Python's str.isprintable: no format or separator characters either).
         return {"type": "string", "minLength": 1, "maxLength": self.maximum,
-                "pattern": "^(?!-)[^\\u0000-\\u001f\\u007f-\\u009f]+$"}
+                "pattern": "^(?!-)(?=.*\\S)[^\\u0000-\\u001f\\u007f-\\u009f]+$",
+                "description": "Printable characters only (no control, format or separator "
+                               "character), not starting with a dash."}
 
 
 class OneOf(Field):
@@ -364,7 +368,8 @@ class Code(Field):
 
     def base_schema(self):
         if self.length is not None:
-            return {"type": "string", "minLength": self.length, "maxLength": self.length}
+            return {"type": "string", "minLength": self.length, "maxLength": self.length,
+                    "pattern": "\\S"}
         return {"type": "string", "pattern": "^[0-9]{%d}$" % (self.digits,)}
 
 

@@ -12,6 +12,7 @@ import re
 
 import famd
 from famd.api.declare import Response, declaration_of
+from famd.errors import VALIDATION_MESSAGE
 
 PARAMETER = re.compile(r"<(?:(?P<converter>[A-Za-z_]\w*)(?:\([^)]*\))?:)?(?P<name>[A-Za-z_]\w*)>")
 """A werkzeug rule's variable: ``<int:account_id>``, ``<string:sip>``, ``<key>``."""
@@ -31,19 +32,29 @@ DIGEST = (
 )
 API_KEY = (
     "The account's API key in the x-api-key header (from `famd api-key`, `famd create-admin` "
-    "or GET /api/accounts/me/api_key). The key alone proves the caller; a From header, if "
-    "sent, is ignored. FAM 2.0 administrators may use either scheme."
+    "or GET /api/accounts/me/api_key), with the From header naming that key's account: "
+    "without From the answer is 422, a From naming another account 401, one naming no "
+    "account 404. FAM 2.0 administrators may use either scheme."
 )
 MESSAGE = {"type": "object", "properties": {"message": {"type": "string"}}, "required": ["message"]}
 LARAVEL_422 = {
     "type": "object",
     "properties": {
-        "message": {"type": "string", "enum": ["The given data was invalid."]},
+        "message": {"type": "string", "enum": [VALIDATION_MESSAGE]},
         "errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
     },
     "required": ["message", "errors"],
     "description": "Laravel's validation answer: every failing field's messages, in rule order.",
 }
+
+
+FROM = {
+    "name": "From", "in": "header", "required": True,
+    "description": "The account the request is for, as a SIP address (sip:user@domain), as the "
+                   "Linphone apps send it: a missing or malformed From is 422.",
+    "schema": {"type": "string", "pattern": "^sip:", "examples": ["sip:alice@sip.example.org"]},
+}
+"""The From header every authenticated operation takes (DIGEST or API key alike)."""
 
 
 def _refusal(description, headers=()):
@@ -129,8 +140,11 @@ def operation(declaration, endpoint, parameters):
     }
     query = [{"name": q.name, "in": "query", "required": False, "description": q.description,
               "schema": dict(q.schema)} for q in declaration.query]
-    if parameters or query:
-        result["parameters"] = list(parameters) + query
+    sender = []
+    if declaration.auth != "public":
+        sender = [FROM]
+    if parameters or query or sender:
+        result["parameters"] = list(parameters) + query + sender
     if declaration.auth == "public":
         result["security"] = []
     else:
@@ -142,12 +156,17 @@ def operation(declaration, endpoint, parameters):
         result["requestBody"] = {"required": bool(schema.get("required")),
                                  "content": {"application/json": {"schema": schema}}}
         responses["415"] = Response("A form body: the API reads JSON only.", {"$ref": "#/components/schemas/Message"})
-    if body is not None or parameters:
+    if body is not None:
         responses["400"] = Response(
             "The body is not a JSON object, or the body or path holds a NUL or a lone surrogate.",
             {"$ref": "#/components/schemas/Message"})
+    elif parameters:
+        responses["400"] = Response(
+            "The path holds a NUL, or is not UTF-8 once %-decoded.",
+            {"$ref": "#/components/schemas/Message"})
     if declaration.auth != "public":
         responses["401"] = "Unauthorized"
+        responses["422"] = "Laravel422"
         responses["404"] = Response(
             "The From header names no account (FAM answers 404, not 401), or what the path names does not exist.",
             {"$ref": "#/components/schemas/Message"})

@@ -116,7 +116,7 @@ class SelfService:
         "Confirm the e-mail change by its link",
         """Opening the mailed link applies the pending change: the secret in the path is the
         proof. FAM 2.x confirms by a code instead.""",
-        auth="public", generation="2021", users=("browser",), deprecated=True,
+        auth="public", generation="2021", users=("a browser",), deprecated=True,
         responses={200: Response("Changed.", shapes.EMAIL_CONFIRMED), 403: "Message", 404: "Message",
                    429: "TooMany"},
     )
@@ -138,7 +138,7 @@ class SelfService:
         auth="account", generation="both", users=("FlexiAPIClient", "tools"), body=PASSWORD,
         responses={200: Response("Changed.", shapes.EMPTY_LIST), 422: Response(
             "A field breaks a rule (Laravel's 422), or the old password is wrong (errors alone).",
-            {"oneOf": [{"$ref": "#/components/schemas/Laravel422"}, shapes.WRONG_OLD_PASSWORD]}),
+            {"oneOf": [{"$ref": "#/components/schemas/Laravel422"}, shapes.wrong_old_password(INCORRECT_OLD_PASSWORD)]}),
                    429: "TooMany"},
     )
     @inlineCallbacks

@@ -47,7 +47,7 @@ PAGE_2021 = obj(
                                                  ("active", {"type": "boolean"})])}),
      ("next_page_url", TEXT), ("path", {"type": "string"}), ("per_page", {"type": "integer"}),
      ("prev_page_url", TEXT), ("to", nullable("integer")), ("total", {"type": "integer"})],
-    description="Laravel's length-aware pagination of 2021 account objects, 20 a page.",
+    description="Laravel's length-aware pagination of 2021 account objects.",
 )
 INFO = obj([("activated", {"type": "boolean"}), ("realm", TEXT)])
 DEVICE = obj([("uuid", {"type": "string"}), ("user_agent", TEXT), ("expires_at", TEXT),
@@ -79,14 +79,20 @@ AUTH_TOKEN = obj([("token", {"type": "string"}), ("ip", TEXT), ("user_agent", TE
 REQUEST_TOKEN = obj([("token", {"type": "string"}), ("validation_url", {"type": "string"})])
 API_KEY = obj([("api_key", {"type": "string"})])
 EMAIL_CONFIRMED = obj([("message", {"type": "string"}), ("email", {"type": "string"})])
-REMOVED = obj([("message", {"type": "string", "enum": ["Device removed."]})])
+
+
+def constant(body):
+    """The schema of an answer that is always C{body}, an object of strings (the route's own constant)."""
+    return obj([(key, {"type": "string", "enum": [value]}) for key, value in body.items()])
+
+
 EMPTY_OBJECT = {"type": "object", "maxProperties": 0}
 EMPTY_LIST = {"type": "array", "maxItems": 0}
-WRONG_OLD_PASSWORD = obj(
-    [("errors", obj([("old_password", {"type": "string", "enum": ["Incorrect old password"]})]))],
-    description="The 2021 answer to a wrong old password: errors alone (no message), "
-                "the text not in a list.",
-)
+def wrong_old_password(text):
+    """The 2021 answer to a wrong old password (C{text}): errors alone (no message), the text not in a list."""
+    return obj([("errors", constant({"old_password": text}))],
+               description="The 2021 answer to a wrong old password: errors alone (no message), "
+                           "the text not in a list.")
 
 EMPTY_HTML = Response("Done; an empty text/html body, as FAM (a controller returning nothing).",
                       {"type": "string", "maxLength": 0}, media="text/html")

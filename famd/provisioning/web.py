@@ -242,7 +242,7 @@ class Provisioning:
         "The QR code of a provisioning URL",
         """A PNG QR code of the provisioning URL of a valid key or unused token, without
         consuming it (the URL also in X-Qrcode-URL).""",
-        auth="public", generation="both", users=("browser",), query=(RESET,),
+        auth="public", generation="both", users=("a browser",), query=(RESET,),
         responses={200: Response("The QR code.", None, media="image/png",
                                  headers=(("X-Qrcode-URL", "The provisioning URL it encodes."),)),
                    404: "Message", 429: "TooMany"},

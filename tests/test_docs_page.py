@@ -80,6 +80,12 @@ class RenderTests(unittest.TestCase):
         self.assertEqual(list(self.tree.iter(HTML + "em")), [
             e for e in self.tree.iter(HTML + "em") if text_of(e) in ("public", "linking", "admin")])
 
+    def test_code_spans(self):
+        """Back-quoted spans of a description are code elements, escaped like the rest."""
+        parts = docs_page.inline("send `x-api-key` and <b>`From`</b>")
+        self.assertEqual([getattr(p, "tagName", None) for p in parts], [None, "code", None, "code", None])
+        self.assertEqual(parts[2], " and <b>")
+
     def test_grouped_by_generation(self):
         """One section per generation, in the document's tag order, each in the contents."""
         headings = [text_of(h) for h in self.tree.iter(HTML + "h2")]

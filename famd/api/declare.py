@@ -90,7 +90,8 @@ def declare(summary, description, auth, generation, users, body=None, query=(),
             raise ValueError("response %s: %r is neither a Response nor a component" % (status, response))
     declaration = Declaration(
         summary=summary,
-        description=" ".join(description.split()),
+        description="\n\n".join(
+            " ".join(part.split()) for part in description.strip().split("\n\n") if part.strip()),
         auth=auth,
         generation=generation,
         users=tuple(users),

@@ -175,9 +175,10 @@ class _Page:
         )
 
     def paragraphs(self, text):
+        """C{text}'s paragraphs (split on blank lines), `back-quoted` spans as code."""
         if not text:
             return []
-        return [tags.p(part.strip()) for part in str(text).split("\n\n") if part.strip()]
+        return [tags.p(*inline(part.strip())) for part in str(text).split("\n\n") if part.strip()]
 
     # ------------------------------------------------------ authentication
 
@@ -429,6 +430,15 @@ def _shown(body):
     if isinstance(body, str):
         return body
     return json.dumps(body, indent=2, ensure_ascii=False)
+
+
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def inline(text):
+    """C{text} as template content: its `back-quoted` spans as code elements, the rest as text."""
+    parts = _CODE_SPAN.split(text)
+    return [tags.code(part) if index % 2 else part for index, part in enumerate(parts) if part]
 
 
 class DocsPage:

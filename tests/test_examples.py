@@ -2,7 +2,9 @@
 The examples of the API page (``famd/api/examples.json``) are real
 exchanges with famd, recorded by L{tests.serving.Recorder}, and cannot rot:
 this test replays them and compares famd's answers with the committed file,
-ignoring what changes from run to run (ids, times, tokens, keys, nonces).
+ignoring what changes from run to run (ids, times, tokens, keys, nonces),
+and checks that each is keyed by an operation and a status of the generated
+OpenAPI document.
 
 To record them again after a deliberate change of an answer::
 
@@ -18,8 +20,12 @@ from twisted.trial import unittest
 
 import famd.api
 from famd.api.docs_page import load_examples, render
+from famd.api.openapi import document
 from tests.api_helpers import ADMIN_KEY, BOB, BOB_KEY, USER, challenge_for
+from tests.flows_fixtures import pusher, smtp_server
 from tests.serving import Recorder, serve
+from tests.test_api_linking import mailed_code
+from tests.test_openapi_routes import applications
 
 EXAMPLES_FILE = os.path.join(os.path.dirname(famd.api.__file__), "examples.json")
 WRITE = os.environ.get("FAMD_WRITE_EXAMPLES") == "1"
@@ -28,8 +34,11 @@ VOLATILE_KEYS = frozenset((
     "id", "confirmation_key", "provisioning_token", "api_key", "token", "code", "nonce",
     "created_at", "updated_at", "expires", "expires_at", "expire_at", "confirmation_key_expires",
     "provisioning_token_expire_at", "activation_expires",
+    "account_creation_token", "account_creation_request_token",
 ))
+PUSHED_DEVICE = {"pn_provider": "fcm", "pn_param": "ABCD1234", "pn_prid": "device-token-1"}
 _VOLATILE_DIGEST = re.compile(r'(nonce|opaque|response|cnonce)="[^"]*"')
+_VOLATILE_URL_TOKEN = re.compile(r'(/creation_token/check/)[^/?#"\s]+')
 
 
 def normalised(value):
@@ -40,7 +49,8 @@ def normalised(value):
     if isinstance(value, list):
         return [normalised(v) for v in value]
     if isinstance(value, str):
-        return _VOLATILE_DIGEST.sub(r'\1="<volatile>"', value)
+        value = _VOLATILE_DIGEST.sub(r'\1="<volatile>"', value)
+        return _VOLATILE_URL_TOKEN.sub(r'\1<volatile>', value)
     return value
 
 
@@ -48,7 +58,9 @@ def normalised(value):
 def record(test_case):
     """Run the example exchanges on a fresh seeded famd; fire with the recorded examples."""
     recorder = Recorder()
-    served = (yield serve(test_case)).recording(recorder)
+    push_fake, push = pusher(test_case)
+    delivery, mail = smtp_server(test_case)
+    served = (yield serve(test_case, push=push, email=mail)).recording(recorder)
 
     def step(template, method, path, **request):
         recorder.label("/api" + template)
@@ -68,12 +80,63 @@ def record(test_case):
     yield step("/accounts/{account_id}", "GET", "/accounts/999", **admin)
     yield step("/accounts/{account_id}", "DELETE", "/accounts/4", **admin)
     yield step("/accounts/me/devices", "GET", "/accounts/me/devices", sip=BOB, key=BOB_KEY)
+    yield record_2x(served, step, push_fake, delivery)
     # A DIGEST answer, after the challenge the 401 above shows.
     challenge = yield challenge_for(served, sip=BOB)
     from tests.api_helpers import answer
     authorization = answer(challenge, "bob", "bobpass", "DELETE", "/api/accounts/me")
     yield step("/accounts/me", "DELETE", "/accounts/me", sip=BOB, authorization=authorization)
     return recorder.exchanges
+
+
+@defer.inlineCallbacks
+def record_2x(served, step, push_fake, delivery):
+    """
+    The FAM 2.x operations Linphone apps and tools call, in the order an app
+    meets them; C{push_fake} and C{delivery} carry what famd pushes and mails.
+    """
+    admin = dict(sip=USER, key=ADMIN_KEY)
+    agent = {b"User-Agent": [b"LinphoneAndroid/6.0.5 (Pixel 7) LinphoneSDK/5.4.0"]}
+    # A mobile app: a token pushed to the device, then the account made with it.
+    yield step("/account_creation_tokens/send-by-push", "POST", "/account_creation_tokens/send-by-push",
+               sip=None, headers=agent, body=PUSHED_DEVICE)
+    pushed = push_fake.pushed()[-1][3]["token"]
+    yield step("/accounts/with-account-creation-token", "POST", "/accounts/with-account-creation-token",
+               sip=None, headers=agent, body={
+                   "username": "mobileuser", "password": "s3cret!", "algorithm": "SHA-256",
+                   "account_creation_token": pushed})
+    # The same token again: used, so the Laravel 422 of FAM 2.x.
+    yield step("/accounts/with-account-creation-token", "POST", "/accounts/with-account-creation-token",
+               sip=None, headers=agent, body={
+                   "username": "mobileuser2", "password": "s3cret!", "algorithm": "SHA-256",
+                   "account_creation_token": pushed})
+    # A desktop app: a request token a person validates on a page, polled meanwhile.
+    _, _, requested = yield step("/account_creation_request_tokens", "POST",
+                                 "/account_creation_request_tokens", sip=None)
+    request_token = json.loads(requested)["token"]
+    poll = dict(sip=None, body={"account_creation_request_token": request_token})
+    yield step("/account_creation_tokens/using-account-creation-request-token", "POST",
+               "/account_creation_tokens/using-account-creation-request-token", **poll)
+    yield served.storage.validate_request_token(request_token, None, None, served.now())
+    yield step("/account_creation_tokens/using-account-creation-request-token", "POST",
+               "/account_creation_tokens/using-account-creation-request-token", **poll)
+    # An account links an e-mail address by a mailed code.
+    yield step("/accounts/me/email/request", "POST", "/accounts/me/email/request", sip=BOB, key=BOB_KEY,
+               body={"email": "bob@example.org"})
+    code = mailed_code(delivery.messages[-1][2])
+    yield step("/accounts/me/email", "POST", "/accounts/me/email", sip=BOB, key=BOB_KEY,
+               body={"code": code})
+    yield step("/accounts/me/provision", "GET", "/accounts/me/provision", sip=BOB, key=BOB_KEY)
+    # A QR-code login starts with an anonymous auth token.
+    yield step("/accounts/auth_token", "POST", "/accounts/auth_token", sip=None, headers=agent)
+    # An administrator's tools.
+    yield step("/accounts/{account_id}", "PUT", "/accounts/3", body={
+        "username": "carol", "display_name": "Carol C.", "email": "carol@example.org",
+        "dtmf_protocol": "rfc2833"}, **admin)
+    yield step("/accounts/{account_id}", "PUT", "/accounts/3", body={
+        "username": "ab", "algorithm": "SHA-1", "dtmf_protocol": "morse"}, **admin)
+    yield step("/accounts/{account_id}/block", "POST", "/accounts/3/block", **admin)
+    yield step("/accounts/{sip}/search", "GET", "/accounts/carol@sip.example.org/search", **admin)
 
 
 class ExamplesTests(unittest.TestCase):
@@ -99,6 +162,16 @@ class ExamplesTests(unittest.TestCase):
         _, _, page = yield served.request("GET", "", sip=None)
         self.assertEqual(page.count(b"<figure>"), len(load_examples()))
 
+    def test_keys_are_documented(self):
+        """Every example is keyed by an operation of the generated document and a status it declares."""
+        built, config = applications()
+        paths = document(built, config)["paths"]
+        for key in load_examples():
+            method, path, status = key.split(" ")
+            self.assertIn(path, paths, key)
+            self.assertIn(method.lower(), paths[path], key)
+            self.assertIn(status, paths[path][method.lower()]["responses"], key)
+
     def test_normalised(self):
         """Ids, times, tokens and DIGEST nonces are blanked, other values kept."""
         self.assertEqual(
@@ -106,4 +179,7 @@ class ExamplesTests(unittest.TestCase):
                         "h": ['Digest realm="r",nonce="abc",opaque="x"']}),
             {"id": "<volatile>", "username": "bob", "created_at": None,
              "h": ['Digest realm="r",nonce="<volatile>",opaque="<volatile>"']})
+        self.assertEqual(
+            normalised({"validation_url": "http://famd.test/creation_token/check/Lbjo5InzZveVb"}),
+            {"validation_url": "http://famd.test/creation_token/check/<volatile>"})
         self.assertIsInstance(render({"paths": {}}, {}), bytes)

@@ -260,7 +260,8 @@ class Domain(Field):
         return validation.domain(data, context.get("default_domain"), errors)
 
     def base_schema(self):
-        return {"type": ["string", "null"], "minLength": 3, "maxLength": 64,
+        return {"type": ["string", "null"], "minLength": validation.DOMAIN_LENGTH[0],
+                "maxLength": validation.DOMAIN_LENGTH[1],
                 "pattern": ecma(validation.DOMAIN)}
 
 

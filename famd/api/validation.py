@@ -25,8 +25,11 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 EMAIL = re.compile(r"^%s(?:\.%s)*@%s(?:\.%s)*\Z" % (_ATEXT, _ATEXT, _LABEL, _LABEL))
 E164 = re.compile(r"^\+[1-9][0-9]{1,14}\Z")
 DATETIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\Z")
+DOMAIN_LENGTH = (3, 64)
+"""The shortest and longest domain a body may name (the ``domain`` column holds 64)."""
 DOMAIN = re.compile(
-    r"^(?=.{3,64}\Z)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\Z"
+    r"^(?=.{%d,%d}\Z)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\Z"
+    % DOMAIN_LENGTH
 )
 """A DNS name of 3 to 64 characters."""
 USERNAME_LENGTH = (6, 64)
@@ -216,8 +219,8 @@ def domain(data, default, errors):
     if not is_text(value):
         errors.add("domain", "The domain must be a string.")
         return None
-    if len(value) < 3:
-        errors.add("domain", "The domain must be at least 3 characters.")
+    if len(value) < DOMAIN_LENGTH[0]:
+        errors.add("domain", "The domain must be at least %d characters." % (DOMAIN_LENGTH[0],))
         return None
     if not DOMAIN.match(value):
         errors.add("domain", "The domain must be a valid domain name.")

@@ -128,7 +128,8 @@ class Recorder:
     Exchanges made without a label are not kept.
     """
 
-    SHOWN_REQUEST_HEADERS = (b"From", b"x-api-key", b"Authorization", b"Content-Type")
+    SHOWN_REQUEST_HEADERS = (b"From", b"x-api-key", b"Authorization", b"Content-Type",
+                             b"X-Linphone-Provisioning")
     SHOWN_ANSWER_HEADERS = (b"Content-Type", b"WWW-Authenticate", b"Retry-After")
 
     def __init__(self):

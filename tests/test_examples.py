@@ -22,7 +22,8 @@ import famd.api
 from famd.api.docs_page import load_examples, render
 from famd.api.openapi import document
 from tests.api_helpers import ADMIN_KEY, BOB, BOB_KEY, USER, challenge_for
-from tests.flows_fixtures import pusher, smtp_server
+from famd.testing.storage_contract import new
+from tests.flows_fixtures import ovh_server, pusher, sms_code, smtp_server
 from tests.serving import Recorder, serve
 from tests.test_api_linking import mailed_code
 from tests.test_openapi_routes import applications
@@ -36,9 +37,14 @@ VOLATILE_KEYS = frozenset((
     "provisioning_token_expire_at", "activation_expires",
     "account_creation_token", "account_creation_request_token",
 ))
+NEW_BOB_PASSWORD = "n3wbobpass"
+LINPHONE = {b"X-Linphone-Provisioning": [b"1"]}
 PUSHED_DEVICE = {"pn_provider": "fcm", "pn_param": "ABCD1234", "pn_prid": "device-token-1"}
 _VOLATILE_DIGEST = re.compile(r'(nonce|opaque|response|cnonce)="[^"]*"')
-_VOLATILE_URL_TOKEN = re.compile(r'(/creation_token/check/)[^/?#"\s]+')
+_VOLATILE_URL_TOKEN = re.compile(
+    r'(/creation_token/check/|/auth_token/|/api_key/|/provisioning/(?!me\b))[^/?#"\s]+')
+_VOLATILE_XML = re.compile(r'(<entry name="(?:ha1|passwd|password)"[^>]*>)[^<]*(</entry>)')
+_BARE_KEY = re.compile(r'^[A-Za-z0-9]{40}$')
 
 
 def normalised(value):
@@ -49,7 +55,10 @@ def normalised(value):
     if isinstance(value, list):
         return [normalised(v) for v in value]
     if isinstance(value, str):
+        if _BARE_KEY.match(value):  # an API key answered as the raw body
+            return "<volatile>"
         value = _VOLATILE_DIGEST.sub(r'\1="<volatile>"', value)
+        value = _VOLATILE_XML.sub(r'\1<volatile>\2', value)
         return _VOLATILE_URL_TOKEN.sub(r'\1<volatile>', value)
     return value
 
@@ -60,7 +69,8 @@ def record(test_case):
     recorder = Recorder()
     push_fake, push = pusher(test_case)
     delivery, mail = smtp_server(test_case)
-    served = (yield serve(test_case, push=push, email=mail)).recording(recorder)
+    ovh, sms = ovh_server(test_case)
+    served = (yield serve(test_case, push=push, email=mail, sms=sms)).recording(recorder)
 
     def step(template, method, path, **request):
         recorder.label("/api" + template)
@@ -81,10 +91,11 @@ def record(test_case):
     yield step("/accounts/{account_id}", "DELETE", "/accounts/4", **admin)
     yield step("/accounts/me/devices", "GET", "/accounts/me/devices", sip=BOB, key=BOB_KEY)
     yield record_2x(served, step, push_fake, delivery)
+    yield record_more(served, recorder, step, push_fake, ovh)
     # A DIGEST answer, after the challenge the 401 above shows.
     challenge = yield challenge_for(served, sip=BOB)
     from tests.api_helpers import answer
-    authorization = answer(challenge, "bob", "bobpass", "DELETE", "/api/accounts/me")
+    authorization = answer(challenge, "bob", NEW_BOB_PASSWORD, "DELETE", "/api/accounts/me")
     yield step("/accounts/me", "DELETE", "/accounts/me", sip=BOB, authorization=authorization)
     return recorder.exchanges
 
@@ -139,6 +150,69 @@ def record_2x(served, step, push_fake, delivery):
     yield step("/accounts/{sip}/search", "GET", "/accounts/carol@sip.example.org/search", **admin)
 
 
+@defer.inlineCallbacks
+def record_more(served, recorder, step, push_fake, ovh):
+    """
+    The other operations with a success example: 2021 signup and activation,
+    password and phone changes, creation and recovery tokens, the QR login's
+    attach and API key trades, the administrator's account actions and the
+    provisioning documents.  Bob's API key is renewed last: later steps
+    authenticate by DIGEST.
+    """
+    admin = dict(sip=USER, key=ADMIN_KEY)
+    bob = dict(sip=BOB, key=BOB_KEY)
+    agent = {b"User-Agent": [b"LinphoneAndroid/6.0.5 (Pixel 7) LinphoneSDK/5.4.0"]}
+    # 2021's signup: a pushed token, then the account made with it.
+    yield step("/tokens", "POST", "/tokens", sip=None, body=PUSHED_DEVICE)
+    pushed = push_fake.pushed()[-1][3]["token"]
+    yield step("/accounts/with-token", "POST", "/accounts/with-token", sip=None, body={
+        "username": "olduser", "password": "s3cret!", "algorithm": "SHA-256", "token": pushed})
+    # An account activated by the code it was mailed.
+    yield served.storage.create_account(new("newcomer", confirmation_key="K" * 13))
+    yield step("/accounts/{sip}/activate/email", "POST", "/accounts/newcomer@sip.example.org/activate/email",
+               sip=None, body={"code": "K" * 13})
+    yield step("/accounts/me/password", "POST", "/accounts/me/password", body={
+        "algorithm": "MD5", "password": NEW_BOB_PASSWORD, "old_password": "bobpass"}, **bob)
+    # A phone number linked by the code sent by SMS.
+    yield step("/accounts/me/phone/request", "POST", "/accounts/me/phone/request",
+               body={"phone": "+33612345678"}, **bob)
+    yield step("/accounts/me/phone", "POST", "/accounts/me/phone",
+               body={"code": sms_code(ovh.jobs[-1])}, **bob)
+    # A creation token an administrator makes, consumed by an account.
+    _, _, made = yield step("/account_creation_tokens", "POST", "/account_creation_tokens",
+                            headers=agent, **admin)
+    yield step("/account_creation_tokens/consume", "POST", "/account_creation_tokens/consume",
+               body={"account_creation_token": json.loads(made)["token"]}, **bob)
+    yield step("/account_recovery_tokens/send-by-push", "POST", "/account_recovery_tokens/send-by-push",
+               sip=None, body=dict(PUSHED_DEVICE, pn_prid="device-token-2"))
+    # The administrator's account actions.
+    yield step("/accounts/{account_id}/unblock", "POST", "/accounts/3/unblock", **admin)
+    yield step("/accounts/{account_id}/activate", "POST", "/accounts/3/activate", **admin)
+    yield step("/accounts/{account_id}/deactivate", "POST", "/accounts/3/deactivate", **admin)
+    _, _, provisioned = yield step("/accounts/{account_id}/provision", "GET", "/accounts/3/provision",
+                                   **admin)
+    yield step("/accounts/{email}/search-by-email", "GET", "/accounts/bob@example.org/search-by-email",
+               **admin)
+    yield step("/accounts/{account_id}/send_reset_password_email", "POST",
+               "/accounts/2/send_reset_password_email", headers={b"User-Agent": [b"admin-tool/1.0"]},
+               **admin)
+    # The provisioning documents: one's own, and by the provisioning token just issued.
+    recorder.label("/provisioning/me")
+    yield served.request("GET", "/me", base="/provisioning", headers=LINPHONE, **bob)
+    recorder.label("/provisioning/{key}")
+    yield served.request("GET", "/" + json.loads(provisioned)["provisioning_token"], base="/provisioning",
+                         sip=None, headers=LINPHONE)
+    # The QR login: an auth token attached by bob, traded for a new key; then bob renews his key.
+    _, _, made = yield served.request("POST", "/accounts/auth_token", sip=None, headers=agent)
+    auth_token = json.loads(made)["token"]
+    yield step("/accounts/auth_token/{token}/attach", "GET", "/accounts/auth_token/%s/attach" % (auth_token,),
+               **bob)
+    _, _, traded = yield step("/accounts/me/api_key/{token}", "GET", "/accounts/me/api_key/" + auth_token,
+                              sip=None)
+    yield step("/accounts/me/api_key", "GET", "/accounts/me/api_key", sip=BOB,
+               key=json.loads(traded)["api_key"])
+
+
 class ExamplesTests(unittest.TestCase):
     """The committed examples are what famd answers now."""
 
@@ -182,4 +256,11 @@ class ExamplesTests(unittest.TestCase):
         self.assertEqual(
             normalised({"validation_url": "http://famd.test/creation_token/check/Lbjo5InzZveVb"}),
             {"validation_url": "http://famd.test/creation_token/check/<volatile>"})
+        self.assertEqual(
+            normalised({"target": "/api/accounts/auth_token/abc/attach", "t": "/provisioning/xyz",
+                        "m": "/provisioning/me", "k": "A" * 40,
+                        "x": '<entry name="ha1">f29b</entry><entry name="username">bob</entry>'}),
+            {"target": "/api/accounts/auth_token/<volatile>/attach", "t": "/provisioning/<volatile>",
+             "m": "/provisioning/me", "k": "<volatile>",
+             "x": '<entry name="ha1"><volatile></entry><entry name="username">bob</entry>'})
         self.assertIsInstance(render({"paths": {}}, {}), bytes)

@@ -170,10 +170,7 @@ class AdminAccounts:
     @inlineCallbacks
     def show(self, request, account_id):
         """One account by id."""
-        yield self._admin(request)
-        account = yield self._storage.get_account(account_id)
-        if account is None:
-            raise no_account(account_id)
+        account = yield administered_account(self._authenticator, self._storage, request, account_id)
         body = render.account(self._config, account, confirmation_key=True, relations=False)
         return json_response(request, body)
 

@@ -15,7 +15,6 @@ import orjson
 from famd.auth import Presented
 from famd.client_address import client_address
 from famd.errors import ODD_TEXT, BadRequest, UnsupportedMedia
-from famd.flows.signup2 import clip
 
 PHRASES = {status.value: status.phrase.encode("ascii") for status in HTTPStatus}
 """The standard reason phrase of every status."""
@@ -104,6 +103,15 @@ def read_json_object(request):
     if (b"\\u" in raw or b"\x00" in raw) and odd_text(data):
         raise BadRequest(ODD_TEXT)
     return data
+
+
+AGENT_LENGTH = 255
+"""The width of the ``ip`` and ``user_agent`` columns."""
+
+
+def clip(text):
+    """An address or user agent as stored (at most the column's width), or None."""
+    return None if text is None else text[:AGENT_LENGTH]
 
 
 def origin(request, proxies):

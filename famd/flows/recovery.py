@@ -11,7 +11,7 @@ token requested too recently``, with Retry-After); pushes count against
 with L{use_token}.
 """
 
-from famd.flows.signup2 import clip, minutes, push_then_store
+from famd.flows.signup2 import minutes, push_then_store
 
 
 def push_recovery_token(context, device, ip, user_agent):
@@ -27,7 +27,7 @@ def push_recovery_token(context, device, ip, user_agent):
         context, device, minutes(context, "recovery_token_retry"),
         lambda since: storage.recovery_used_since(*device, since),
         lambda token, now, since: storage.add_recovery_token(
-            token, *device, clip(ip), clip(user_agent), now, since),
+            token, *device, ip, user_agent, now, since),
         "account-recovery token",
     )
 

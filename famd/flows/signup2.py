@@ -22,7 +22,9 @@ route.  The two push routes keep their own rules over that pool:
 
 A token is stored only after the push carrying it was sent (503 ``Token
 not sent`` otherwise, nothing stored).  Secrets are compared in constant
-time (storage matches exact text) and never logged.
+time (storage matches exact text) and never logged.  The client's ``ip``
+and ``user_agent`` arrive as L{famd.api.http.origin} reads them, already
+clipped to their columns.
 """
 
 from datetime import timedelta
@@ -44,15 +46,6 @@ EXPIRED_TOKEN = "The provided token is expired"
 NOT_SENT = tokens.NOT_SENT
 TOKEN_LENGTH = 13
 """The length of every token FAM 2.x checks."""
-AGENT_LENGTH = 255
-"""The width of the ``ip`` and ``user_agent`` columns."""
-
-
-def clip(text):
-    """An address or user agent as stored (at most the column's width), or None."""
-    return None if text is None else text[:AGENT_LENGTH]
-
-
 def retry_after(free_at, now):
     """Whole seconds (at least 1) from C{now} until C{free_at}."""
     return max(1, math.ceil((free_at - now).total_seconds()))
@@ -150,7 +143,7 @@ def push_creation_token(context, device, ip, user_agent):
         context, device, minutes(context, "creation_token_retry"),
         lambda since: storage.device_tokens(*device, since).addCallback(_latest_used),
         lambda token, now, since: storage.add_device_token(
-            token, *device, clip(ip), clip(user_agent), now, since),
+            token, *device, ip, user_agent, now, since),
         "account-creation token (2.x)",
     )
 
@@ -166,7 +159,7 @@ def consume(context, account, token, ip, user_agent):
     if not isinstance(token, str) or not token:
         raise NotFound("Account creation token not found")
     consumed = yield context.storage.consume_creation_token(
-        token, account.id, clip(ip), clip(user_agent), context.now())
+        token, account.id, ip, user_agent, context.now())
     if consumed is None:
         raise NotFound("Account creation token not found")
     log.info("account {id} consumed an account-creation token", id=account.id)
@@ -176,7 +169,7 @@ def consume(context, account, token, ip, user_agent):
 def make_token(context, ip, user_agent):
     """An administrator's token (no device): a Deferred of its L{famd.model.CreationToken}."""
     return context.storage.add_plain_token(
-        confirmation_key(), clip(ip), clip(user_agent), context.now())
+        confirmation_key(), ip, user_agent, context.now())
 
 
 @inlineCallbacks
@@ -204,7 +197,7 @@ def trade_request_token(context, token, ip, user_agent):
     if found.validated_at is None:
         return "pending", None
     made = yield context.storage.trade_request_token(
-        token, confirmation_key(), clip(ip), clip(user_agent), context.now())
+        token, confirmation_key(), ip, user_agent, context.now())
     if made is None:  # another poll traded it first
         return "invalid", None
     log.info("request token traded for an account-creation token")

@@ -3,6 +3,7 @@ famd's benchmark: famd against a bare Klein floor, on this machine.
 
     python3 bench/run.py                      # 1,000 accounts
     python3 bench/run.py --accounts 1000 --accounts 1000000
+    python3 bench/run.py --workers            # workers: 2 against workers: 1
 
 For each size it seeds a new SQLite file and starts a famd on it (the
 checkout's code), starts the floor (``floor.py``), all on 127.0.0.1, and
@@ -55,6 +56,7 @@ import loadgen  # noqa: E402
 import report  # noqa: E402
 import seed  # noqa: E402
 import servers  # noqa: E402
+import workers  # noqa: E402
 
 
 ENDPOINTS = ("ping", "info", "me", "admin", "digest")
@@ -74,6 +76,8 @@ def arguments(argv=None):
                         help="measure only this endpoint (repeatable; default all)")
     parser.add_argument("--access-log", choices=("file", "log", "off"), default="file",
                         help="famd's access_log: a file of its own (default), famd's log, or none")
+    parser.add_argument("--workers", action="store_true",
+                        help="measure workers: 2 against workers: 1 (ping, info, me) instead")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     return parser.parse_args(argv)
 
@@ -95,6 +99,12 @@ def endpoint_options(seeded, name):
     raise ValueError(name)
 
 
+def access_log_setting(args, folder):
+    """famd.yaml's access_log value for C{--access-log} (a file in C{folder})."""
+    return {"file": '"%s"' % os.path.join(folder, "access.log"), "log": "true",
+            "off": "false"}[args.access_log]
+
+
 class Size:
     """One database size under test: its seeded file and its famd."""
 
@@ -106,10 +116,8 @@ class Size:
         began = time.monotonic()
         self.seeded = seed.seed(database, size)
         self.seeding = time.monotonic() - began
-        access_log = {"file": '"%s"' % os.path.join(self.folder, "access.log"), "log": "true",
-                      "off": "false"}
         self.famd = servers.famd(python, self.folder, database, seed.DOMAIN,
-                                 extra="access_log: %s\n" % access_log[args.access_log])
+                                 extra="access_log: %s\n" % access_log_setting(args, self.folder))
         self.measured = {}
         self.startup = None
 
@@ -198,12 +206,18 @@ def main(argv=None):
     estimate = len(sizes) * (args.rounds * (2 * 4 + 1) + 4 + 1 + 1) * args.seconds + sum(
         15 + size / 100000 for size in sizes
     )
+    if args.workers:  # 3 endpoints, 2 famds, and a warm-up of each
+        estimate = args.rounds * 3 * 2 * args.seconds + 2 * (3 + 3)
     print("famd benchmark on %s" % (report.machine(),))
     print("%d connections, %d wrk thread(s), %d rounds of %d s, famd access log: %s; about %d s in all"
           % (args.connections, args.threads, args.rounds, args.seconds, args.access_log, estimate),
           flush=True)
     folder = tempfile.mkdtemp(prefix="famd-bench-")
     try:
+        if args.workers:
+            print(workers.table(workers.bench_workers(
+                args, wrk, python, folder, endpoint_options, lambda sub: access_log_setting(args, sub))))
+            return
         results = bench_sizes(args, wrk, python, sorted({max(2, size) for size in sizes}), folder)
     finally:
         if args.keep:

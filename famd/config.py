@@ -17,7 +17,7 @@ from typing import Any, Mapping, Optional, Tuple
 import yaml
 from twisted.logger import Logger
 
-from famd import backends
+from famd import backends, workers as worker_processes
 from famd.accesslog import check_setting as check_access_log
 from famd.client_address import TrustedProxies
 from famd.options import Option, join, list_of_strings, parse, positive
@@ -83,6 +83,8 @@ class Config:
     email_change_code_lifetime: int = 600
     phone_change_code_lifetime: int = 600
     both_algorithms: bool = False
+    # Processes serving the listening socket (issue 17): the parent and workers - 1 children.
+    workers: int = 1
 
     @cached_property
     def proxies(self):
@@ -151,6 +153,8 @@ TOP_LEVEL = (
     Option("email_change_code_lifetime", int, 600, check=_SECONDS),
     Option("phone_change_code_lifetime", int, 600, check=_SECONDS),
     Option("passwords", dict, {}),
+    Option("workers", object, 1, check=worker_processes.check_setting,
+           doc="processes serving the socket: a number, or auto (one per core)"),
 )
 
 SIGNUP = (
@@ -254,6 +258,11 @@ def from_mapping(raw, base_dir, path=None):
     raw_passwords = values.get("passwords") if isinstance(values.get("passwords"), dict) else {}
     passwords, problems = parse(raw_passwords, PASSWORDS, "passwords", base_dir)
     errors.extend(problems)
+    workers = worker_processes.count(values.get("workers", 1))
+    if "listen" in values and "workers" in values:
+        problem = worker_processes.check_listen(workers, values["listen"])
+        if problem:
+            errors.append(problem)
     if errors:
         raise ConfigError(errors)
     return Config(
@@ -285,6 +294,7 @@ def from_mapping(raw, base_dir, path=None):
         email_change_code_lifetime=values["email_change_code_lifetime"],
         phone_change_code_lifetime=values["phone_change_code_lifetime"],
         both_algorithms=passwords["both_algorithms"],
+        workers=workers,
         **chosen,
     )
 

@@ -7,9 +7,9 @@ functions build each piece from a L{famd.config.Config} and a reactor; only
 L{famd.tap} hands them the global reactor.
 """
 
-from twisted.application import strports
 from twisted.application.internet import TimerService
-from twisted.application.service import MultiService, Service
+from twisted.application.service import Service
+from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
 
 from famd import accesslog
@@ -22,6 +22,7 @@ from famd.connections import descriptor_budget
 from famd.creation_page import SEGMENT as CREATION_PAGE, CreationPage
 from famd.flows import Context
 from famd.flows.provisioning import auth_token_cutoff
+from famd.listener import Listener, StopFirst
 from famd.provisioning import web as provisioning_web
 from famd.throttle import LONGEST_WINDOW, Throttle
 from famd.web import make_site, mount
@@ -142,21 +143,30 @@ def build_site(config, components, reactor, access=None):
     )
 
 
-def build_listener(config, site, reactor):
+def build_listener(config, site, reactor, listen=None):
     """
-    The service listening on C{config.listen} for C{site}, whose connection
-    cap is fitted to the process's open-file limit (raised when it can be,
-    see L{famd.connections.descriptor_budget}).
+    The service listening on C{config.listen} for C{site} (or on what
+    C{listen(site)} opens), whose connection cap is fitted to the process's
+    open-file limit (raised when it can be, see
+    L{famd.connections.descriptor_budget}).
     """
     site.max_connections = descriptor_budget(config.max_connections)
-    return strports.service(config.listen, site, reactor=reactor)
+    if listen is None:
+        listen = serverFromString(reactor, config.listen).listen
+    return Listener(listen, site, reactor)
 
 
-def build_service(config, reactor, components=None):
-    """The whole service tree (storage must already be migrated)."""
+def build_service(config, reactor, components=None, worker=None):
+    """
+    The whole service tree (storage must already be migrated).  With
+    C{worker} (a L{famd.worker.Role}), a worker process's tree: it serves
+    the socket inherited from the parent, sends its access lines to the
+    parent, and runs no timers (the parent alone purges).
+    """
+    primary = worker is None
     if components is None:
         components = build_components(config, reactor)
-    top = MultiService()
+    top = StopFirst()
     StorageService(components["storage"]).setServiceParent(top)
     janitor = TimerService(
         max(60, config.nonce_lifetime // 4),
@@ -166,15 +176,20 @@ def build_service(config, reactor, components=None):
         config.nonce_lifetime,
     )
     janitor.clock = reactor
-    janitor.setServiceParent(top)
-    access = accesslog.from_setting(config.access_log, reactor)
+    if primary:
+        janitor.setServiceParent(top)
+    access = (accesslog.from_setting(config.access_log, reactor) if primary
+              else worker.access(config.access_log))
     site = build_site(config, components, reactor, access)
-    build_listener(config, site, reactor).setServiceParent(top)
+    listener = build_listener(config, site, reactor, None if primary else worker.listen)
+    listener.setServiceParent(top)
+    top.first.append(listener)  # stop accepting and answer what is in flight first
     counts = TimerService(3600, purge_counts, components["storage"], components["now"])
     counts.clock = reactor
-    counts.setServiceParent(top)
     auth_tokens = TimerService(600, purge_auth_tokens, components["storage"], components["now"])
     auth_tokens.clock = reactor
-    auth_tokens.setServiceParent(top)
+    if primary:
+        counts.setServiceParent(top)
+        auth_tokens.setServiceParent(top)
     AccessLogService(access).setServiceParent(top)
     return top

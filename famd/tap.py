@@ -10,6 +10,7 @@ import gc
 import signal
 
 from twisted.application.service import Service
+from twisted.internet import defer
 from twisted.python import usage
 
 from famd.config import ConfigError, load
@@ -59,6 +60,31 @@ class ExitZeroOnSignal(Service):
         self.reactor.callFromThread(self.reactor.stop)
 
 
+def serve_on_every_core(service, config, reactor):
+    """
+    Add the worker processes (L{famd.workers}, with ``workers`` above 1) and
+    systemd's readiness datagram (L{famd.sdnotify}: READY=1 once the parent
+    and every worker serve) to famd's service tree.  Both stop first when
+    famd stops, with the listener.
+    """
+    from famd.sdnotify import NotifyService
+    from famd.workers import Supervisor
+
+    listener = service.getServiceNamed("http")
+    waits = [listener.when_listening]
+    if config.workers > 1:
+        access = service.getServiceNamed("access-log").access
+        supervisor = Supervisor(config.path, config.workers - 1, listener, access, reactor)
+        supervisor.setServiceParent(service)
+        service.first.append(supervisor)
+        waits.append(supervisor.ready)
+    status = "serving %s with %d process%s" % (config.listen, config.workers,
+                                               "es" if config.workers > 1 else "")
+    notifier = NotifyService(reactor, lambda: defer.gatherResults([wait() for wait in waits]), status)
+    notifier.setServiceParent(service)
+    service.first.append(notifier)
+
+
 def makeService(options):
     """Build famd's service tree from parsed L{Options}."""
     # Imported here, once twistd has installed the reactor of its choice:
@@ -77,6 +103,7 @@ def makeService(options):
         # that is ahead of us or unreachable: say it and exit 1, unbound.
         raise SystemExit("famd: cannot start: %s" % (error,))
     ExitZeroOnSignal(reactor).setServiceParent(service)
+    serve_on_every_core(service, config, reactor)
     # Everything built so far lives as long as famd: keep it out of the
     # garbage collector's full passes, which would otherwise walk it all
     # and pause requests for tens of milliseconds.

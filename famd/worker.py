@@ -1,0 +1,163 @@
+"""
+A worker process: ``python -m famd.worker --config FILE --number N --fd 3``.
+
+Started by L{famd.workers.Supervisor} (never by hand), it reads the same
+famd.yaml, builds the same service tree without the timers (they run in
+the parent only) and serves the listening socket it inherited as file
+descriptor C{--fd}.  Its log events go to its stdout as JSON lines, which
+the parent reads and writes into famd's one log; its access log lines are
+kept and sent to the parent at most once a second, as one event carrying
+``famd_access_batch``.  It stops (after the requests in flight, as famd
+does) on SIGTERM or SIGINT, and when its stdin closes: the parent is gone.
+"""
+
+import argparse
+import gc
+import os
+import socket
+import sys
+
+from twisted.internet import defer
+from twisted.internet.interfaces import IReadDescriptor
+from twisted.logger import Logger, globalLogBeginner, jsonFileLogObserver
+from twisted.python import failure
+from zope.interface import implementer
+
+log = Logger(namespace="famd.worker")
+
+ACCESS_BATCH = "famd_access_batch"
+"""The event key of a worker's access lines: [[time, line], ...]."""
+READY = "famd_worker_ready"
+"""The event key a worker sets once it serves the inherited socket."""
+FLUSH_INTERVAL = 1.0
+"""Seconds a worker keeps its access lines before sending them to the parent."""
+
+
+class AccessRelay:
+    """A worker's access log writer: lines sent to the parent at most once a second."""
+
+    def __init__(self, clock):
+        self._clock = clock
+        self._lines = []
+        self._pending = None
+        self._closed = False
+
+    def __call__(self, line):
+        self._lines.append([self._clock.seconds(), line])
+        if self._closed:
+            self.flush()
+        elif self._pending is None:
+            self._pending = self._clock.callLater(FLUSH_INTERVAL, self.flush)
+
+    def flush(self):
+        """Send the lines kept so far to the parent, as one event."""
+        if self._pending is not None and self._pending.active():
+            self._pending.cancel()
+        self._pending = None
+        if self._lines:
+            lines, self._lines = self._lines, []
+            log.info("{count} access lines", count=len(lines), **{ACCESS_BATCH: lines})
+
+    def close(self):
+        """Send what is kept; from now on every line is sent at once."""
+        self._closed = True
+        self.flush()
+
+
+class Role:
+    """What makes a worker's service tree differ (see L{famd.service.build_service})."""
+
+    def __init__(self, fd, reactor):
+        self.fd = fd
+        self.reactor = reactor
+
+    def listen(self, site):
+        """Serve C{site} on the inherited socket; a Deferred firing with the port."""
+        probe = socket.socket(fileno=self.fd)
+        family = probe.family
+        probe.detach()
+        try:
+            port = self.reactor.adoptStreamPort(self.fd, family, site)
+        except Exception:
+            return defer.fail()
+        os.close(self.fd)  # the port holds its own copy
+        return defer.succeed(port)
+
+    def access(self, setting):
+        """The access log writer for famd.yaml's C{access_log}: the parent writes the lines."""
+        return None if setting is False or setting is None else AccessRelay(self.reactor)
+
+
+@implementer(IReadDescriptor)
+class ParentWatch:
+    """Calls C{gone} when the parent closes our stdin (it stopped or died)."""
+
+    def __init__(self, gone, fd=0):
+        self._gone = gone
+        self._fd = fd
+
+    def fileno(self):
+        return self._fd
+
+    def doRead(self):
+        try:
+            data = os.read(self._fd, 4096)
+        except OSError:
+            data = b""
+        if not data:
+            return failure.Failure(EOFError("stdin closed"))
+        return None
+
+    def connectionLost(self, reason):
+        self._gone()
+
+    def logPrefix(self):
+        return "famd-parent-watch"
+
+
+def arguments(argv):
+    parser = argparse.ArgumentParser(prog="python -m famd.worker", description=__doc__.strip().splitlines()[0])
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--number", type=int, required=True)
+    parser.add_argument("--fd", type=int, required=True)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = arguments(sys.argv[1:] if argv is None else argv)
+    out = sys.stdout
+    globalLogBeginner.beginLoggingTo([jsonFileLogObserver(out, recordSeparator="")],
+                                     redirectStandardIO=False)
+    from twisted.internet import reactor
+
+    from famd.config import load
+    from famd.service import build_components, build_service
+
+    config = load(args.config)
+    service = build_service(config, reactor, build_components(config, reactor),
+                            worker=Role(args.fd, reactor))
+    stopping = []
+
+    def stop():
+        if not stopping and reactor.running:
+            stopping.append(True)
+            reactor.stop()
+
+    def started():
+        listening = service.getServiceNamed("http").when_listening()
+        listening.addCallback(lambda port: log.info(
+            "worker {number} serving, pid {pid}", number=args.number, pid=os.getpid(),
+            **{READY: True}))
+        listening.addErrback(lambda f: (log.failure("worker cannot listen", f), stop()))
+        reactor.addReader(ParentWatch(stop))
+        gc.freeze()
+
+    reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
+    reactor.callWhenRunning(service.startService)
+    reactor.callWhenRunning(started)
+    reactor.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,272 @@
+"""
+famd on several cores: the parent's supervisor of its worker processes.
+
+With ``workers: N`` (famd.yaml), ``twistd famd`` serves as before and starts
+N-1 worker processes (L{famd.worker}) that inherit its listening socket and
+accept connections from it too: the kernel hands each new connection to
+whichever process accepts it first, so a busy process takes fewer.  Each
+worker is started with an argument vector (``python -m famd.worker``) and
+the parent's environment; its stdin is a pipe from the parent (closed when
+the parent goes, which stops the worker), its stdout carries its log events
+as JSON lines, which the L{Supervisor} turns back into events, marks with
+``famd_worker`` and publishes in the parent's log (access lines go to the
+parent's access log writer).  A worker that exits is started again: at once
+if it had run for a while, after a growing delay (up to L{MOST_DELAY}) if it
+keeps dying as soon as it starts.  When famd stops, each worker gets
+SIGTERM, answers its requests in flight (L{famd.listener.DRAIN_SECONDS})
+and exits; one that lingers is killed.
+"""
+
+import os
+import signal
+import sys
+
+from twisted.application.service import Service
+from twisted.internet import defer, error, protocol
+from twisted.logger import Logger, eventFromJSON, globalLogPublisher
+
+from famd.listener import DRAIN_SECONDS
+from famd.worker import ACCESS_BATCH, READY
+
+log = Logger(namespace="famd.workers")
+
+QUICK_DEATH = 5.0
+"""A worker that exits within this many seconds of its start died at once."""
+FIRST_DELAY = 0.5
+"""Seconds before restarting a worker that died at once; doubled each time it does again."""
+MOST_DELAY = 30.0
+"""The longest wait before restarting a worker."""
+KILL_AFTER = DRAIN_SECONDS + 2.0
+"""Seconds a stopping worker has to exit before it is killed."""
+SHAREABLE = ("tcp:", "tcp6:", "unix:")
+"""Listen strings whose socket worker processes can share."""
+
+
+def count(value, cpu_count=os.cpu_count):
+    """The number of processes for famd.yaml's ``workers`` value (an int or ``auto``)."""
+    return max(1, cpu_count() or 1) if value == "auto" else value
+
+
+def check_setting(value):
+    """The ``workers`` option's check: a positive integer or ``auto``."""
+    if value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 256):
+        return None
+    return "must be auto or a whole number from 1 to 256, not %r" % (value,)
+
+
+def check_listen(workers, listen):
+    """The cross-key check: several processes need a listen string whose socket they can share."""
+    if workers > 1 and not listen.strip().lower().startswith(SHAREABLE):
+        return ("workers: more than one process needs listen to be tcp:, tcp6: or unix:, not %r "
+                "(put TLS in a reverse proxy, or set workers: 1)" % (listen.split(":", 1)[0] + ":",))
+    return None
+
+
+class WorkerProtocol(protocol.ProcessProtocol):
+    """One worker process as its parent sees it: its output lines and its end."""
+
+    def __init__(self, supervisor, number):
+        self.supervisor = supervisor
+        self.number = number
+        self.pid = None
+        self.started_at = None
+        self.ended = defer.Deferred()
+        self._out = b""
+        self._err = b""
+
+    def connectionMade(self):
+        self.pid = self.transport.pid
+
+    def outReceived(self, data):
+        self._out = self._lines(self._out + data, self.supervisor.relay_json)
+
+    def errReceived(self, data):
+        self._err = self._lines(self._err + data, self.supervisor.relay_text)
+
+    def _lines(self, buffered, handle):
+        *lines, rest = buffered.split(b"\n")
+        for line in lines:
+            if line.strip():
+                handle(self.number, line.decode("utf-8", "replace"))
+        return rest
+
+    def processEnded(self, reason):
+        for buffered, handle in ((self._out, self.supervisor.relay_json),
+                                 (self._err, self.supervisor.relay_text)):
+            if buffered.strip():
+                handle(self.number, buffered.decode("utf-8", "replace"))
+        self._out = self._err = b""
+        self.supervisor.ended(self, reason.value)
+        self.ended.callback(None)
+
+
+class Supervisor(Service):
+    """
+    Starts, watches and stops C{count} worker processes serving C{listener}'s
+    socket; their log events go to C{publish}, their access lines to
+    C{access} (the parent's access log writer, or None).
+    """
+
+    name = "workers"
+
+    def __init__(self, config_path, count, listener, access, reactor, publish=globalLogPublisher):
+        self.config_path = os.path.abspath(config_path)
+        self.count = count
+        self.listener = listener
+        self.access = access
+        self.reactor = reactor
+        self.publish = publish
+        self.workers = {}
+        self._fd = None
+        self._exit_callbacks = []
+        self._quick_deaths = {}
+        self._restarts = {}
+        self._ready = {}
+        self._stopping = None
+
+    def on_exit(self, callback):
+        """Call C{callback(pid)} whenever a worker process has exited."""
+        self._exit_callbacks.append(callback)
+
+    def ready(self):
+        """A Deferred firing once each worker has served the socket (restarted ones included)."""
+        return defer.gatherResults([d for d in self._ready_deferreds()])
+
+    def _ready_deferreds(self):
+        for number in range(1, self.count + 1):
+            waiting = self._ready.setdefault(number, [])
+            d = defer.Deferred()
+            if waiting is True:
+                d.callback(None)
+            else:
+                waiting.append(d)
+            yield d
+
+    def startService(self):
+        super().startService()
+        d = self.listener.when_listening()
+        d.addCallback(self._start_all)
+        d.addErrback(lambda failure: log.failure("cannot start the workers", failure))
+
+    def _start_all(self, port):
+        self._fd = port.fileno()
+        for number in range(1, self.count + 1):
+            self._start(number)
+
+    def argv(self, number):
+        """The worker's argument vector (no shell)."""
+        return [sys.executable, "-P", "-m", "famd.worker", "--config", self.config_path,
+                "--number", str(number), "--fd", "3"]
+
+    def _start(self, number):
+        self._restarts.pop(number, None)
+        if self._stopping is not None:
+            return
+        worker = WorkerProtocol(self, number)
+        worker.started_at = self.reactor.seconds()
+        self.workers[number] = worker
+        self.reactor.spawnProcess(
+            worker, sys.executable, self.argv(number), env=dict(os.environ),
+            childFDs={0: "w", 1: "r", 2: "r", 3: self._fd})
+        log.info("worker {number} started, pid {pid}", number=number, pid=worker.pid)
+
+    def relay_json(self, number, line):
+        """Publish one JSON log event of worker C{number} in the parent's log."""
+        try:
+            event = eventFromJSON(line)
+        except ValueError:
+            self.relay_text(number, line)
+            return
+        batch = event.get(ACCESS_BATCH)
+        if batch is not None:
+            self._write_access(batch)
+            return
+        if event.get(READY):
+            self._is_ready(number)
+        for key in ("log_logger", "log_source"):
+            if isinstance(event.get(key), dict):  # unpersistable: stands for nothing here
+                del event[key]
+        event["famd_worker"] = number
+        event.setdefault("log_system", "%s#%s worker %d" % (
+            event.get("log_namespace", "-"), getattr(event.get("log_level"), "name", "-"), number))
+        self.publish(event)
+
+    def relay_text(self, number, line):
+        """Publish a line worker C{number} wrote to stderr (or not as JSON)."""
+        log.warn("worker {number}: {line}", number=number, line=line, famd_worker=number)
+
+    def _write_access(self, batch):
+        if self.access is None:
+            return
+        write_batch = getattr(self.access, "write_batch", None)
+        if write_batch is not None:
+            write_batch(batch)
+        else:
+            for _, line in batch:
+                self.access(line)
+
+    def _is_ready(self, number):
+        waiting = self._ready.get(number)
+        self._ready[number] = True
+        if isinstance(waiting, list):
+            for d in waiting:
+                d.callback(None)
+
+    def ended(self, worker, reason):
+        """Worker C{worker} exited: tell the callbacks, start it again (unless famd stops)."""
+        if self.workers.get(worker.number) is worker:
+            del self.workers[worker.number]
+        for callback in self._exit_callbacks:
+            try:
+                callback(worker.pid)
+            except Exception:
+                log.failure("a worker exit callback failed")
+        if self._stopping is not None:
+            return
+        lived = self.reactor.seconds() - worker.started_at
+        if lived < QUICK_DEATH:
+            quick = self._quick_deaths[worker.number] = self._quick_deaths.get(worker.number, 0) + 1
+            delay = min(MOST_DELAY, FIRST_DELAY * 2 ** (quick - 1))
+        else:
+            self._quick_deaths[worker.number] = 0
+            delay = 0
+        log.warn("worker {number} (pid {pid}) exited ({reason}); starting it again in {delay} s",
+                 number=worker.number, pid=worker.pid, reason=_exit_text(reason), delay=delay)
+        self._restarts[worker.number] = self.reactor.callLater(delay, self._start, worker.number)
+
+    def stopService(self):
+        """SIGTERM to every worker; fire once all exited (killing those left after L{KILL_AFTER} s)."""
+        if self._stopping is not None:
+            return defer.succeed(None)
+        super().stopService()
+        for call in self._restarts.values():
+            if call.active():
+                call.cancel()
+        self._restarts.clear()
+        workers = list(self.workers.values())
+        for worker in workers:
+            _signal(worker, signal.SIGTERM)
+        killer = self.reactor.callLater(KILL_AFTER, self._kill, workers)
+        self._stopping = defer.DeferredList([worker.ended for worker in workers])
+        self._stopping.addCallback(lambda _: killer.cancel() if killer.active() else None)
+        return self._stopping
+
+    def _kill(self, workers):
+        for worker in workers:
+            if not worker.ended.called:
+                log.warn("worker {number} (pid {pid}) did not stop: killed", number=worker.number,
+                         pid=worker.pid)
+                _signal(worker, signal.SIGKILL)
+
+
+def _signal(worker, number):
+    try:
+        worker.transport.signalProcess(number)
+    except error.ProcessExitedAlready:
+        pass
+
+
+def _exit_text(reason):
+    if getattr(reason, "signal", None):
+        return "killed by signal %d" % (reason.signal,)
+    return "exit status %s" % (getattr(reason, "exitCode", "?"),)

@@ -69,7 +69,7 @@ class Listener(Service):
 
     def stopService(self):
         """Stop accepting, then wait (at most C{grace} seconds) for the requests in flight."""
-        if self._stopped:
+        if self._stopped or self._listening is None:
             return defer.succeed(None)
         self._stopped = True
         super().stopService()

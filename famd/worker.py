@@ -115,6 +115,25 @@ class ParentWatch:
         return "famd-parent-watch"
 
 
+def portable(observer):
+    """
+    C{observer} behind a step that turns an event's failure into its
+    traceback text (a field of the format), which JSON carries whole: the
+    exception's message would not survive it.
+    """
+
+    def observe(event):
+        caught = event.get("log_failure")
+        if caught is not None:
+            event = dict(event)
+            del event["log_failure"]
+            event["famd_traceback"] = caught.getTraceback().rstrip("\n")
+            event["log_format"] = (event.get("log_format") or "") + "\n{famd_traceback}"
+        observer(event)
+
+    return observe
+
+
 def arguments(argv):
     parser = argparse.ArgumentParser(prog="python -m famd.worker", description=__doc__.strip().splitlines()[0])
     parser.add_argument("--config", required=True)
@@ -126,7 +145,7 @@ def arguments(argv):
 def main(argv=None):
     args = arguments(sys.argv[1:] if argv is None else argv)
     out = sys.stdout
-    globalLogBeginner.beginLoggingTo([jsonFileLogObserver(out, recordSeparator="")],
+    globalLogBeginner.beginLoggingTo([portable(jsonFileLogObserver(out, recordSeparator=""))],
                                      redirectStandardIO=False)
     from twisted.internet import reactor
 
@@ -136,7 +155,7 @@ def main(argv=None):
     config = load(args.config)
     service = build_service(config, reactor, build_components(config, reactor),
                             worker=Role(args.fd, reactor))
-    stopping = []
+    stopping, status = [], []
 
     def stop():
         if not stopping and reactor.running:
@@ -144,6 +163,13 @@ def main(argv=None):
             reactor.stop()
 
     def started():
+        try:
+            service.startService()
+        except Exception:  # the socket cannot be served: exit 1, the parent starts us again
+            log.failure("worker {number} cannot start", number=args.number)
+            status.append(1)
+            stop()
+            return
         listening = service.getServiceNamed("http").when_listening()
         listening.addCallback(lambda port: log.info(
             "worker {number} serving, pid {pid}", number=args.number, pid=os.getpid(),
@@ -153,10 +179,9 @@ def main(argv=None):
         gc.freeze()
 
     reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
-    reactor.callWhenRunning(service.startService)
     reactor.callWhenRunning(started)
     reactor.run()
-    return 0
+    return status[0] if status else 0
 
 
 if __name__ == "__main__":

@@ -187,8 +187,9 @@ class Supervisor(Service):
             if isinstance(event.get(key), dict):  # unpersistable: stands for nothing here
                 del event[key]
         event["famd_worker"] = number
-        event.setdefault("log_system", "%s#%s worker %d" % (
-            event.get("log_namespace", "-"), getattr(event.get("log_level"), "name", "-"), number))
+        system = event.get("log_system") or "%s#%s" % (
+            event.get("log_namespace", "-"), getattr(event.get("log_level"), "name", "-"))
+        event["log_system"] = "%s worker %d" % (system, number)
         self.publish(event)
 
     def relay_text(self, number, line):

@@ -10,9 +10,11 @@ the parent's environment; its stdin is a pipe from the parent (closed when
 the parent goes, which stops the worker), its stdout carries its log events
 as JSON lines, which the L{Supervisor} turns back into events, marks with
 ``famd_worker`` and publishes in the parent's log (access lines go to the
-parent's access log writer).  A worker that exits is started again: at once
-if it had run for a while, after a growing delay (up to L{MOST_DELAY}) if it
-keeps dying as soon as it starts.  When famd stops, each worker gets
+parent's access log writer).  One more process, the spare (worker 0 in the
+log), is started with them and waits, everything imported and built: when
+a worker exits, the spare takes its number and serves at once, and a new
+spare is started.  A worker that keeps dying as soon as it starts is
+replaced after a growing delay (up to L{MOST_DELAY}).  When famd stops, each worker gets
 SIGTERM, answers its requests in flight (L{famd.listener.DRAIN_SECONDS})
 and exits; one that lingers is killed.
 """
@@ -26,7 +28,7 @@ from twisted.internet import defer, error, protocol
 from twisted.logger import Logger, eventFromJSON, globalLogPublisher
 
 from famd.listener import DRAIN_SECONDS
-from famd.worker import ACCESS_BATCH, READY
+from famd.worker import ACCESS_BATCH, READY, SPARE
 
 log = Logger(namespace="famd.workers")
 
@@ -70,6 +72,7 @@ class WorkerProtocol(protocol.ProcessProtocol):
         self.number = number
         self.pid = None
         self.started_at = None
+        self.prepared = False
         self.ended = defer.Deferred()
         self._out = b""
         self._err = b""
@@ -117,6 +120,7 @@ class Supervisor(Service):
         self.reactor = reactor
         self.publish = publish
         self.workers = {}
+        self.spare = None
         self._fd = None
         self._exit_callbacks = []
         self._quick_deaths = {}
@@ -152,23 +156,44 @@ class Supervisor(Service):
         self._fd = port.fileno()
         for number in range(1, self.count + 1):
             self._start(number)
+        self._start(0)
 
     def argv(self, number):
-        """The worker's argument vector (no shell)."""
+        """The argument vector (no shell) of worker C{number}, or of the spare (0)."""
         return [sys.executable, "-P", "-m", "famd.worker", "--config", self.config_path,
-                "--number", str(number), "--fd", "3"]
+                "--number", str(number), "--fd", "3"] + (["--standby"] if number == 0 else [])
 
     def _start(self, number):
+        """Start worker C{number} (0: the spare) as a new process."""
         self._restarts.pop(number, None)
         if self._stopping is not None:
             return
         worker = WorkerProtocol(self, number)
         worker.started_at = self.reactor.seconds()
-        self.workers[number] = worker
+        if number:
+            self.workers[number] = worker
+        else:
+            self.spare = worker
         self.reactor.spawnProcess(
             worker, sys.executable, self.argv(number), env=dict(os.environ),
             childFDs={0: "w", 1: "r", 2: "r", 3: self._fd})
-        log.info("worker {number} started, pid {pid}", number=number, pid=worker.pid)
+        log.info("{what} started, pid {pid}", what="worker %d" % (number,) if number else "spare worker",
+                 pid=worker.pid)
+
+    def _replace(self, number):
+        """Worker C{number} is gone: the spare serves as it (a new spare is started), or a new process."""
+        spare = self.spare
+        if spare is None or not spare.prepared or self._stopping is not None:
+            self._start(number)
+            return
+        self._restarts.pop(number, None)
+        self.spare = None
+        spare.number = number
+        spare.started_at = self.reactor.seconds()
+        self.workers[number] = spare
+        spare.transport.write(b"serve %d\n" % (number,))
+        log.info("the spare worker (pid {pid}) serves as worker {number}", pid=spare.pid, number=number)
+        self._start(0)
 
     def relay_json(self, number, line):
         """Publish one JSON log event of worker C{number} in the parent's log."""
@@ -183,6 +208,8 @@ class Supervisor(Service):
             return
         if event.get(READY):
             self._is_ready(number)
+        if event.get(SPARE) and self.spare is not None and self.spare.number == number:
+            self.spare.prepared = True
         for key in ("log_logger", "log_source"):
             if isinstance(event.get(key), dict):  # unpersistable: stands for nothing here
                 del event[key]
@@ -214,9 +241,11 @@ class Supervisor(Service):
                 d.callback(None)
 
     def ended(self, worker, reason):
-        """Worker C{worker} exited: tell the callbacks, start it again (unless famd stops)."""
+        """Worker C{worker} exited: tell the callbacks, replace it (unless famd stops)."""
         if self.workers.get(worker.number) is worker:
             del self.workers[worker.number]
+        if self.spare is worker:
+            self.spare = None
         for callback in self._exit_callbacks:
             try:
                 callback(worker.pid)
@@ -231,9 +260,13 @@ class Supervisor(Service):
         else:
             self._quick_deaths[worker.number] = 0
             delay = 0
-        log.warn("worker {number} (pid {pid}) exited ({reason}); starting it again in {delay} s",
+        log.warn("worker {number} (pid {pid}) exited ({reason}); replacing it in {delay} s",
                  number=worker.number, pid=worker.pid, reason=_exit_text(reason), delay=delay)
-        self._restarts[worker.number] = self.reactor.callLater(delay, self._start, worker.number)
+        if worker.number and delay == 0:
+            self._replace(worker.number)
+        else:
+            self._restarts[worker.number] = self.reactor.callLater(
+                delay, self._replace if worker.number else self._start, worker.number)
 
     def stopService(self):
         """SIGTERM to every worker; fire once all exited (killing those left after L{KILL_AFTER} s)."""
@@ -244,7 +277,7 @@ class Supervisor(Service):
             if call.active():
                 call.cancel()
         self._restarts.clear()
-        workers = list(self.workers.values())
+        workers = list(self.workers.values()) + ([self.spare] if self.spare is not None else [])
         for worker in workers:
             _signal(worker, signal.SIGTERM)
         killer = self.reactor.callLater(KILL_AFTER, self._kill, workers)

@@ -32,6 +32,7 @@ workers: 2
 ADMIN = "sip:admin1@sip.example.org"
 ME = "/api/accounts/me"
 SERVING = re.compile(r"worker (\d+) serving, pid (\d+)")
+SPARE = re.compile(r"spare worker ready, pid (\d+)")
 
 
 class WorkersDaemon(Daemon):
@@ -262,6 +263,8 @@ class LifecycleTests(unittest.TestCase):
     def test_sigkill_under_load(self):
         """A worker killed under load fails at most its requests in flight; a new one serves within 2 s."""
         daemon = yield start_workers(self, sqlite_storage())
+        while "spare worker ready" not in daemon.log():
+            yield task.deferLater(reactor, 0.05, lambda: None)
         old = daemon.workers()[1]
         clients, results = 6, []
         ending = reactor.seconds() + 4.0
@@ -289,6 +292,7 @@ class LifecycleTests(unittest.TestCase):
         self.assertGreater(len(succeeded), 100)
         self.assertNotEqual(new[1], old)
         self.assertIn("worker 1 (pid %d) exited (killed by signal 9)" % (old,), daemon.log())
+        self.assertIn("the spare worker (pid %d) serves as worker 1" % (new[1],), daemon.log())
         held = yield threads.deferToThread(open_connections, daemon.port, 40)
         try:
             counts = connections_by_pid(daemon.port, [daemon.process.pid, new[1]])
@@ -299,15 +303,18 @@ class LifecycleTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_worker_exits_when_parent_dies(self):
-        """A worker whose parent is killed (SIGKILL) exits on its own, its stdin closed."""
+        """A worker and the spare whose parent is killed (SIGKILL) exit on their own, their stdin closed."""
         daemon = yield start_workers(self, sqlite_storage())
-        worker = daemon.workers()[1]
+        while not SPARE.search(daemon.log()):
+            yield task.deferLater(reactor, 0.05, lambda: None)
+        children = [daemon.workers()[1], int(SPARE.search(daemon.log()).group(1))]
+        self.assertTrue(all(_alive(pid) for pid in children))
         os.kill(daemon.process.pid, signal.SIGKILL)
         yield daemon.collector.ended
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and _alive(worker):
+        while time.monotonic() < deadline and any(_alive(pid) for pid in children):
             yield task.deferLater(reactor, 0.05, lambda: None)
-        self.assertFalse(_alive(worker))
+        self.assertEqual([pid for pid in children if _alive(pid)], [])
 
 
 def _alive(pid):

@@ -222,18 +222,18 @@ class SupervisorTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_back_off_when_dying_at_once(self):
-        """A worker that exits at once is started again after 0.5 s, then 1 s, then 2 s; callbacks get each pid."""
+        """A worker (and a spare) that exit at once are started again after 0.5 s, then 1 s, then 2 s; callbacks get each pid."""
         supervisor = DyingSupervisor("famd.yaml", 1, (yield self.listener()), None, reactor)
         exited, starts = [], []
         supervisor.on_exit(exited.append)
         original = supervisor._start
 
         def start(number):
-            starts.append(reactor.seconds())
+            if number == 1:
+                starts.append(reactor.seconds())
             original(number)
 
         supervisor._start = start
-        supervisor._start_all = lambda port: (setattr(supervisor, "_fd", port.fileno()), start(1))
         supervisor.startService()
         while len(starts) < 4:
             yield task.deferLater(reactor, 0.05, lambda: None)
@@ -249,20 +249,21 @@ class SupervisorTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_stop_terminates_workers(self):
-        """Stopping sends SIGTERM to the workers, waits for them and starts none again."""
+        """Stopping sends SIGTERM to the workers and the spare, waits for them and starts none again."""
         supervisor = DyingSupervisor("famd.yaml", 2, (yield self.listener()), None, reactor)
         supervisor.code = "import time; time.sleep(60)"
         exited = []
         supervisor.on_exit(exited.append)
         supervisor.startService()
-        while len(supervisor.workers) < 2 or not all(w.pid for w in supervisor.workers.values()):
+        while len(supervisor.workers) < 2 or supervisor.spare is None:
             yield task.deferLater(reactor, 0.05, lambda: None)
-        pids = sorted(w.pid for w in supervisor.workers.values())
+        pids = sorted([w.pid for w in supervisor.workers.values()] + [supervisor.spare.pid])
+        self.assertEqual(len(set(pids)), 3)
         began = reactor.seconds()
         yield supervisor.stopService()
         self.assertLess(reactor.seconds() - began, worker_processes.KILL_AFTER)
         self.assertEqual(sorted(exited), pids)
-        self.assertEqual(supervisor.workers, {})
+        self.assertEqual((supervisor.workers, supervisor.spare), ({}, None))
 
 
 class NotifyTests(unittest.TestCase):

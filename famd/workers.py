@@ -129,22 +129,20 @@ class Supervisor(Service):
         self._stopping = None
 
     def on_exit(self, callback):
-        """Call C{callback(pid)} whenever a worker process has exited."""
+        """Call C{callback(pid)} whenever a worker process (the spare included) has exited."""
         self._exit_callbacks.append(callback)
 
     def ready(self):
-        """A Deferred firing once each worker has served the socket (restarted ones included)."""
-        return defer.gatherResults([d for d in self._ready_deferreds()])
-
-    def _ready_deferreds(self):
+        """A Deferred firing once every worker number has been served (by any of its processes)."""
+        waits = []
         for number in range(1, self.count + 1):
             waiting = self._ready.setdefault(number, [])
-            d = defer.Deferred()
             if waiting is True:
-                d.callback(None)
+                waits.append(defer.succeed(None))
             else:
-                waiting.append(d)
-            yield d
+                waits.append(defer.Deferred())
+                waiting.append(waits[-1])
+        return defer.gatherResults(waits)
 
     def startService(self):
         super().startService()

@@ -55,7 +55,7 @@ class WorkersDaemon(Daemon):
         return {int(number): int(pid) for number, pid in SERVING.findall(self.log())}
 
     @defer.inlineCallbacks
-    def wait_for_workers(self, timeout=20.0, other_than=()):
+    def wait_for_workers(self, timeout=60.0, other_than=()):
         """Fire with {number: pid} once worker 1 serves (with a pid not in C{other_than})."""
         deadline = self.reactor.seconds() + timeout
         while self.reactor.seconds() < deadline:
@@ -353,3 +353,41 @@ class DrainTests(unittest.TestCase):
         self.assertEqual([code for code, _, _ in answers], [404] * 6)
         code = yield daemon.collector.ended
         self.assertEqual(code, 0)
+
+
+def unix_pings(path, count):
+    """C{count} GET /api/ping on new connections to the unix socket C{path}; their answers (blocking)."""
+    answers = []
+    for _ in range(count):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+            connection.settimeout(10)
+            connection.connect(path)
+            connection.sendall(b"GET /api/ping HTTP/1.1\r\nHost: famd\r\nConnection: close\r\n\r\n")
+            answer = b""
+            while True:
+                chunk = connection.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+            answers.append(answer)
+    return answers
+
+
+class UnixSocketTests(unittest.TestCase):
+    """``workers: 2`` on a unix: listen string."""
+
+    @defer.inlineCallbacks
+    def test_workers_serve_a_unix_socket(self):
+        """The worker adopts the parent's unix socket (it says it serves), and 20 requests over it are answered."""
+        folder = tempfile.mkdtemp(prefix="famd-unix-")
+        path = os.path.join(folder, "famd.sock")
+        config = (CONFIG % {"storage": json.dumps(sqlite_storage())}).replace(
+            '"tcp:{port}:interface=127.0.0.1"', '"unix:%s"' % (path,))
+        daemon = WorkersDaemon(reactor, write_config(config, folder), 0)
+        daemon.wait_ready = lambda: daemon.wait_for_workers()
+        self.addCleanup(daemon.stop)
+        yield daemon.start()
+        answers = yield threads.deferToThread(unix_pings, path, 20)
+        self.assertEqual([answer.startswith(b"HTTP/1.1 200 ") and b"pong" in answer.split(b"\r\n\r\n")[1]
+                          for answer in answers], [True] * 20)
+        self.assertEqual((yield daemon.stop()), 0)

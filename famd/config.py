@@ -17,7 +17,7 @@ from typing import Any, Mapping, Optional, Tuple
 import yaml
 from twisted.logger import Logger
 
-from famd import backends, workers as worker_processes
+from famd import backends, workers_setting
 from famd.accesslog import check_setting as check_access_log
 from famd.client_address import TrustedProxies
 from famd.options import Option, join, list_of_strings, parse, positive
@@ -153,7 +153,7 @@ TOP_LEVEL = (
     Option("email_change_code_lifetime", int, 600, check=_SECONDS),
     Option("phone_change_code_lifetime", int, 600, check=_SECONDS),
     Option("passwords", dict, {}),
-    Option("workers", object, 1, check=worker_processes.check_setting,
+    Option("workers", object, 1, check=workers_setting.check_setting,
            doc="processes serving the socket: a number, or auto (one per core)"),
 )
 
@@ -258,9 +258,9 @@ def from_mapping(raw, base_dir, path=None):
     raw_passwords = values.get("passwords") if isinstance(values.get("passwords"), dict) else {}
     passwords, problems = parse(raw_passwords, PASSWORDS, "passwords", base_dir)
     errors.extend(problems)
-    workers = worker_processes.count(values.get("workers", 1))
+    workers = workers_setting.count(values.get("workers", 1))
     if "listen" in values and "workers" in values:
-        problem = worker_processes.check_listen(workers, values["listen"])
+        problem = workers_setting.check_listen(workers, values["listen"])
         if problem:
             errors.append(problem)
     if errors:

@@ -20,7 +20,7 @@ from twisted.logger import Logger, eventAsJSON
 from twisted.trial import unittest
 from twisted.web import resource, server
 
-from famd import sdnotify, workers as worker_processes
+from famd import sdnotify, workers as worker_processes, workers_setting
 from famd.config import ConfigError, from_mapping
 from famd.listener import Listener
 from famd.service import build_components, build_service
@@ -47,7 +47,7 @@ class WorkersSettingTests(unittest.TestCase):
     def test_auto(self):
         """``auto`` is the number of cores."""
         self.assertEqual(config(workers="auto").workers, os.cpu_count())
-        self.assertEqual(worker_processes.count("auto", lambda: None), 1)
+        self.assertEqual(workers_setting.count("auto", lambda: None), 1)
 
     def test_bad_values(self):
         """Zero, negatives, booleans, text other than auto and huge numbers are errors naming the key."""

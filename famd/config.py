@@ -9,7 +9,7 @@ config file's folder.
 """
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Mapping, Optional, Tuple
@@ -83,6 +83,8 @@ class Config:
     email_change_code_lifetime: int = 600
     phone_change_code_lifetime: int = 600
     both_algorithms: bool = False
+    # Prometheus metrics and readiness (issue 17).
+    metrics: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({"listen": None}))
 
     @cached_property
     def proxies(self):
@@ -151,6 +153,7 @@ TOP_LEVEL = (
     Option("email_change_code_lifetime", int, 600, check=_SECONDS),
     Option("phone_change_code_lifetime", int, 600, check=_SECONDS),
     Option("passwords", dict, {}),
+    Option("metrics", dict, {}),
 )
 
 SIGNUP = (
@@ -166,6 +169,11 @@ PASSWORDS = (
     Option("both_algorithms", bool, False),
 )
 """The keys of famd.yaml's ``passwords:`` section."""
+
+METRICS = (
+    Option("listen", str, None, nullable=True, doc="Twisted endpoint string"),
+)
+"""The keys of famd.yaml's ``metrics:`` section (Prometheus metrics and readiness)."""
 
 PROVISIONING = (
     Option("rc_file", str, None, nullable=True, path=True),
@@ -254,6 +262,9 @@ def from_mapping(raw, base_dir, path=None):
     raw_passwords = values.get("passwords") if isinstance(values.get("passwords"), dict) else {}
     passwords, problems = parse(raw_passwords, PASSWORDS, "passwords", base_dir)
     errors.extend(problems)
+    raw_metrics = values.get("metrics") if isinstance(values.get("metrics"), dict) else {}
+    metrics, problems = parse(raw_metrics, METRICS, "metrics", base_dir)
+    errors.extend(problems)
     if errors:
         raise ConfigError(errors)
     return Config(
@@ -285,6 +296,7 @@ def from_mapping(raw, base_dir, path=None):
         email_change_code_lifetime=values["email_change_code_lifetime"],
         phone_change_code_lifetime=values["phone_change_code_lifetime"],
         both_algorithms=passwords["both_algorithms"],
+        metrics=MappingProxyType(metrics),
         **chosen,
     )
 

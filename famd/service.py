@@ -22,6 +22,9 @@ from famd.connections import descriptor_budget
 from famd.creation_page import SEGMENT as CREATION_PAGE, CreationPage
 from famd.flows import Context
 from famd.flows.provisioning import auth_token_cutoff
+from famd.metrics.recorder import NO_RECORDER
+from famd.metrics.services import build_metrics_services
+from famd.metrics.wiring import instrument_components, meter_site, recorder_for
 from famd.provisioning import web as provisioning_web
 from famd.throttle import LONGEST_WINDOW, Throttle
 from famd.web import make_site, mount
@@ -78,10 +81,11 @@ def build_components(config, reactor):
     """
     Build every provider named in C{config}.
 
-    @return: a dict: storage, email, sms, push, registrar, hooks, now.
+    @return: a dict: storage, email, sms, push, registrar, hooks, now,
+        metrics (the L{famd.metrics.recorder} at their choke points).
     """
     context = BackendContext(reactor, config)
-    return {
+    return instrument_components(config, {
         "storage": config.storage.build(context),
         "email": config.email.build(context),
         "sms": config.sms.build(context),
@@ -90,7 +94,7 @@ def build_components(config, reactor):
         "hooks": [hook.build(context) for hook in config.provisioning_hooks],
         "now": reactor_clock(reactor),
         "reactor": reactor,
-    }
+    }, recorder_for(config))
 
 
 def build_applications(config, components):
@@ -102,10 +106,12 @@ def build_applications(config, components):
     """
     storage, now = components["storage"], components["now"]
     throttle = Throttle.from_config(config, storage, now)
+    recorder = components.get("metrics", NO_RECORDER)
+    throttle.refused = recorder.throttled
     context = Context.from_config(
         config, storage, now,
         email=components["email"], sms=components["sms"], push=components["push"],
-        throttle=throttle,
+        throttle=throttle, metrics=recorder,
     )
     authenticator = Authenticator.from_config(
         config, storage, now, throttle, components.get("reactor")
@@ -152,8 +158,11 @@ def build_listener(config, site, reactor):
     return strports.service(config.listen, site, reactor=reactor)
 
 
-def build_service(config, reactor, components=None):
-    """The whole service tree (storage must already be migrated)."""
+def build_service(config, reactor, components=None, primary=True):
+    """
+    The whole service tree (storage must already be migrated); only the
+    C{primary} process listens for metrics (L{famd.metrics}).
+    """
     if components is None:
         components = build_components(config, reactor)
     top = MultiService()
@@ -169,6 +178,9 @@ def build_service(config, reactor, components=None):
     janitor.setServiceParent(top)
     access = accesslog.from_setting(config.access_log, reactor)
     site = build_site(config, components, reactor, access)
+    recorder = components.get("metrics", NO_RECORDER)
+    if recorder.enabled:
+        meter_site(site, recorder)
     build_listener(config, site, reactor).setServiceParent(top)
     counts = TimerService(3600, purge_counts, components["storage"], components["now"])
     counts.clock = reactor
@@ -177,4 +189,5 @@ def build_service(config, reactor, components=None):
     auth_tokens.clock = reactor
     auth_tokens.setServiceParent(top)
     AccessLogService(access).setServiceParent(top)
+    build_metrics_services(config, reactor, components, primary).setServiceParent(top)
     return top

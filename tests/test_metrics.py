@@ -21,14 +21,17 @@ from famd.config import ConfigError, from_mapping
 from famd.interfaces import DeliveryFailed, RegistrarUnavailable, StorageUnavailable
 from famd.metrics import listener, shared
 from famd.metrics.recorder import Recorder
+from famd.metrics.services import build_metrics_services
 from famd.metrics.wiring import CountedNotifier, CountedRegistrar
 from famd.notifiers.smtp import SMTPEmailSender
 from famd.registrar.redis import RedisRegistrar
+from famd.service import build_components
 from famd.storage.mysql import MySQLStorage
 from famd.storage.postgresql import PostgreSQLStorage
 from famd.storage.sqlite import SQLiteStorage
 from famd.testing.daemon import free_port, start_daemon
 from famd.testing.memory import MemoryStorage
+from famd.testing.pusher import FakePusher
 from famd.testing.smtp_server import RecordingDelivery, SilentFactory, SMTPServerFactory
 
 SECRET_SEGMENT = "Zq8secretPathSegment"
@@ -138,6 +141,35 @@ class DaemonMetricsTests(unittest.TestCase):
         self.assertFalse(os.path.exists(path))
 
 
+class DaemonFunnelTests(unittest.TestCase):
+    """The sign-up funnel and push deliveries of a real daemon pushing with a fake flexisip_pusher."""
+
+    @defer.inlineCallbacks
+    def test_token_pushed_and_account_created(self):
+        """A 2021 token pushed then used to create an account counts both steps and one push sent."""
+        metrics_port = free_port()
+        fake = FakePusher(os.path.abspath(self.mktemp()))
+        config = (DAEMON_CONFIG.replace("throttle: {anonymous_writes: 1}\n", "") % (metrics_port,)
+                  + "push: {backend: flexisip-pusher, path: %s}\n" % (fake.path,))
+        daemon = yield start_daemon(self, config)
+        device = {"pn_provider": "fcm", "pn_param": "ABCD1234", "pn_prid": "device-token-1"}
+        response = yield treq.post(daemon.url + "/api/tokens", json=device, persistent=False)
+        self.assertEqual(response.code, 200)
+        yield response.content()
+        token = fake.pushed()[-1][3]["token"]
+        response = yield treq.post(daemon.url + "/api/accounts/with-token", persistent=False, json={
+            "username": "alice1", "password": "secret1", "algorithm": "MD5", "token": token})
+        body = yield response.content()
+        self.assertEqual(response.code, 200, body)
+        _, text = yield get("http://127.0.0.1:%d/metrics" % (metrics_port,))
+        found = samples(text)
+        self.assertEqual(found['famd_signup_events_total{event="token_pushed",generation="2021"}'], 1)
+        self.assertEqual(found['famd_signup_events_total{event="account_created",generation="2021"}'], 1)
+        self.assertEqual(
+            found['famd_notifier_deliveries_total{backend="flexisip-pusher",outcome="sent"}'], 1)
+        self.assertNotIn(token, text)
+
+
 CHILD = """
 import sys
 from famd.metrics import shared
@@ -194,6 +226,33 @@ class MultiprocessTests(unittest.TestCase):
         self.assertEqual(found['famd_throttle_refusals_total{limit="anonymous"}'], 1)
         self.assertEqual(found["famd_storage_pool_connections_max"], 8)
         self.assertFalse(os.path.exists(os.path.join(self.directory, "%d.json" % (child_pid,))))
+
+
+class WorkerServicesTests(unittest.TestCase):
+    """A worker (primary=False) flushes to the inherited directory and listens on nothing."""
+
+    def test_worker_flushes_to_inherited_directory(self):
+        """Its services are only the flusher, whose stop writes this process's counts."""
+        directory = tempfile.mkdtemp()
+        self.addCleanup(shared.remove, directory)
+        self.patch(os, "environ", dict(os.environ, **{shared.ENVIRONMENT: directory}))
+        config = from_mapping({"sip_domain": "x.org", "metrics": {"listen": "tcp:0"}}, "/")
+        recorder = Recorder()
+        recorder.throttled("secret")
+        services = build_metrics_services(config, reactor, {"metrics": recorder}, primary=False)
+        self.assertEqual([type(service).__name__ for service in services], ["FlushService"])
+        services.startService()
+        services.stopService()
+        self.assertEqual(shared.merge(directory)["counters"], {("throttled", ("secret",)): 1})
+
+    def test_metrics_off_builds_nothing(self):
+        """With metrics off, no service, no directory, and the storage and site are left plain."""
+        config = from_mapping({"sip_domain": "x.org", "storage": {"backend": "sqlite",
+                                                                  "path": self.mktemp()}}, "/")
+        components = build_components(config, reactor)
+        self.assertIsNone(components["storage"].observe)
+        self.assertFalse(components["metrics"].enabled)
+        self.assertEqual(list(build_metrics_services(config, reactor, components, primary=True)), [])
 
 
 class NotifierAndRegistrarTests(unittest.TestCase):

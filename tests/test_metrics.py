@@ -176,7 +176,7 @@ from famd.metrics import shared
 from famd.metrics.recorder import Recorder
 recorder = Recorder()
 for _ in range(2):
-    recorder.request("/api/ping", "GET", 200, 0.002)
+    recorder.request("/ping", b"api", b"GET", 200, 0.002)
 recorder.throttled("anonymous")
 recorder.gauge(lambda: (("pool_in_use", (), 3), ("pool_max", (), 8)))
 assert shared.flush(shared.inherited(), __import__("os").getpid(), recorder.snapshot())
@@ -201,7 +201,7 @@ class MultiprocessTests(unittest.TestCase):
     def test_counts_of_two_processes_summed(self):
         """A child process's flushed counts are added to the scraping process's, and survive its death."""
         for _ in range(3):
-            self.recorder.request("/api/ping", "GET", 200, 0.0004)
+            self.recorder.request("/ping", b"api", b"GET", 200, 0.0004)
         self.recorder.gauge(lambda: (("pool_in_use", (), 1), ("pool_max", (), 8)))
         child = subprocess.run([sys.executable, "-c", CHILD], env=dict(os.environ),
                                capture_output=True, text=True, check=True)
@@ -219,7 +219,7 @@ class MultiprocessTests(unittest.TestCase):
         self.assertEqual(found["famd_schema_version"], 7)
 
         metrics.process_dead(child_pid)
-        self.recorder.request("/api/ping", "GET", 200, 0.0004)
+        self.recorder.request("/ping", b"api", b"GET", 200, 0.0004)
         _, text = yield get(self.url)
         found = samples(text)
         self.assertEqual(found['famd_http_requests_total{method="GET",route="/api/ping",status="200"}'], 6)

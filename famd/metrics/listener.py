@@ -7,8 +7,6 @@ the primary process.  Reading the files and writing the exposition run on
 a thread of the reactor's pool, never on the reactor thread.
 """
 
-import os
-
 from twisted.internet import threads
 from twisted.web import resource, server
 
@@ -22,6 +20,7 @@ NO_SUCH = b"Not found: /metrics and /ready are served here.\n"
 
 def _text(request, status, body, content_type=b"text/plain; charset=utf-8"):
     request.setResponseCode(status)
+    request.setHeader(b"Server", b"famd")
     request.setHeader(b"Content-Type", content_type)
     request.setHeader(b"Cache-Control", b"no-store")
     return body
@@ -33,10 +32,12 @@ class _Deferred(resource.Resource):
     isLeaf = True
 
     def render_GET(self, request):
+        gone = []
+        request.notifyFinish().addBoth(gone.append)
         d = self.answer(request)
 
         def write(body):
-            if not request.finished and not request._disconnected:
+            if not gone:  # the client is still there
                 request.write(body)
                 request.finish()
 
@@ -48,21 +49,20 @@ class _Deferred(resource.Resource):
 
 
 class Exposition(_Deferred):
-    """``/metrics``: this process's counts flushed, then every process's merged."""
+    """``/metrics``: this process's counts (in memory) and the workers' (flushed) merged."""
 
     def __init__(self, reactor, directory, recorder, schema):
         super().__init__()
         self._reactor, self._directory = reactor, directory
         self._recorder, self._schema = recorder, schema
 
-    def _write(self, snapshot, pid):
-        shared.flush(self._directory, pid, snapshot)
-        return exposition.exposition(shared.merge(self._directory), self._schema())
+    def _write(self, snapshot):
+        return exposition.exposition(shared.merge(self._directory, snapshot), self._schema())
 
     def answer(self, request):
         snapshot = self._recorder.snapshot()
         d = threads.deferToThreadPool(self._reactor, self._reactor.getThreadPool(),
-                                      self._write, snapshot, os.getpid())
+                                      self._write, snapshot)
         d.addCallback(lambda body: _text(request, 200, body, exposition.CONTENT_TYPE))
         d.addErrback(lambda failure: _text(request, 500, b"metrics unavailable\n"))
         return d

@@ -1,9 +1,9 @@
 """
-The services of metrics in famd's service tree: every process flushes its
+The services of metrics in famd's service tree: a worker flushes its
 counts to the shared directory once a second and when it stops
-(L{FlushService}); the primary process also owns the directory (creates it
-at build, removes it at stop) and listens on ``metrics.listen``
-(L{build_metrics_services}).
+(L{FlushService}); the primary process owns the directory (creates it at
+build, removes it at stop), listens on ``metrics.listen`` and keeps its own
+counts in memory, read at each scrape (L{build_metrics_services}).
 """
 
 import os
@@ -14,6 +14,7 @@ from twisted.application.service import MultiService, Service
 from twisted.internet import threads
 from twisted.logger import Logger
 
+import famd.metrics
 from famd.metrics import listener, shared
 
 log = Logger(namespace="famd.metrics")
@@ -51,15 +52,26 @@ class DirectoryService(Service):
 
     def stopService(self):
         super().stopService()
+        if famd.metrics.directory == self.directory:
+            famd.metrics.directory = None
         shared.remove(self.directory)
 
 
-class SchemaVersion:
-    """The schema version the storage reports once open (None before)."""
+class SchemaVersion(Service):
+    """
+    The schema version for the exposition: asked of the storage when famd
+    starts (opening an open storage again changes nothing and gives it);
+    None until it answered.
+    """
+
+    version = None
 
     def __init__(self, storage):
-        self.version = None
-        storage.open().addCallbacks(self._opened, lambda failure: None)
+        self._storage = storage
+
+    def startService(self):
+        super().startService()
+        self._storage.open().addCallbacks(self._opened, lambda failure: None)
 
     def _opened(self, version):
         self.version = version
@@ -80,39 +92,15 @@ def build_metrics_services(config, reactor, components, primary):
     if primary:
         directory = shared.create()
         DirectoryService(directory).setServiceParent(top)
-        from famd import metrics
-
-        metrics.directory = directory
-        schema = _LazySchema(components["storage"])
+        famd.metrics.directory = directory
+        schema = SchemaVersion(components["storage"])
+        schema.setServiceParent(top)
         site = listener.make_site(reactor, directory, recorder, components["storage"], schema)
         strports.service(config.metrics["listen"], site, reactor=reactor).setServiceParent(top)
-        schema.service().setServiceParent(top)
-    else:
-        directory = shared.inherited()
-        if directory is None:
-            log.warn("metrics are on but no metrics directory was inherited: this worker is not counted")
-            return top
-    # Added last: stopped first, so its final flush precedes the directory's removal.
+        return top
+    directory = shared.inherited()
+    if directory is None:
+        log.warn("metrics are on but no metrics directory was inherited: this worker is not counted")
+        return top
     FlushService(reactor, directory, recorder).setServiceParent(top)
     return top
-
-
-class _LazySchema:
-    """Reads the schema version once the storage is started (not at build)."""
-
-    def __init__(self, storage):
-        self._storage = storage
-        self._reader = None
-
-    def service(self):
-        schema = self
-
-        class Start(Service):
-            def startService(self):
-                super().startService()
-                schema._reader = SchemaVersion(schema._storage)
-
-        return Start()
-
-    def __call__(self):
-        return None if self._reader is None else self._reader()

@@ -4,10 +4,11 @@ The metrics directory every famd process of one server writes to.
 The primary process creates a fresh private directory (mode 0700) when
 famd starts and names it in C{os.environ[}L{ENVIRONMENT}C{]}, which the
 worker processes it starts inherit; it removes the directory when famd
-stops.  Each process writes its L{famd.metrics.recorder.Recorder}'s
+stops.  Each worker writes its L{famd.metrics.recorder.Recorder}'s
 snapshot to C{<pid>.json} once a second and when it stops (written to a
 temporary file, then renamed: a reader never sees half a file).  The
-scrape merges every file (L{merge}): counters and histograms are summed,
+primary's scrape merges every file with its own counts, kept in memory
+(L{merge}): counters and histograms are summed,
 gauges too (the pools of all processes).  When a worker exits,
 L{process_dead} folds its last counts into C{dead.json}, so counters never
 go back; its gauges are dropped.  A worker killed without stopping loses
@@ -87,12 +88,15 @@ def _add(into, snapshot, with_gauges=True):
             into[kind][key] = into[kind].get(key, 0) + value
 
 
-def merge(path):
+def merge(path, own=None):
     """
-    The sum of every process's counts: {'histograms': {(family, labels):
+    The sum of every process's counts, the snapshot C{own} (the calling
+    process's, kept in memory) included: {'histograms': {(family, labels):
     cells}, 'counters': {...: value}, 'gauges': {...: value}}.
     """
     merged = {"histograms": {}, "counters": {}, "gauges": {}}
+    if own is not None:
+        _add(merged, own)
     try:
         names = os.listdir(path)
     except OSError:

@@ -5,18 +5,12 @@ the registrar (wrappers), the database pool (a gauge).  With metrics off
 none of this is built: the site, storage and providers are the plain ones.
 """
 
-import re
 from time import perf_counter
 
 from zope.interface import directlyProvides, providedBy
 
 from famd.interfaces import DeliveryFailed, DeliveryTimedOut, RegistrarUnavailable
-from famd.metrics.recorder import NO_RECORDER, UNMATCHED, Recorder
-
-METHODS = frozenset((b"GET", b"HEAD", b"POST", b"PUT", b"PATCH", b"DELETE", b"OPTIONS"))
-"""Methods counted by name; any other is counted as ``other`` (a client chooses it)."""
-
-_VARIABLE = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
+from famd.metrics.recorder import NO_RECORDER, Recorder
 
 
 def recorder_for(config):
@@ -24,49 +18,30 @@ def recorder_for(config):
     return Recorder() if config.metrics["listen"] else NO_RECORDER
 
 
-class RouteLabels:
-    """
-    The route label of an answered request: the application's prefix and
-    the Klein rule that matched (C{request.route}, set by
-    L{famd.web.mount}), its variables written C{{name}}
-    (``/api/accounts/{id}``), or L{UNMATCHED}.  Never the raw path.
-    """
-
-    def __init__(self):
-        self._labels = {}
-
-    def __call__(self, request):
-        rule = request.route
-        if rule is None:
-            return UNMATCHED
-        prefix = request.prepath[0] if request.prepath else b""
-        key = (prefix, rule)
-        label = self._labels.get(key)
-        if label is None:
-            label = self._labels[key] = "/%s%s" % (
-                prefix.decode("ascii", "replace"), _VARIABLE.sub(r"{\1}", rule))
-        return label
-
-
 def meter_site(site, recorder):
-    """Have C{site} count each request it answers (route, method, status, seconds)."""
+    """
+    Have C{site} count each request it answers: its Klein rule
+    (C{request.route}, set by L{famd.web.mount}; None when no route
+    answered), application, method, status and seconds from its arrival.
+    """
 
     class MeteredRequest(site.requestFactory):
         started_at = None
 
         def process(self):
             self.started_at = perf_counter()
-            super().process()
+            parent_process(self)
 
+    parent_process = site.requestFactory.process
     site.requestFactory = MeteredRequest
-    plain_log, labels, record = site.log, RouteLabels(), recorder.request
+    plain_log, record = site.log, recorder.request
 
     def log(request):
         started = request.started_at
         if started is not None:
-            method = request.method
-            record(labels(request), method.decode("ascii") if method in METHODS else "other",
-                   request.code, perf_counter() - started)
+            rule = request.route
+            record(rule, request.prepath[0] if rule is not None else None,
+                   request.method, request.code, perf_counter() - started)
         plain_log(request)
 
     site.log = log

@@ -4,6 +4,7 @@ famd's benchmark: famd against a bare Klein floor, on this machine.
     python3 bench/run.py                      # 1,000 accounts
     python3 bench/run.py --accounts 1000 --accounts 1000000
     python3 bench/run.py --metrics            # metrics off against metrics on
+    python3 bench/run.py --metrics --profile  # and the share of famd/metrics in py-spy's samples
 
 For each size it seeds a new SQLite file and starts a famd on it (the
 checkout's code), starts the floor (``floor.py``), all on 127.0.0.1, and
@@ -56,6 +57,7 @@ except ImportError as missing:
     )
 
 import loadgen  # noqa: E402
+import profile_share  # noqa: E402
 import report  # noqa: E402
 import seed  # noqa: E402
 import servers  # noqa: E402
@@ -80,6 +82,9 @@ def arguments(argv=None):
                         help="famd's access_log: a file of its own (default), famd's log, or none")
     parser.add_argument("--metrics", action="store_true",
                         help="instead: famd with metrics off against metrics on (ping, info, me, admin)")
+    parser.add_argument("--profile", action="store_true",
+                        help="with --metrics: py-spy the metrics-on famd, print the share of its samples"
+                             " spent in famd/metrics (slows that famd: its ratios are then not the cost)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     return parser.parse_args(argv)
 
@@ -245,6 +250,8 @@ def bench_metrics(args, wrk, python, folder):
             for name in names:
                 loadgen.run(wrk, famd.url, endpoint_options(seeded, name), 1, args.connections)
         scraper.start()
+        if args.profile:
+            profile = profile_share.Profile(famds["on"].process.pid, os.path.join(base, "on.spy"))
         for round_number in range(args.rounds):
             for name in names:
                 parts = {"off": [], "on": []}
@@ -265,9 +272,16 @@ def bench_metrics(args, wrk, python, folder):
             print("  round %d/%d done" % (round_number + 1, args.rounds), flush=True)
     finally:
         scraper.stop()
+        if args.profile:
+            profile.stop()
         for famd in famds.values():
             famd.stop()
     print()
+    if args.profile:
+        total, charged, by_function = profile_share.share(os.path.join(base, "on.spy"))
+        print("py-spy, metrics-on famd: %d of %d samples (%.2f %%) in famd/metrics: %s" % (
+            charged, total, 100.0 * charged / max(1, total),
+            ", ".join("%s %d" % item for item in sorted(by_function.items(), key=lambda i: -i[1]))))
     print("| endpoint | off req/s | on req/s | on/off req/s (rounds) | off CPU µs/req | on CPU µs/req"
           " | off/on CPU per request (rounds) |")
     print("|---|---|---|---|---|---|---|")

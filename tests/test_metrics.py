@@ -12,7 +12,7 @@ import sys
 import tempfile
 
 import treq
-from twisted.internet import defer, reactor
+from twisted.internet import defer, reactor, threads
 from twisted.internet.protocol import Protocol
 from twisted.trial import unittest
 
@@ -30,6 +30,7 @@ from famd.storage.mysql import MySQLStorage
 from famd.storage.postgresql import PostgreSQLStorage
 from famd.storage.sqlite import SQLiteStorage
 from famd.testing.daemon import free_port, start_daemon
+from famd.testing.databases import SERVERS, open_server_storage
 from famd.testing.memory import MemoryStorage
 from famd.testing.pusher import FakePusher
 from famd.testing.smtp_server import RecordingDelivery, SilentFactory, SMTPServerFactory
@@ -330,6 +331,29 @@ class ReadinessTests(unittest.TestCase):
     def test_sqlite_missing_folder(self):
         """An SQLite file in a folder that does not exist is not ready."""
         return self.check_503(self.unreachable("sqlite"))
+
+    @defer.inlineCallbacks
+    def check_database_goes_away(self, engine):
+        storage = yield open_server_storage(self, engine)
+        site = listener.make_site(reactor, tempfile.mkdtemp(), Recorder(), storage, lambda: None)
+        port = reactor.listenTCP(0, site, interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        url = "http://127.0.0.1:%d/ready" % (port.getHost().port,)
+        status, _ = yield get(url)
+        self.assertEqual(status, 200)
+        server = SERVERS[engine]
+        yield threads.deferToThread(server.kill_connections, storage.test_database)
+        yield threads.deferToThread(server.drop, storage.test_database)
+        status, text = yield get(url)
+        self.assertEqual((status, text), (503, "not ready: the database does not answer\n"))
+
+    def test_mysql_database_dropped(self):
+        """A MariaDB database dropped under a running pool turns readiness from 200 to 503."""
+        return self.check_database_goes_away("mysql")
+
+    def test_postgresql_database_dropped(self):
+        """A PostgreSQL database dropped under a running pool turns readiness from 200 to 503."""
+        return self.check_database_goes_away("postgresql")
 
     @defer.inlineCallbacks
     def test_silent_server_times_out(self):

@@ -73,8 +73,8 @@ class SQLStorage:
     The shared operations.  Subclasses implement C{_run(name, write,
     function, args)}: call C{function(txn, *args)} in a transaction on a
     storage thread and return a Deferred of its result.  C{name} is the
-    transaction's short name, for the engine's log lines (and, later, its
-    timings); C{write} says whether the transaction may write (engines use
+    transaction's short name, for the engine's log lines and the metrics
+    (L{observe}); C{write} says whether the transaction may write (engines use
     it to take the write lock early).
     """
 

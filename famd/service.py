@@ -188,6 +188,7 @@ def build_service(config, reactor, components=None, primary=True):
     auth_tokens = TimerService(600, purge_auth_tokens, components["storage"], components["now"])
     auth_tokens.clock = reactor
     auth_tokens.setServiceParent(top)
+    if recorder.enabled:
+        build_metrics_services(config, reactor, components, primary).setServiceParent(top)
     AccessLogService(access).setServiceParent(top)
-    build_metrics_services(config, reactor, components, primary).setServiceParent(top)
     return top

@@ -36,7 +36,7 @@ HISTOGRAMS = (
     (r.REQUESTS, "famd_http_requests_total", "famd_http_request_duration_seconds",
      ("route", "method", "status"), 2,
      "HTTP requests answered, by route template, method and status.",
-     "Seconds from a request's arrival to its answer, by route template and method."),
+     "Seconds from a request received (head and body) to its answer, by route template and method."),
     (r.TRANSACTIONS, "famd_storage_transactions_total", "famd_storage_transaction_duration_seconds",
      ("transaction", "outcome"), 1,
      "Storage transactions by name and outcome (ok, conflict, unavailable, error).",

@@ -22,7 +22,8 @@ def meter_site(site, recorder):
     """
     Have C{site} count each request it answers: its Klein rule
     (C{request.route}, set by L{famd.web.mount}; None when no route
-    answered), application, method, status and seconds from its arrival.
+    answered), application, method, status, and the seconds from the
+    request received (head and body) to its answer.
     """
 
     class MeteredRequest(site.requestFactory):

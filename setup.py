@@ -25,6 +25,7 @@ setup(
         "sqlite-utils>=3.35",
         "qrcode[pil]>=7.4",
         "pyyaml>=6",
+        "prometheus-client>=0.26",
         "orjson>=3.9",
         "txredisapi>=1.4",
         "altcha>=2.3",

@@ -4,6 +4,8 @@ famd's benchmark: famd against a bare Klein floor, on this machine.
     python3 bench/run.py                      # 1,000 accounts
     python3 bench/run.py --accounts 1000 --accounts 1000000
     python3 bench/run.py --workers            # workers: 2 against workers: 1
+    python3 bench/run.py --metrics            # metrics off against metrics on
+    python3 bench/run.py --metrics --profile  # and the share of famd/metrics in py-spy's samples
 
 For each size it seeds a new SQLite file and starts a famd on it (the
 checkout's code), starts the floor (``floor.py``), all on 127.0.0.1, and
@@ -22,9 +24,12 @@ Never part of the test suite.
 import argparse
 import os
 import shutil
+import statistics
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHECKOUT = os.path.dirname(HERE)
@@ -53,6 +58,7 @@ except ImportError as missing:
     )
 
 import loadgen  # noqa: E402
+import profile_share  # noqa: E402
 import report  # noqa: E402
 import seed  # noqa: E402
 import servers  # noqa: E402
@@ -78,6 +84,11 @@ def arguments(argv=None):
                         help="famd's access_log: a file of its own (default), famd's log, or none")
     parser.add_argument("--workers", action="store_true",
                         help="measure workers: 2 against workers: 1 (ping, info, me) instead")
+    parser.add_argument("--metrics", action="store_true",
+                        help="instead: famd with metrics off against metrics on (ping, info, me, admin)")
+    parser.add_argument("--profile", action="store_true",
+                        help="with --metrics: py-spy the metrics-on famd, print the share of its samples"
+                             " spent in famd/metrics (slows that famd: its ratios are then not the cost)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     return parser.parse_args(argv)
 
@@ -198,6 +209,138 @@ def bench_sizes(args, wrk, python, sizes, folder):
     return results
 
 
+METRICS_ENDPOINTS = ("ping", "info", "me", "admin")
+METRICS_BUDGET = 0.95
+"""Metrics on keeps at least this share of each endpoint's rate with metrics off."""
+
+
+def bench_metrics(args, wrk, python, folder):
+    """
+    famd with metrics off against famd with metrics on (a listener on
+    ``metrics.listen``, scraped every L{SCRAPE_INTERVAL} seconds during the
+    runs, as Prometheus would), two processes on copies of one seeded database,
+    measured in the same rounds: each round's run of an endpoint alternates
+    slices of the two (which one goes first alternates too).  Prints each
+    endpoint's rates and the median of the rounds' on/off ratios, and the
+    budget's verdict.
+    """
+    size = (args.accounts or [1000])[0]
+    base = os.path.join(folder, "metrics")
+    os.mkdir(base)
+    database = os.path.join(base, "seed.sqlite")
+    seeded = seed.seed(database, size)
+    access_log = {"file": '"%s"', "log": "true", "off": "false"}[args.access_log]
+    famds, scrape_url = {}, None
+    for mode in ("off", "on"):
+        sub = os.path.join(base, mode)
+        os.mkdir(sub)
+        copy = os.path.join(sub, "famd.sqlite")
+        shutil.copy(database, copy)
+        extra = "access_log: %s\n" % (access_log % os.path.join(sub, "access.log")
+                                       if "%s" in access_log else access_log)
+        if mode == "on":
+            port = servers.free_port()
+            scrape_url = "http://127.0.0.1:%d/metrics" % (port,)
+            extra += 'metrics: {listen: "tcp:%d:interface=127.0.0.1"}\n' % (port,)
+        famds[mode] = servers.famd(python, sub, copy, seed.DOMAIN, extra=extra)
+    scraper = Scraper(scrape_url)
+    names = [name for name in METRICS_ENDPOINTS if name in (args.only or METRICS_ENDPOINTS)]
+    rates = {name: {"off": [], "on": []} for name in names}
+    ratios = {name: [] for name in names}
+    cpu = {name: {"off": [], "on": []} for name in names}
+    cpu_ratios = {name: [] for name in names}
+    slices = max(1, min(args.slices, args.seconds))
+    seconds = max(1, args.seconds // slices)
+    try:
+        for famd in famds.values():
+            famd.start()
+        for famd in famds.values():
+            for name in names:
+                loadgen.run(wrk, famd.url, endpoint_options(seeded, name), 1, args.connections)
+        scraper.start()
+        if args.profile:
+            profile = profile_share.Profile(famds["on"].process.pid, os.path.join(base, "on.spy"))
+        for round_number in range(args.rounds):
+            for name in names:
+                parts = {"off": [], "on": []}
+                for index in range(slices):
+                    order = ("off", "on") if (index + round_number) % 2 == 0 else ("on", "off")
+                    for mode in order:
+                        before = famds[mode].cpu_seconds()
+                        part = loadgen.run(wrk, famds[mode].url, endpoint_options(seeded, name),
+                                           seconds, args.connections, args.threads)
+                        part.cpu = famds[mode].cpu_seconds() - before
+                        parts[mode].append(part)
+                merged = {mode: loadgen.merge(parts[mode]) for mode in parts}
+                for mode in merged:
+                    rates[name][mode].append(merged[mode].rate)
+                    cpu[name][mode].append(1e6 * merged[mode].cpu / max(1, merged[mode].requests))
+                ratios[name].append(merged["on"].rate / merged["off"].rate if merged["off"].rate else 0.0)
+                cpu_ratios[name].append(cpu[name]["off"][-1] / cpu[name]["on"][-1] if cpu[name]["on"][-1] else 0.0)
+            print("  round %d/%d done" % (round_number + 1, args.rounds), flush=True)
+    finally:
+        scraper.stop()
+        if args.profile:
+            profile.stop()
+        for famd in famds.values():
+            famd.stop()
+    print()
+    if args.profile:
+        total, charged, by_function = profile_share.share(os.path.join(base, "on.spy"))
+        print("py-spy, metrics-on famd: %d of %d samples (%.2f %%) in famd/metrics: %s" % (
+            charged, total, 100.0 * charged / max(1, total),
+            ", ".join("%s %d" % item for item in sorted(by_function.items(), key=lambda i: -i[1]))))
+    print("| endpoint | off req/s | on req/s | on/off req/s (rounds) | off CPU µs/req | on CPU µs/req"
+          " | off/on CPU per request (rounds) |")
+    print("|---|---|---|---|---|---|---|")
+    verdicts = []
+    for name in names:
+        ratio = statistics.median(ratios[name])
+        verdicts.append((name, ratio, statistics.median(cpu_ratios[name])))
+        print("| %s | %s | %s | %.3f (%s) | %.0f | %.0f | %.3f (%s) |" % (
+            name, format(round(statistics.median(rates[name]["off"])), ","),
+            format(round(statistics.median(rates[name]["on"])), ","), ratio,
+            " ".join("%.2f" % r for r in ratios[name]),
+            statistics.median(cpu[name]["off"]), statistics.median(cpu[name]["on"]),
+            statistics.median(cpu_ratios[name]), " ".join("%.2f" % r for r in cpu_ratios[name])))
+    print()
+    print("scrapes during the runs: %d (%d failed)" % (scraper.done, scraper.failed))
+    for name, ratio, cpu_ratio in verdicts:
+        print("budget: %-5s metrics on >= %.2f of off: req/s %.3f %s, CPU per request %.3f %s" % (
+            name, METRICS_BUDGET, ratio, "held" if ratio >= METRICS_BUDGET else "NOT MET",
+            cpu_ratio, "held" if cpu_ratio >= METRICS_BUDGET else "NOT MET"))
+
+
+SCRAPE_INTERVAL = 5.0
+"""Seconds between two scrapes: more often than Prometheus's usual 15 s to 1 min."""
+
+
+class Scraper:
+    """Scrapes a metrics URL every L{SCRAPE_INTERVAL} on a thread, as Prometheus would."""
+
+    def __init__(self, url):
+        self.url, self.done, self.failed = url, 0, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self):
+        self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self):
+        while not self._stop.wait(SCRAPE_INTERVAL):
+            try:
+                with urllib.request.urlopen(self.url, timeout=5) as response:
+                    response.read()
+                self.done += 1
+            except OSError:
+                self.failed += 1
+
+
 def main(argv=None):
     args = arguments(argv)
     sizes = args.accounts or [1000]
@@ -213,6 +356,12 @@ def main(argv=None):
           % (args.connections, args.threads, args.rounds, args.seconds, args.access_log, estimate),
           flush=True)
     folder = tempfile.mkdtemp(prefix="famd-bench-")
+    if args.metrics:
+        try:
+            bench_metrics(args, wrk, python, folder)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return
     try:
         if args.workers:
             print(workers.table(workers.bench_workers(

@@ -226,6 +226,7 @@ class Authenticator:
         attempt = yield self.throttle.secret_attempt(presented.client or "")
         # Freed between the two transactions: this answer was not a wrong one.
         yield attempt.succeeded()
+        self.throttle.refused(self.throttle.wrong_secrets.name)
         raise TooMany(1)
 
     def opaque(self):

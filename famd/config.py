@@ -9,7 +9,7 @@ config file's folder.
 """
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Mapping, Optional, Tuple
@@ -85,6 +85,8 @@ class Config:
     both_algorithms: bool = False
     # Processes serving the listening socket (issue 17): the parent and workers - 1 children.
     workers: int = 1
+    # Prometheus metrics and readiness (issue 17).
+    metrics: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({"listen": None}))
 
     @cached_property
     def proxies(self):
@@ -155,6 +157,7 @@ TOP_LEVEL = (
     Option("passwords", dict, {}),
     Option("workers", object, 1, check=workers_setting.check_setting,
            doc="processes serving the socket: a number, or auto (one per core)"),
+    Option("metrics", dict, {}),
 )
 
 SIGNUP = (
@@ -170,6 +173,11 @@ PASSWORDS = (
     Option("both_algorithms", bool, False),
 )
 """The keys of famd.yaml's ``passwords:`` section."""
+
+METRICS = (
+    Option("listen", str, None, nullable=True, doc="Twisted endpoint string"),
+)
+"""The keys of famd.yaml's ``metrics:`` section (Prometheus metrics and readiness)."""
 
 PROVISIONING = (
     Option("rc_file", str, None, nullable=True, path=True),
@@ -263,6 +271,9 @@ def from_mapping(raw, base_dir, path=None):
         problem = workers_setting.check_listen(workers, values["listen"])
         if problem:
             errors.append(problem)
+    raw_metrics = values.get("metrics") if isinstance(values.get("metrics"), dict) else {}
+    metrics, problems = parse(raw_metrics, METRICS, "metrics", base_dir)
+    errors.extend(problems)
     if errors:
         raise ConfigError(errors)
     return Config(
@@ -295,6 +306,7 @@ def from_mapping(raw, base_dir, path=None):
         phone_change_code_lifetime=values["phone_change_code_lifetime"],
         both_algorithms=passwords["both_algorithms"],
         workers=workers,
+        metrics=MappingProxyType(metrics),
         **chosen,
     )
 

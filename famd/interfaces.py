@@ -53,6 +53,10 @@ class DeliveryFailed(Exception):
     """
 
 
+class DeliveryTimedOut(DeliveryFailed):
+    """The transport gave no answer within the notifier's timeout (a L{DeliveryFailed})."""
+
+
 class IEmailSender(Interface):
     """Sends e-mails."""
 
@@ -196,6 +200,16 @@ class IStorageLifecycle(Interface):
         Stop accepting calls, finish the running ones, release connections.
 
         @return: a Deferred firing with None.
+        """
+
+    def ready(timeout):
+        """
+        Whether the database answers: run a trivial query (readiness).
+
+        @param timeout: seconds the database has to answer.
+        @return: a Deferred firing with None once it answered, or failing
+            with L{StorageUnavailable} when it did not (an error, or no
+            answer within C{timeout}).
         """
 
 

@@ -23,6 +23,9 @@ from famd.creation_page import SEGMENT as CREATION_PAGE, CreationPage
 from famd.flows import Context
 from famd.flows.provisioning import auth_token_cutoff
 from famd.listener import Listener, StopFirst
+from famd.metrics.recorder import NO_RECORDER
+from famd.metrics.services import build_metrics_services
+from famd.metrics.wiring import instrument_components, meter_site, recorder_for
 from famd.provisioning import web as provisioning_web
 from famd.throttle import LONGEST_WINDOW, Throttle
 from famd.web import make_site, mount
@@ -79,10 +82,11 @@ def build_components(config, reactor):
     """
     Build every provider named in C{config}.
 
-    @return: a dict: storage, email, sms, push, registrar, hooks, now.
+    @return: a dict: storage, email, sms, push, registrar, hooks, now,
+        metrics (the L{famd.metrics.recorder} at their choke points).
     """
     context = BackendContext(reactor, config)
-    return {
+    return instrument_components(config, {
         "storage": config.storage.build(context),
         "email": config.email.build(context),
         "sms": config.sms.build(context),
@@ -91,7 +95,7 @@ def build_components(config, reactor):
         "hooks": [hook.build(context) for hook in config.provisioning_hooks],
         "now": reactor_clock(reactor),
         "reactor": reactor,
-    }
+    }, recorder_for(config))
 
 
 def build_applications(config, components):
@@ -103,10 +107,12 @@ def build_applications(config, components):
     """
     storage, now = components["storage"], components["now"]
     throttle = Throttle.from_config(config, storage, now)
+    recorder = components.get("metrics", NO_RECORDER)
+    throttle.refused = recorder.throttled
     context = Context.from_config(
         config, storage, now,
         email=components["email"], sms=components["sms"], push=components["push"],
-        throttle=throttle,
+        throttle=throttle, metrics=recorder,
     )
     authenticator = Authenticator.from_config(
         config, storage, now, throttle, components.get("reactor")
@@ -181,6 +187,9 @@ def build_service(config, reactor, components=None, worker=None):
     access = (accesslog.from_setting(config.access_log, reactor) if primary
               else worker.access(config.access_log))
     site = build_site(config, components, reactor, access)
+    recorder = components.get("metrics", NO_RECORDER)
+    if recorder.enabled:
+        meter_site(site, recorder)
     listener = build_listener(config, site, reactor, None if primary else worker.listen)
     listener.setServiceParent(top)
     top.first.append(listener)  # stop accepting and answer what is in flight first
@@ -191,5 +200,7 @@ def build_service(config, reactor, components=None, worker=None):
     if primary:
         counts.setServiceParent(top)
         auth_tokens.setServiceParent(top)
+    if recorder.enabled:
+        build_metrics_services(config, reactor, components, primary).setServiceParent(top)
     AccessLogService(access).setServiceParent(top)
     return top

@@ -179,6 +179,10 @@ class Throttle:
         """The limits of C{config.throttle}."""
         return cls(storage, now, config.throttle)
 
+    @staticmethod
+    def refused(limit_name):
+        """A refusal by the limit C{limit_name} (metrics set their counter here)."""
+
     @inlineCallbacks
     def take(self, *buckets):
         """
@@ -197,6 +201,7 @@ class Throttle:
                 if ids:
                     yield self.storage.forget_attempts(ids)
                 free_at = oldest.timestamp() + limit.window
+                self.refused(limit.name)
                 raise TooMany(max(1, math.ceil(free_at - now.timestamp())))
             ids.extend(reserved)
         return Attempt(self.storage, ids)

@@ -16,7 +16,6 @@ route or method, a routing redirect, and anything unexpected, each become
 FAM's status, headers and JSON body here and nowhere else.
 """
 
-import functools
 from urllib.parse import unquote_to_bytes
 
 from klein import Klein
@@ -120,6 +119,16 @@ def answer_failure(request, failure):
     return answer_refusal(request, refusal)
 
 
+def _naming_route(rule, executor, routes):
+    """C{executor} of C{routes} that first sets C{request.route} to C{rule} (a template, not the path)."""
+
+    def execute(request, *args, **kwargs):
+        request.route = rule
+        return executor(routes, request, *args, **kwargs)
+
+    return execute
+
+
 def mount(*route_objects):
     """
     One Klein router serving the routes of every object of
@@ -131,8 +140,9 @@ def mount(*route_objects):
         app = routes.app
         family = type(routes).__name__
         for rule in app.url_map.iter_rules():
-            # Klein's own executor of the route, bound to its object.
-            execute = functools.partial(app.endpoints[rule.endpoint], routes)
+            # Klein's own executor of the route, bound to its object, naming
+            # its rule on the request (the route label of L{famd.metrics}).
+            execute = _naming_route(rule.rule, app.endpoints[rule.endpoint], routes)
             execute.__name__ = rule.endpoint
             router.route(
                 rule.rule,
@@ -213,6 +223,8 @@ class FamdRequest(server.Request):
 
     max_body_size = 65536
     body_too_large = False
+    route = None
+    """The Klein rule that answered the request (set by L{mount}), or None."""
 
     def __init__(self, channel, *args, **kwargs):
         # Twisted asks the channel for its local address on every request,

@@ -202,7 +202,7 @@ class SignUp2:
             account = yield tokens.create_account(
                 self._context, values["username"], values["password"], values["algorithm"],
                 self._config.sip_domain, stored.token, self._origin(request)[0],
-                values["dtmf_protocol"])
+                values["dtmf_protocol"], generation="2")
         except Conflict as conflict:
             taken = list(taken) + ["username"] if conflict.field == "username" else taken
             stored = None if conflict.field == "token" else stored

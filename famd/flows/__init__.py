@@ -17,6 +17,7 @@ from twisted.logger import Logger
 
 from famd.errors import Unavailable
 from famd.interfaces import DeliveryFailed
+from famd.metrics.recorder import NO_RECORDER
 from famd.notifiers.templates import Templates
 from famd.throttle import Throttle
 
@@ -32,6 +33,7 @@ class Context:
     @ivar templates: the L{famd.notifiers.templates.Templates} of the
         messages sent.
     @ivar throttle: the L{Throttle} counting wrong codes and messages sent.
+    @ivar metrics: the L{famd.metrics.recorder} counting the sign-up funnel.
     """
 
     config: Any
@@ -42,9 +44,11 @@ class Context:
     email: Any = None
     sms: Any = None
     push: Any = None
+    metrics: Any = NO_RECORDER
 
     @classmethod
-    def from_config(cls, config, storage, now, email=None, sms=None, push=None, throttle=None):
+    def from_config(cls, config, storage, now, email=None, sms=None, push=None, throttle=None,
+                    metrics=NO_RECORDER):
         """
         The context C{config} describes; reads the message templates
         (blocking: call at start-up).
@@ -61,6 +65,7 @@ class Context:
             email=email,
             sms=sms,
             push=push,
+            metrics=metrics,
         )
 
 

@@ -66,4 +66,5 @@ def activate(context, username, domain, code, client_address, how):
     if activated is None:
         raise NotFound(NO_ACCOUNT)
     log.info("account {id} activated by {how}", id=account.id, how=how)
+    context.metrics.signup("activated", "2021")
     return activated

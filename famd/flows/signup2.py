@@ -145,7 +145,7 @@ def push_creation_token(context, device, ip, user_agent):
         lambda token, now, since: storage.add_device_token(
             token, *device, ip, user_agent, now, since),
         "account-creation token (2.x)",
-    )
+    ).addCallback(lambda _: context.metrics.signup("token_pushed", "2"))
 
 
 @inlineCallbacks

@@ -57,10 +57,11 @@ def send_token(context, pn_provider, pn_param, pn_prid):
         log.info("account-creation token sent but not kept: the device got another one")
         raise Forbidden(REFUSALS[refusal])
     log.info("account-creation token sent to a {provider} device", provider=pn_provider)
+    context.metrics.signup("token_pushed", "2021")
 
 
 def create_account(context, username, password, algorithm, domain, token, ip_address,
-                   dtmf_protocol=None):
+                   dtmf_protocol=None, generation="2021"):
     """
     Create a not activated account, consuming C{token} in the same
     transaction.
@@ -68,6 +69,7 @@ def create_account(context, username, password, algorithm, domain, token, ip_add
     @param token: the stored text of an unused token (as
         C{ISignUpStore.creation_token} found it).
     @param dtmf_protocol: FAM 2.x's ``dtmf_protocol`` of the account, or None.
+    @param generation: the API generation asking ('2021' or '2'), for metrics.
     @return: a Deferred firing with the new L{famd.model.Account}, or
         failing with L{famd.errors.Conflict} ('username' or 'token').
     """
@@ -87,6 +89,7 @@ def create_account(context, username, password, algorithm, domain, token, ip_add
 
     def created(account):
         log.info("account {id} created with a token", id=account.id)
+        context.metrics.signup("account_created", generation)
         return account
 
     return d.addCallback(created)

@@ -19,7 +19,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 from zope.interface import implementer
 
-from famd.interfaces import DeliveryFailed, ISMSSender
+from famd.interfaces import DeliveryFailed, DeliveryTimedOut, ISMSSender
 
 _GSM_7BIT = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -183,7 +183,8 @@ class OVHSMSSender:
             why = "cancelled"
         else:
             why = "cannot reach %s: %s" % (self._endpoint, _reason(failure))
-        raise DeliveryFailed("SMS to %s not sent: %s" % (phone, self._scrub(why)))
+        raise (DeliveryTimedOut if expired else DeliveryFailed)(
+            "SMS to %s not sent: %s" % (phone, self._scrub(why)))
 
     def _scrub(self, text):
         """C{text} shortened, with any key or secret replaced by ***."""

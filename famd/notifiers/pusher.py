@@ -23,7 +23,7 @@ from twisted.internet.protocol import ProcessProtocol
 from twisted.logger import Logger
 from zope.interface import implementer
 
-from famd.interfaces import DeliveryFailed, IPushSender
+from famd.interfaces import DeliveryFailed, DeliveryTimedOut, IPushSender
 
 SUMMARY = re.compile(
     rb"(\d+) push notification\(s\) sent, (\d+) successfully and (\d+) failed\."
@@ -120,7 +120,7 @@ class FlexisipPusher:
 
     def _busy(self, failure, pn_provider):
         failure.trap(defer.CancelledError)
-        raise DeliveryFailed(
+        raise DeliveryTimedOut(
             "%s push notification not sent: %d flexisip_pusher already running for %g seconds"
             % (pn_provider, self._slots.limit, self._queue_timeout)
         )
@@ -187,7 +187,7 @@ class FlexisipPusher:
                     int(summary[-1][0]),
                 )
         if problem is not None:
-            raise DeliveryFailed(
+            raise (DeliveryTimedOut if timed_out else DeliveryFailed)(
                 "%s push notification not sent: flexisip_pusher %s"
                 % (pn_provider, problem)
             )

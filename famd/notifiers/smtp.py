@@ -27,7 +27,7 @@ from twisted.logger import Logger
 from twisted.mail import smtp
 from zope.interface import implementer
 
-from famd.interfaces import DeliveryFailed, IEmailSender
+from famd.interfaces import DeliveryFailed, DeliveryTimedOut, IEmailSender
 
 _POLICY = policy.default.clone(cte_type="7bit")
 """Header and body encoding safe for any relay; C{\\n} line ends, which
@@ -255,7 +255,9 @@ class SMTPEmailSender:
             why = "%s: %s" % (relay, _short(failure.getErrorMessage()))
         if self._password:
             why = why.replace(self._password, "***")
-        raise DeliveryFailed("e-mail to %s not sent: %s" % (to, why))
+        timed_out = failure.check(defer.TimeoutError)
+        raise (DeliveryTimedOut if timed_out else DeliveryFailed)(
+            "e-mail to %s not sent: %s" % (to, why))
 
 
 def _text(value):

@@ -11,6 +11,7 @@ form here, once; integers no column can hold never reach a driver.
 
 from twisted.internet import defer
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from famd.interfaces import SchemaTooNew, StorageUnavailable
 from famd.errors import Conflict
@@ -42,6 +43,11 @@ EXPECTED = (Conflict, SchemaTooNew, StorageUnavailable)
 """What a transaction may fail with by design; anything else is logged."""
 
 
+def ready_txn(txn):
+    """The readiness query: the trivial one every engine answers."""
+    return txn.scalar("SELECT 1")
+
+
 def storable_id(account_id):
     """Whether an account id may name a row on any engine."""
     return -ID_LIMIT <= account_id < ID_LIMIT
@@ -67,18 +73,53 @@ class SQLStorage:
     The shared operations.  Subclasses implement C{_run(name, write,
     function, args)}: call C{function(txn, *args)} in a transaction on a
     storage thread and return a Deferred of its result.  C{name} is the
-    transaction's short name, for the engine's log lines (and, later, its
-    timings); C{write} says whether the transaction may write (engines use
+    transaction's short name, for the engine's log lines and the metrics
+    (L{observe}); C{write} says whether the transaction may write (engines use
     it to take the write lock early).
     """
 
+    observe = None
+    """Metrics on: C{observe(name, d)} times the transaction C{name} whose
+    outcome C{d} fires with, and returns C{d} (L{famd.metrics.wiring})."""
+
     def read(self, name, function, *args):
         """Run C{function(txn, *args)} in a read-only transaction called C{name}."""
-        return self._run(name, False, function, args).addErrback(name_failure, name)
+        d = self._run(name, False, function, args).addErrback(name_failure, name)
+        return d if self.observe is None else self.observe(name, d)
 
     def write(self, name, function, *args):
         """Run C{function(txn, *args)} in a transaction called C{name} that may write."""
-        return self._run(name, True, function, args).addErrback(name_failure, name)
+        d = self._run(name, True, function, args).addErrback(name_failure, name)
+        return d if self.observe is None else self.observe(name, d)
+
+    # IStorageLifecycle (readiness)
+
+    def ready(self, timeout):
+        """
+        Fire with None once the database answered C{SELECT 1}; fail with
+        L{StorageUnavailable} on any error or after C{timeout} seconds (the
+        late answer, if any, is dropped).
+        """
+        outcome = defer.Deferred()
+
+        def late():
+            outcome.errback(StorageUnavailable("no answer from the database within %gs" % (timeout,)))
+
+        timer = self._reactor.callLater(timeout, late)
+
+        def settled(result):
+            if not timer.active():
+                return None
+            timer.cancel()
+            if isinstance(result, Failure):
+                reason = result.value if result.check(StorageUnavailable) else result.type.__name__
+                outcome.errback(StorageUnavailable("the database does not answer: %s" % (reason,)))
+            else:
+                outcome.callback(None)
+            return None
+
+        self.read("ready", ready_txn).addBoth(settled)
+        return outcome
 
     # IAccountStore
 

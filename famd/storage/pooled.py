@@ -349,6 +349,10 @@ class PooledStorage(SQLStorage):
         if pool is not None:
             pool.close()
 
+    def pool_use(self):
+        """(connections in use, most connections) of this process's pool, for metrics."""
+        return self._taken, self._pool_max
+
     # Running transactions
 
     def _run(self, name, write, function, args):

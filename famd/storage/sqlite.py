@@ -304,8 +304,9 @@ class SQLiteStorage(SQLStorage):
         return transact(connection, self.dialect, write, function, args)
 
     def find_account(self, username, domain):
-        d = self._reader.submit(self._lookups, username, domain)
-        return d.addErrback(name_failure, "find_account")
+        d = self._reader.submit(self._lookups, username, domain).addErrback(
+            name_failure, "find_account")
+        return d if self.observe is None else self.observe("find_account", d)
 
     def _run(self, name, write, function, args):
         thread = self._writer if write else self._reader

@@ -186,6 +186,10 @@ class MemoryStorage:
     def close(self):
         return defer.succeed(None)
 
+    def ready(self, timeout):
+        """Memory always answers."""
+        return defer.succeed(None)
+
     # ---------------------------------------------------------- IAccountStore
 
     def _username_taken(self, username, domain):

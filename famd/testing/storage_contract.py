@@ -78,6 +78,12 @@ class StorageContract:
         self.assertTrue(verifyObject(IStorage, self.storage))
 
     @defer.inlineCallbacks
+    def test_ready_while_reachable(self):
+        """Readiness: an open storage answers its trivial query (fires with None)."""
+        result = yield self.storage.ready(5.0)
+        self.assertIsNone(result)
+
+    @defer.inlineCallbacks
     def test_reopen_keeps_schema_version(self):
         """Opening an already migrated database again changes nothing and gives the same version."""
         version = yield self.storage.open()

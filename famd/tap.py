@@ -14,6 +14,7 @@ from twisted.python import usage
 
 from famd.config import ConfigError, load
 from famd.interfaces import SchemaTooNew, StorageUnavailable
+from famd.logs import ObservedService, observer_for_twistd
 from famd.notifiers.templates import TemplateError
 from famd.provisioning.rcfile import RcFileError
 
@@ -81,4 +82,6 @@ def makeService(options):
     # garbage collector's full passes, which would otherwise walk it all
     # and pause requests for tens of milliseconds.
     reactor.callWhenRunning(gc.freeze)
-    return service
+    # famd's log observer (log_format, access log batches), handed to
+    # twistd's application as it takes the service: see famd.logs.
+    return ObservedService(service, observer_for_twistd(config.log_format, options.parent))

@@ -9,7 +9,7 @@ the format chosen by ``log_format`` in famd.yaml.
    format shows after the system), ``system`` for twistd's legacy events,
    ``traceback`` when the event carries a failure; access lines add their
    parts (``client``, ``method``, ``path``, ``status``, ``bytes``,
-   ``user_agent``).  Only what the text format shows goes in, so a secret
+   ``user_agent``; a line of another shape has only ``text``).  Only what the text format shows goes in, so a secret
    masked in the text line is masked here too (an event's other fields,
    which twisted's own JSON observer would dump, never reach the file).
 
@@ -29,7 +29,6 @@ with ``--syslog`` (always text there: syslog frames its own lines).  With
 sends one event per line (see L{batches_expanded}).
 """
 
-import re
 import signal
 import sys
 import time
@@ -51,8 +50,7 @@ FORMATS = ("text", "json")
 ACCESS_BATCH = "famd_access_batch"
 """The event key of a batch of access lines: a list of C{[time, line]}."""
 
-_ACCESS_PARTS = re.compile(r'(\S+) "(\S+) (\S*)" (\d+) (\S+) "(.*)"\Z')
-"""An access line (L{famd.web.access_log_line}): client "METHOD PATH" status bytes "agent"."""
+_MILLISECONDS = [".%03dZ" % (ms,) for ms in range(1000)]
 
 _expanded = [False]
 
@@ -91,7 +89,7 @@ class _Stamps:
         if second != self._json_second:
             self._json_second = second
             self._json = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        return "%s.%03dZ" % (self._json, int((when - second) * 1000))
+        return self._json + _MILLISECONDS[int((when - second) * 1000)]
 
 
 def _level_name(event):
@@ -157,15 +155,19 @@ class LogObserver:
 
     def _batch_json(self, event, batch):
         namespace, level = event.get("log_namespace", "-"), _level_name(event)
-        stamp, parts, dumps = self._stamps.json, _ACCESS_PARTS.match, orjson.dumps
+        stamp, dumps = self._stamps.json, orjson.dumps
         records = []
         for when, line in batch:
-            record = {"time": stamp(when), "level": level, "namespace": namespace, "text": line}
-            found = parts(line)
-            if found:
-                client, method, path, status, size, agent = found.groups()
-                record.update(client=client, method=method, path=path, status=int(status),
-                              bytes=int(size) if size.isdigit() else 0, user_agent=agent)
+            try:
+                client, method, path, status, size, agent = line.split(" ", 5)
+                if method[0] != '"' or path[-1] != '"' or agent[0] != '"' or agent[-1] != '"':
+                    raise ValueError(line)
+                record = {"time": stamp(when), "level": level, "namespace": namespace, "text": line,
+                          "client": client, "method": method[1:], "path": path[:-1],
+                          "status": int(status), "bytes": int(size) if size != "-" else 0,
+                          "user_agent": agent[1:-1]}
+            except (ValueError, IndexError):  # a line of another shape: no parts
+                record = {"time": stamp(when), "level": level, "namespace": namespace, "text": line}
             records.append(dumps(record))
         return (b"\n".join(records) + b"\n").decode("utf-8")
 

@@ -72,8 +72,9 @@ def arguments(argv=None):
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (1)")
     parser.add_argument("--only", action="append", choices=ENDPOINTS,
                         help="measure only this endpoint (repeatable; default all)")
-    parser.add_argument("--access-log", choices=("file", "log", "off"), default="file",
-                        help="famd's access_log: a file of its own (default), famd's log, or none")
+    parser.add_argument("--access-log", choices=("file", "log", "json", "off"), default="file",
+                        help="famd's access_log: a file of its own (default), famd's log (text or "
+                             "json, its log_format), or none; bench/logmodes.py compares them")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     return parser.parse_args(argv)
 
@@ -107,7 +108,7 @@ class Size:
         self.seeded = seed.seed(database, size)
         self.seeding = time.monotonic() - began
         access_log = {"file": '"%s"' % os.path.join(self.folder, "access.log"), "log": "true",
-                      "off": "false"}
+                      "json": "true\nlog_format: json", "off": "false"}
         self.famd = servers.famd(python, self.folder, database, seed.DOMAIN,
                                  extra="access_log: %s\n" % access_log[args.access_log])
         self.measured = {}

@@ -150,8 +150,15 @@ class LogObserver:
 
     def _batch_text(self, event, batch):
         system = " [%s#%s] " % (event.get("log_namespace", "-"), _level_name(event))
-        stamp = self._stamps.text
-        return "".join([stamp(when) + system + line + "\n" for when, line in batch])
+        stamp, lines = self._stamps.text, []
+        second = prefix = None
+        for when, line in batch:
+            if int(when) != second:  # the stamp and system, made once per second
+                second = int(when)
+                prefix = stamp(when) + system
+            lines.append(prefix + line)
+        lines.append("")
+        return "\n".join(lines)
 
     def _batch_json(self, event, batch):
         namespace, level = event.get("log_namespace", "-"), _level_name(event)

@@ -18,6 +18,7 @@ from twisted.logger import (
     LogPublisher,
     eventAsJSON,
     eventFromJSON,
+    formatEvent,
     formatEventAsClassicLogText,
     formatTime,
 )
@@ -277,6 +278,20 @@ class TwistdHookTests(unittest.TestCase):
         self.assertTrue(logs.batches_expanded())  # it writes the log: batches welcome
         with open(path) as f:
             self.assertEqual(json.loads(f.read())["text"], "hello")
+
+    def test_syslog_gets_one_event_per_access_line(self):
+        """--syslog: twistd's syslog observer is handed each access line of a batch as an event of its own."""
+        self.patch(logs, "_expanded", [False])
+        self.assertIsInstance(observer_for_twistd("json", {"syslog": True, "prefix": "famd"}),
+                              logs.ExpandingObserver)
+        seen = []
+        expanding = logs.ExpandingObserver(seen.append)
+        other = {"log_format": "hello", "log_time": T0}
+        expanding(batch_event([(T0, PING), (T0 + 2, SECRET)]))
+        expanding(other)
+        self.assertEqual([(e["log_time"], formatEvent(e), e["log_namespace"]) for e in seen[:2]],
+                         [(T0, PING, "famd.access"), (T0 + 2, SECRET, "famd.access")])
+        self.assertIs(seen[2], other)
 
     def test_stdout_only_in_the_foreground(self):
         """--logfile - without -n stops twistd, as twistd itself does."""

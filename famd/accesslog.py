@@ -40,10 +40,13 @@ class LogAccess:
     time (C{famd_access_batch}, see L{famd.logs}) when famd's observer
     writes the log, otherwise one ``[famd.access#info] LINE`` event per line.
     Without a C{clock} (tests, tools) every line is published at once.
+    C{batches} True publishes batches whoever writes the log (a worker
+    process relaying them to the parent, whose observer writes them).
     """
 
-    def __init__(self, clock=None, observer=globalLogPublisher):
+    def __init__(self, clock=None, observer=globalLogPublisher, batches=None):
         self._observer = observer
+        self._batches = batches_expanded if batches is None else (lambda: batches)
         self._clock = clock
         self._seconds = time.time if clock is None else clock.seconds
         self._lines = []
@@ -75,7 +78,7 @@ class LogAccess:
         if not self._lines:
             return
         lines, self._lines = self._lines, []
-        if batches_expanded():
+        if self._batches():
             self._observer(
                 {
                     "log_format": "{famd_access_count} access log lines",

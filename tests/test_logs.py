@@ -184,6 +184,26 @@ class RelayedBatchTests(unittest.TestCase):
             self.assertEqual(len(out.getvalue().splitlines()), 3)
             self.assertIn(SECRET.split(" ")[0], out.getvalue().splitlines()[1])
 
+    def test_worker_relay_round_trip(self):
+        """A writer told to batch (a worker's) publishes batches a parent can read back from JSON and write, in both formats."""
+        self.patch(logs, "_expanded", [False])
+        clock = task.Clock()
+        clock.advance(T0)
+        sent = []
+        access = LogAccess(clock, lambda event: sent.append(eventAsJSON(event)), batches=True)
+        access(PING)
+        clock.advance(0.5)
+        access(SECRET)
+        clock.advance(0.5)
+        self.assertEqual(len(sent), 1)
+        for log_format, first in (("text", formatTime(T0) + " [famd.access#info] " + PING),
+                                  ("json", '{"time":"2021-06-01T10:00:00.250Z"')):
+            watcher, out = observer(log_format)
+            watcher(eventFromJSON(sent[0]))
+            lines = out.getvalue().splitlines()
+            self.assertEqual(len(lines), 2)
+            self.assertTrue(lines[0].startswith(first), lines[0])
+
     def test_file_access_write_batch(self):
         """FileAccess.write_batch writes relayed lines with their own times, on the next flush."""
         clock = task.Clock()

@@ -9,9 +9,10 @@ the format chosen by ``log_format`` in famd.yaml.
    format shows after the system), ``system`` for twistd's legacy events,
    ``traceback`` when the event carries a failure; access lines add their
    parts (``client``, ``method``, ``path``, ``status``, ``bytes``,
-   ``user_agent``; a line of another shape has only ``text``).  Only what the text format shows goes in, so a secret
-   masked in the text line is masked here too (an event's other fields,
-   which twisted's own JSON observer would dump, never reach the file).
+   ``user_agent``; a line of another shape has only ``text``).  Only what
+   the text format shows goes in, so a secret masked in the text line is
+   masked here too (an event's other fields, which twisted's own JSON
+   observer would dump, never reach the file).
 
 The access log's lines come as batches (L{famd.accesslog.LogAccess}, or a
 worker process relaying its own): one event carrying ``famd_access_batch``,

@@ -80,8 +80,6 @@ def arguments(argv=None):
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (1)")
     parser.add_argument("--only", action="append", choices=ENDPOINTS,
                         help="measure only this endpoint (repeatable; default all)")
-    parser.add_argument("--access-log", choices=("file", "log", "off"), default="file",
-                        help="famd's access_log: a file of its own (default), famd's log, or none")
     parser.add_argument("--workers", action="store_true",
                         help="measure workers: 2 against workers: 1 (ping, info, me) instead")
     parser.add_argument("--metrics", action="store_true",
@@ -89,6 +87,9 @@ def arguments(argv=None):
     parser.add_argument("--profile", action="store_true",
                         help="with --metrics: py-spy the metrics-on famd, print the share of its samples"
                              " spent in famd/metrics (slows that famd: its ratios are then not the cost)")
+    parser.add_argument("--access-log", choices=("file", "log", "json", "off"), default="file",
+                        help="famd's access_log: a file of its own (default), famd's log (text or "
+                             "json, its log_format), or none; bench/logmodes.py compares them")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     return parser.parse_args(argv)
 
@@ -113,7 +114,7 @@ def endpoint_options(seeded, name):
 def access_log_setting(args, folder):
     """famd.yaml's access_log value for C{--access-log} (a file in C{folder})."""
     return {"file": '"%s"' % os.path.join(folder, "access.log"), "log": "true",
-            "off": "false"}[args.access_log]
+            "json": "true\nlog_format: json", "off": "false"}[args.access_log]
 
 
 class Size:
@@ -229,15 +230,13 @@ def bench_metrics(args, wrk, python, folder):
     os.mkdir(base)
     database = os.path.join(base, "seed.sqlite")
     seeded = seed.seed(database, size)
-    access_log = {"file": '"%s"', "log": "true", "off": "false"}[args.access_log]
     famds, scrape_url = {}, None
     for mode in ("off", "on"):
         sub = os.path.join(base, mode)
         os.mkdir(sub)
         copy = os.path.join(sub, "famd.sqlite")
         shutil.copy(database, copy)
-        extra = "access_log: %s\n" % (access_log % os.path.join(sub, "access.log")
-                                       if "%s" in access_log else access_log)
+        extra = "access_log: %s\n" % access_log_setting(args, sub)
         if mode == "on":
             port = servers.free_port()
             scrape_url = "http://127.0.0.1:%d/metrics" % (port,)

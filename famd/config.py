@@ -19,6 +19,7 @@ from twisted.logger import Logger
 
 from famd import backends, workers_setting
 from famd.accesslog import check_setting as check_access_log
+from famd.logs import check_setting as check_log_format
 from famd.client_address import TrustedProxies
 from famd.options import Option, join, list_of_strings, parse, positive
 from famd.throttle import THROTTLE
@@ -87,6 +88,8 @@ class Config:
     workers: int = 1
     # Prometheus metrics and readiness (issue 17).
     metrics: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({"listen": None}))
+    # Structured logs (issue 17).
+    log_format: str = "text"
 
     @cached_property
     def proxies(self):
@@ -144,6 +147,7 @@ TOP_LEVEL = (
     Option("templates", str, None, nullable=True, path=True),
     Option("access_log", object, True, nullable=True, path=True, check=check_access_log,
            doc="true (famd's log), false, or a file path"),
+    Option("log_format", str, "text", check=check_log_format, doc="text or json"),
     Option("storage", dict, {"backend": "sqlite"}),
     Option("email", dict, {"backend": "log"}),
     Option("sms", dict, {"backend": "log"}),
@@ -296,6 +300,7 @@ def from_mapping(raw, base_dir, path=None):
         email_change_lifetime=values["email_change_lifetime"],
         templates=values["templates"],
         access_log=values["access_log"],
+        log_format=values["log_format"],
         rc_file=provisioning["rc_file"],
         overwrite_all=provisioning["overwrite_all"],
         provisioning_hooks=hooks,

@@ -15,6 +15,7 @@ from twisted.python import usage
 
 from famd.config import ConfigError, load
 from famd.interfaces import SchemaTooNew, StorageUnavailable
+from famd.logs import ObservedService, observer_for_twistd
 from famd.notifiers.templates import TemplateError
 from famd.provisioning.rcfile import RcFileError
 
@@ -67,6 +68,7 @@ def serve_on_every_core(service, config, reactor):
     and every worker serve) to famd's service tree.  Both stop first when
     famd stops, with the listener.
     """
+    from famd import metrics
     from famd.sdnotify import NotifyService
     from famd.workers import Supervisor
 
@@ -75,6 +77,7 @@ def serve_on_every_core(service, config, reactor):
     if config.workers > 1:
         access = service.getServiceNamed("access-log").access
         supervisor = Supervisor(config.path, config.workers - 1, listener, access, reactor)
+        supervisor.on_exit(metrics.process_dead)  # a dead worker's gauges go, its counts stay
         supervisor.setServiceParent(service)
         service.first.append(supervisor)
         waits.append(supervisor.ready)
@@ -108,4 +111,6 @@ def makeService(options):
     # garbage collector's full passes, which would otherwise walk it all
     # and pause requests for tens of milliseconds.
     reactor.callWhenRunning(gc.freeze)
-    return service
+    # famd's log observer (log_format, access log batches), handed to
+    # twistd's application as it takes the service: see famd.logs.
+    return ObservedService(service, observer_for_twistd(config.log_format, options.parent))

@@ -23,29 +23,29 @@ DRAIN_POLL = 0.05
 
 class Listener(Service):
     """
-    Serves C{site} on the port C{listen(site)} opens (a Deferred port, as
-    an endpoint's C{listen} returns).
+    Serves C{factory} (the site) on the port C{listen(factory)} opens (a
+    Deferred port, as an endpoint's C{listen} returns).
 
     @ivar in_flight: requests received whole and not answered yet.
     """
 
     name = "http"
 
-    def __init__(self, listen, site, clock, grace=DRAIN_SECONDS):
+    def __init__(self, listen, factory, clock, grace=DRAIN_SECONDS):
         self._listen = listen
-        self.site = site
+        self.factory = factory
         self.clock = clock
         self.grace = grace
         self.in_flight = 0
         self._listening = None
         self._stopped = False
-        _count_requests(site, self)
+        _count_requests(factory, self)
 
     def privilegedStartService(self):
         # Bind here, before twistd drops privileges; a failure (the port is
         # taken) is raised to twistd, which then exits 1 (as strports.service does).
         super().privilegedStartService()
-        self._listening = self._listen(self.site)
+        self._listening = self._listen(self.factory)
         raised = []
         self._listening.addErrback(lambda failure: raised.append(failure) or failure)
         if raised:

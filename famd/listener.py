@@ -26,7 +26,8 @@ class Listener(Service):
     Serves C{factory} (the site) on the port C{listen(factory)} opens (a
     Deferred port, as an endpoint's C{listen} returns).
 
-    @ivar in_flight: requests received whole and not answered yet.
+    @ivar in_flight: requests begun (their request line received) and not
+        answered yet.
     """
 
     name = "http"
@@ -80,8 +81,13 @@ class Listener(Service):
 
     @defer.inlineCallbacks
     def drained(self):
-        """Fire once no request is in flight, or C{grace} seconds from now."""
+        """
+        Fire once no request is in flight, or C{grace} seconds from now.
+        It always waits one short turn first, so that requests already
+        received on open connections, but not read yet, are read and counted.
+        """
         deadline = self.clock.seconds() + self.grace
+        yield task.deferLater(self.clock, DRAIN_POLL, lambda: None)
         if self.in_flight:
             log.info("stopping: waiting for {count} requests in flight", count=self.in_flight)
         while self.in_flight and self.clock.seconds() < deadline:
@@ -99,10 +105,10 @@ def _count_requests(site, listener):
     base = site.requestFactory
 
     class Counted(base):
-        def process(self):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
             listener.in_flight += 1
             self.notifyFinish().addBoth(listener._finished)
-            super().process()
 
     Counted.__name__ = base.__name__
     site.requestFactory = Counted

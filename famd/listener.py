@@ -23,29 +23,30 @@ DRAIN_POLL = 0.05
 
 class Listener(Service):
     """
-    Serves C{site} on the port C{listen(site)} opens (a Deferred port, as
-    an endpoint's C{listen} returns).
+    Serves C{factory} (the site) on the port C{listen(factory)} opens (a
+    Deferred port, as an endpoint's C{listen} returns).
 
-    @ivar in_flight: requests received whole and not answered yet.
+    @ivar in_flight: requests begun (their request line received) and not
+        answered yet.
     """
 
     name = "http"
 
-    def __init__(self, listen, site, clock, grace=DRAIN_SECONDS):
+    def __init__(self, listen, factory, clock, grace=DRAIN_SECONDS):
         self._listen = listen
-        self.site = site
+        self.factory = factory
         self.clock = clock
         self.grace = grace
         self.in_flight = 0
         self._listening = None
         self._stopped = False
-        _count_requests(site, self)
+        _count_requests(factory, self)
 
     def privilegedStartService(self):
         # Bind here, before twistd drops privileges; a failure (the port is
         # taken) is raised to twistd, which then exits 1 (as strports.service does).
         super().privilegedStartService()
-        self._listening = self._listen(self.site)
+        self._listening = self._listen(self.factory)
         raised = []
         self._listening.addErrback(lambda failure: raised.append(failure) or failure)
         if raised:
@@ -80,8 +81,13 @@ class Listener(Service):
 
     @defer.inlineCallbacks
     def drained(self):
-        """Fire once no request is in flight, or C{grace} seconds from now."""
+        """
+        Fire once no request is in flight, or C{grace} seconds from now.
+        It always waits one short turn first, so that requests already
+        received on open connections, but not read yet, are read and counted.
+        """
         deadline = self.clock.seconds() + self.grace
+        yield task.deferLater(self.clock, DRAIN_POLL, lambda: None)
         if self.in_flight:
             log.info("stopping: waiting for {count} requests in flight", count=self.in_flight)
         while self.in_flight and self.clock.seconds() < deadline:
@@ -99,10 +105,10 @@ def _count_requests(site, listener):
     base = site.requestFactory
 
     class Counted(base):
-        def process(self):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
             listener.in_flight += 1
             self.notifyFinish().addBoth(listener._finished)
-            super().process()
 
     Counted.__name__ = base.__name__
     site.requestFactory = Counted

@@ -48,7 +48,7 @@ class WorkersDaemon(Daemon):
             self.collector, installed("twistd"),
             [installed("twistd"), "-n", "--pidfile=", "famd", "--config", self.config_path],
             env=self.env, path=os.path.dirname(self.config_path))
-        return self.wait_ready()
+        return self.wait_ready(timeout=60.0)  # a loaded machine takes long to start Python
 
     def workers(self):
         """{worker number: pid} of the workers that said they serve, the latest of each."""
@@ -225,7 +225,7 @@ class NotifySocket:
                 return self.messages
 
     @defer.inlineCallbacks
-    def wait_for(self, key, timeout=20.0):
+    def wait_for(self, key, timeout=60.0):
         """Fire with the first message holding line C{key} (e.g. READY=1)."""
         deadline = reactor.seconds() + timeout
         while reactor.seconds() < deadline:
@@ -384,7 +384,7 @@ class UnixSocketTests(unittest.TestCase):
         config = (CONFIG % {"storage": json.dumps(sqlite_storage())}).replace(
             '"tcp:{port}:interface=127.0.0.1"', '"unix:%s"' % (path,))
         daemon = WorkersDaemon(reactor, write_config(config, folder), 0)
-        daemon.wait_ready = lambda: daemon.wait_for_workers()
+        daemon.wait_ready = lambda timeout: daemon.wait_for_workers(timeout)
         self.addCleanup(daemon.stop)
         yield daemon.start()
         answers = yield threads.deferToThread(unix_pings, path, 20)

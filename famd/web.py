@@ -126,6 +126,7 @@ def _naming_route(rule, executor, routes):
         request.route = rule
         return executor(routes, request, *args, **kwargs)
 
+    execute.__wrapped__ = executor  # what the route declares (famd.api.declare) is found through it
     return execute
 
 

@@ -112,7 +112,7 @@ def declare(summary, description, auth, generation, users, body=None, query=(),
 def declaration_of(endpoint):
     """
     The L{Declaration} of a route's handler, of Klein's executor of it, or
-    of L{famd.web.mount}'s partial over that executor; None when undeclared.
+    of L{famd.web.mount}'s wrapper of that executor; None when undeclared.
     """
     seen = 0
     while endpoint is not None and seen < 8:

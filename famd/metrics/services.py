@@ -15,7 +15,7 @@ from twisted.internet import threads
 from twisted.logger import Logger
 
 import famd.metrics
-from famd.metrics import listener, shared
+from famd.metrics import shared
 
 log = Logger(namespace="famd.metrics")
 
@@ -90,6 +90,9 @@ def build_metrics_services(config, reactor, components, primary):
     if recorder is None or not recorder.enabled:
         return top
     if primary:
+        # Imported only when metrics are on: prometheus-client is not loaded otherwise.
+        from famd.metrics import listener
+
         directory = shared.create()
         DirectoryService(directory).setServiceParent(top)
         famd.metrics.directory = directory

@@ -964,3 +964,14 @@ class IStorage(
     IWebSessionStore,
 ):
     """Everything a storage backend provides."""
+
+
+class IPanelAccount(Interface):
+    """
+    The account logged in to the account panel (a L{famd.model.Account}),
+    as a C{klein.Authorization} of the session finds it (L{famd.panel}).
+    """
+
+
+class IPanelAdmin(Interface):
+    """The logged-in account of the account panel when it is an administrator."""

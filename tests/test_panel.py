@@ -14,7 +14,7 @@ from twisted.trial import unittest
 from famd.panel.sessions import id_hash
 from famd.testing.storage_contract import NOW
 from tests.engines import on_engines
-from tests.panel_helpers import CSRF, serve_panel
+from tests.panel_helpers import CSRF, Browser, serve_panel
 from tests.serving import serve
 
 
@@ -155,6 +155,15 @@ class PanelTests(unittest.TestCase):
         self.assertEqual((yield self.browser.get("/account")).status, 200)
 
     @defer.inlineCallbacks
+    def test_odd_text_refused(self):
+        """A form value that is not UTF-8, or holds a NUL, is a 400 page, not a 500."""
+        yield self.browser.get("/login")
+        for odd in (b"\xff\xfe", b"us\x00er"):
+            page = yield self.browser.post("/login", {"identifier": odd, "password": "secret"})
+            self.assertEqual(page.status, 400, odd)
+            self.assertEqual(page.title(), "Bad request")
+
+    @defer.inlineCallbacks
     def test_post_without_session(self):
         """A POST with no session cookie at all is a 403 page (no form was served to it)."""
         page = yield self.browser.post("/login", {"identifier": "user", "password": "secret"})
@@ -198,6 +207,19 @@ class PanelTests(unittest.TestCase):
         purged = yield self.served.components["panel"].sessions.purge()
         self.assertEqual(purged, 1)
         self.assertIsNone((yield self.served.storage.web_session(id_hash(secret), NOW - timedelta(days=9), NOW - timedelta(days=9))))
+
+    @defer.inlineCallbacks
+    def test_session_shared_by_processes(self):
+        """A session started on one famd opens the account on another famd of the same database, and logout there ends it here."""
+        other = yield serve(self, beside=self.served)
+        elsewhere = Browser(other)
+        yield self.browser.log_in()
+        elsewhere.cookies.update(self.browser.cookies)
+        page = yield elsewhere.get("/account")
+        self.assertEqual(page.status, 200)
+        self.assertIn("user@sip.example.org", page.main_text())
+        yield elsewhere.post("/logout")
+        self.assertEqual((yield self.browser.get("/account")).status, 303)
 
 
 globals().update(on_engines(PanelTests))

@@ -49,8 +49,10 @@ def procure_session(routes, request):
 def check_csrf(routes, request):
     """
     Refuse a request other than GET or HEAD whose CSRF field is not its
-    session's token (compared in constant time), with a 403 page.  klein's
-    forms check it again, later; this check covers routes without fields.
+    session's token (compared in constant time), with a 403 page, and one
+    whose fields are not UTF-8 text without NUL, with a 400 page.  klein's
+    forms check the token again, later; this check covers routes without
+    fields.
     """
     if request.method in (b"GET", b"HEAD"):
         return
@@ -58,6 +60,16 @@ def check_csrf(routes, request):
     sent = request.args.get(CSRF_FIELD, [b""])[0]
     if session is None or not same(sent, session.identifier.encode("ascii")):
         raise EarlyExit(routes.panel.csrf_refusal(request))
+    if not all(_plain_text(value) for values in request.args.values() for value in values):
+        raise EarlyExit(routes.panel.refusal_page(request, errors.BadRequest(errors.ODD_TEXT)))
+
+
+def _plain_text(value):
+    """Whether a form value is UTF-8 text without NUL (what klein's fields decode and storage keeps)."""
+    try:
+        return "\x00" not in value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
 
 
 @implementer(IRequiredParameter, IDependencyInjector)

@@ -7,15 +7,19 @@ and the panel switched off.
 """
 
 from datetime import timedelta
+from types import SimpleNamespace
 
+from klein import Klein
 from twisted.internet import defer
 from twisted.trial import unittest
 
+from famd.panel.base import ADMIN, REQUEST, PanelRoutes, requirer
 from famd.panel.sessions import id_hash
+from famd.panel.site import ROUTE_CLASSES, panel_resource
 from famd.testing.storage_contract import NOW
 from tests.engines import on_engines
 from tests.panel_helpers import CSRF, Browser, serve_panel
-from tests.serving import serve
+from tests.serving import InMemoryClient, serve
 
 
 class PanelTests(unittest.TestCase):
@@ -252,3 +256,39 @@ class PanelOffTests(unittest.TestCase):
         status, headers, body = yield served.client.request("GET", "http://famd.test/login")
         self.assertEqual(status, 404)
         self.assertIn(b"application/json", headers.getRawHeaders(b"content-type")[0])
+
+
+class Probe(PanelRoutes):
+    """A route class of the test: one page for administrators only."""
+
+    app = Klein()
+
+    @requirer.require(app.route("/probe", methods=["GET"]), request=REQUEST, admin=ADMIN)
+    def probe(self, request, admin):
+        return self.panel.page(request, "account.title", "admin " + admin.username, account=admin)
+
+
+class RouteClassTests(unittest.TestCase):
+    """A route class added to the panel, as the contract says, with an administrator's page."""
+
+    @defer.inlineCallbacks
+    def setUp(self):
+        served = yield serve(self)
+        resource = panel_resource(served.components["panel"], ROUTE_CLASSES + [Probe])
+        self.served = SimpleNamespace(client=InMemoryClient({}, fallback=resource))
+
+    @defer.inlineCallbacks
+    def test_admin_required(self):
+        """A visitor goes to the login page, an account that is not an administrator gets 403, an administrator the page."""
+        browser = Browser(self.served)
+        page = yield browser.get("/probe")
+        self.assertEqual((page.status, page.header(b"location")), (303, b"/login"))
+        yield browser.log_in("bob", "bobpass")
+        page = yield browser.get("/probe")
+        self.assertEqual((page.status, page.title()), (403, "Forbidden"))
+        browser = Browser(self.served)
+        yield browser.log_in("user", "secret")
+        page = yield browser.get("/probe")
+        self.assertEqual(page.status, 200)
+        self.assertIn("admin user", page.main_text())
+        self.assertIn('href="/admin"', page.text)

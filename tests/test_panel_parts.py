@@ -172,3 +172,16 @@ class LoginCheckTests(unittest.TestCase):
         yield storage.create_account(new_account(config, NOW, "alice", "secret", "MD5", activated=True))
         self.assertEqual((yield login.check_login(config, storage, "a" * 300, "secret"))[1], login.WRONG)
         self.assertEqual((yield login.check_login(config, storage, "alice", "s" * 300))[1], login.WRONG)
+
+    @defer.inlineCallbacks
+    def test_sip_address_before_email(self):
+        """An e-mail address spelling another account's SIP address does not hide that account."""
+        config = from_mapping({"sip_domain": "sip.example.org"}, "/tmp")
+        storage = MemoryStorage()
+        yield storage.create_account(new_account(config, NOW, "alice", "secret", "MD5", activated=True))
+        yield storage.create_account(new_account(config, NOW, "mallory", "other", "MD5", activated=True,
+                                                 email="alice@sip.example.org"))
+        account = yield login.find_account(storage, "sip.example.org", "alice@sip.example.org")
+        self.assertEqual(account.username, "alice")
+        account = yield login.find_account(storage, "sip.example.org", "sip:alice@sip.example.org")
+        self.assertEqual(account.username, "alice")

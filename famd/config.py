@@ -90,6 +90,8 @@ class Config:
     metrics: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({"listen": None}))
     # Structured logs (issue 17).
     log_format: str = "text"
+    # The account panel (issue 16): the values of PANEL, by key.
+    panel: Optional[Mapping[str, Any]] = None
 
     @cached_property
     def proxies(self):
@@ -162,6 +164,7 @@ TOP_LEVEL = (
     Option("workers", object, 1, check=workers_setting.check_setting,
            doc="processes serving the socket: a number, or auto (one per core)"),
     Option("metrics", dict, {}),
+    Option("panel", dict, {}),
 )
 
 SIGNUP = (
@@ -182,6 +185,15 @@ METRICS = (
     Option("listen", str, None, nullable=True, doc="Twisted endpoint string"),
 )
 """The keys of famd.yaml's ``metrics:`` section (Prometheus metrics and readiness)."""
+PANEL = (
+    Option("enabled", bool, True),
+    Option("signup", str, "email", choices=("email", "phone", "both", "none")),
+    Option("terms_url", str, None, nullable=True, check=_url),
+    Option("session_idle", int, 1800, check=_SECONDS),
+    Option("session_lifetime", int, 43200, check=_SECONDS),
+    Option("catalogue", str, None, nullable=True, path=True),
+)
+"""The keys of famd.yaml's ``panel:`` section (the account panel, L{famd.panel})."""
 
 PROVISIONING = (
     Option("rc_file", str, None, nullable=True, path=True),
@@ -278,6 +290,9 @@ def from_mapping(raw, base_dir, path=None):
     raw_metrics = values.get("metrics") if isinstance(values.get("metrics"), dict) else {}
     metrics, problems = parse(raw_metrics, METRICS, "metrics", base_dir)
     errors.extend(problems)
+    raw_panel = values.get("panel") if isinstance(values.get("panel"), dict) else {}
+    panel, problems = parse(raw_panel, PANEL, "panel", base_dir)
+    errors.extend(problems)
     if errors:
         raise ConfigError(errors)
     return Config(
@@ -312,6 +327,7 @@ def from_mapping(raw, base_dir, path=None):
         both_algorithms=passwords["both_algorithms"],
         workers=workers,
         metrics=MappingProxyType(metrics),
+        panel=MappingProxyType(panel),
         **chosen,
     )
 

@@ -28,7 +28,7 @@ from twisted.trial import unittest
 
 import famd.plugins
 from famd.backends import KINDS
-from famd.config import METRICS, PASSWORDS, PROVISIONING, SIGNUP, TOP_LEVEL, from_mapping, load
+from famd.config import METRICS, PANEL, PASSWORDS, PROVISIONING, SIGNUP, TOP_LEVEL, from_mapping, load
 from famd.interfaces import IBackend
 from famd.options import REQUIRED
 from famd.throttle import THROTTLE
@@ -120,6 +120,7 @@ class ConfigDocumentedTests(unittest.TestCase):
         keys |= {"signup." + option.key for option in SIGNUP}
         keys |= {"passwords." + option.key for option in PASSWORDS}
         keys |= {"metrics." + option.key for option in METRICS}
+        keys |= {"panel." + option.key for option in PANEL}
         self.assertEqual(keys - self.explained, set())
 
     def test_backends_documented_are_those_of_the_code(self):

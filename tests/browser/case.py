@@ -5,6 +5,7 @@ the process's shared Chromium pointed at it (L{tests.browser.page.Page}).
 """
 
 from twisted.internet import defer, threads
+from twisted.python import log
 from twisted.trial import unittest
 
 from tests.browser import chromium
@@ -31,5 +32,7 @@ class BrowserTestCase(unittest.TestCase):
     def setUp(self):
         chromium.require()
         self.famd = yield start_famd(self, self.engine, self.settings)
+        # famd's own output, in the test's log (_trial_temp/test.log) when it ends.
+        self.addCleanup(lambda: log.msg("famd's output:\n" + self.famd.daemon.log()))
         browser = yield threads.deferToThread(chromium.shared)
         self.page = Page(self, browser, self.famd.url)

@@ -4,7 +4,8 @@ real port (L{famd.testing.daemon}), on the test's storage engine (a fresh
 SQLite file, MariaDB or PostgreSQL database), with its outside world in the
 test's own reactor: e-mail through Twisted's SMTP server (L{Mailbox}), the
 ``flexisip-cli`` registrar on the fake Flexisip CLI socket (it speaks
-Flexisip's protocol), SMS through the fake OVH API.  L{Famd} also reads and
+Flexisip's protocol), SMS through the fake OVH API, push notifications run
+by a fake ``flexisip_pusher`` executable.  L{Famd} also reads and
 writes the same database as the daemon, runs the ``famd`` command and runs
 Flexisip's own password request.
 """
@@ -28,6 +29,7 @@ from famd.testing.databases import SERVERS, fresh_database, open_server_storage
 from famd.testing.flexisip_cli import FakeFlexisipCLI, Registration
 from famd.testing.loopback import listen
 from famd.testing.ovh_api import FakeOVH, serve_ovh
+from famd.testing.pusher import FakePusher
 from famd.testing.smtp_server import RecordingDelivery, SMTPServerFactory
 from famd.testing.storage import open_sqlite
 from tests.flows_fixtures import OVH_KEYS, OVH_SERVICE
@@ -101,10 +103,11 @@ class Famd:
     @ivar mail: the L{Mailbox} of its e-mails.
     @ivar cli: the L{FakeFlexisipCLI} its registrar asks (seed devices with L{register_device}).
     @ivar ovh: the L{FakeOVH} its SMS go to (C{ovh.jobs}).
+    @ivar pusher: the L{FakePusher} its push notifications run (C{pusher.pushed()}).
     @ivar storage: a storage of the test's own on the daemon's database.
     """
 
-    def __init__(self, engine, daemon, config, mail, cli, ovh, storage, database):
+    def __init__(self, engine, daemon, config, mail, cli, ovh, pusher, storage, database):
         self.engine = engine
         self.daemon = daemon
         self.url = daemon.url
@@ -112,6 +115,7 @@ class Famd:
         self.mail = mail
         self.cli = cli
         self.ovh = ovh
+        self.pusher = pusher
         self.storage = storage
         self.database = database
 
@@ -181,8 +185,8 @@ class Famd:
 def start_famd(test_case, engine="sqlite", settings=None):
     """
     Start the installed famd for C{test_case} on C{engine} ('sqlite',
-    'mysql' or 'postgresql'), with e-mail, registrar and SMS wired to
-    in-process fakes; stopped (and its database dropped) at cleanup; fire
+    'mysql' or 'postgresql'), with e-mail, registrar, SMS and push wired
+    to fakes; stopped (and its database dropped) at cleanup; fire
     with a L{Famd}.  C{settings}: famd.yaml keys laid over the defaults
     (e.g. C{{"signup": {"human_check_max_number": 5000}}}).
     """
@@ -197,6 +201,7 @@ def start_famd(test_case, engine="sqlite", settings=None):
     ovh = FakeOVH(OVH_KEYS["application_key"], OVH_KEYS["application_secret"],
                   OVH_KEYS["consumer_key"], OVH_SERVICE)
     ovh_endpoint = serve_ovh(test_case, ovh)
+    pusher = FakePusher(os.path.join(folder, "pusher"))
 
     if engine == "sqlite":
         storage_section = {"backend": "sqlite", "path": "famd.sqlite"}
@@ -213,6 +218,7 @@ def start_famd(test_case, engine="sqlite", settings=None):
                   "from": "famd <%s>" % (SENDER,), "tls": "none", "timeout": 10},
         "sms": dict(OVH_KEYS, backend="ovh", service_name=OVH_SERVICE, sender="famd",
                     endpoint=ovh_endpoint, timeout=10),
+        "push": {"backend": "flexisip-pusher", "path": pusher.path, "timeout": 20},
         "registrar": {"backend": "flexisip-cli", "socket": socket, "timeout": 5},
     }, settings or {})
     daemon = yield start_daemon(test_case, yaml.safe_dump(mapping, sort_keys=False))
@@ -224,4 +230,4 @@ def start_famd(test_case, engine="sqlite", settings=None):
         storage = yield open_sqlite(test_case, path=database)
     else:
         storage = yield open_server_storage(test_case, engine, database=database)
-    return Famd(engine, daemon, config, Mailbox(delivery), cli, ovh, storage, database)
+    return Famd(engine, daemon, config, Mailbox(delivery), cli, ovh, pusher, storage, database)

@@ -14,6 +14,8 @@ setup(
         "famd.testing": ["data/*.sql"],
         "famd.creation_page": ["assets/*"],
         "famd.api": ["examples.json", "docs.css"],
+        "famd.panel": ["assets/*"],
+        "famd.panel.catalogue": ["*.json"],
         "twisted": ["plugins/famd_dropin.py"],
     },
     include_package_data=True,

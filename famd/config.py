@@ -83,6 +83,8 @@ class Config:
     email_change_code_lifetime: int = 600
     phone_change_code_lifetime: int = 600
     both_algorithms: bool = False
+    # The account panel (issue 16): the values of PANEL, by key.
+    panel: Optional[Mapping[str, Any]] = None
 
     @cached_property
     def proxies(self):
@@ -151,6 +153,7 @@ TOP_LEVEL = (
     Option("email_change_code_lifetime", int, 600, check=_SECONDS),
     Option("phone_change_code_lifetime", int, 600, check=_SECONDS),
     Option("passwords", dict, {}),
+    Option("panel", dict, {}),
 )
 
 SIGNUP = (
@@ -166,6 +169,16 @@ PASSWORDS = (
     Option("both_algorithms", bool, False),
 )
 """The keys of famd.yaml's ``passwords:`` section."""
+
+PANEL = (
+    Option("enabled", bool, True),
+    Option("signup", str, "email", choices=("email", "phone", "both", "none")),
+    Option("terms_url", str, None, nullable=True, check=_url),
+    Option("session_idle", int, 1800, check=_SECONDS),
+    Option("session_lifetime", int, 43200, check=_SECONDS),
+    Option("catalogue", str, None, nullable=True, path=True),
+)
+"""The keys of famd.yaml's ``panel:`` section (the account panel, L{famd.panel})."""
 
 PROVISIONING = (
     Option("rc_file", str, None, nullable=True, path=True),
@@ -254,6 +267,9 @@ def from_mapping(raw, base_dir, path=None):
     raw_passwords = values.get("passwords") if isinstance(values.get("passwords"), dict) else {}
     passwords, problems = parse(raw_passwords, PASSWORDS, "passwords", base_dir)
     errors.extend(problems)
+    raw_panel = values.get("panel") if isinstance(values.get("panel"), dict) else {}
+    panel, problems = parse(raw_panel, PANEL, "panel", base_dir)
+    errors.extend(problems)
     if errors:
         raise ConfigError(errors)
     return Config(
@@ -285,6 +301,7 @@ def from_mapping(raw, base_dir, path=None):
         email_change_code_lifetime=values["email_change_code_lifetime"],
         phone_change_code_lifetime=values["phone_change_code_lifetime"],
         both_algorithms=passwords["both_algorithms"],
+        panel=MappingProxyType(panel),
         **chosen,
     )
 

@@ -891,6 +891,62 @@ class IAdminStore(Interface):
         """
 
 
+class IWebSessionStore(Interface):
+    """
+    The account panel's sessions (``famd_sessions``), shared by every famd
+    process.  A session is stored once it is bound to an account (at
+    login); it is named by C{id_hash}, the hex SHA-256 of the session id
+    its cookie holds (the id itself is never stored).  Times are aware
+    datetimes.
+    """
+
+    def add_web_session(id_hash, account_id, now):
+        """
+        Store a session of the account, made and last seen at C{now}.
+
+        @return: a Deferred firing with None; it fails with the engine's
+            integrity error when the account does not exist.
+        """
+
+    def web_session(id_hash, idle_since, created_since):
+        """
+        The session named C{id_hash} if it was last seen at C{idle_since}
+        or later and made at C{created_since} or later.
+
+        @return: a Deferred firing with a L{famd.model.WebSession}, or None.
+        """
+
+    def touch_web_session(id_hash, now):
+        """
+        Record that the session was seen at C{now}.
+
+        @return: a Deferred firing with True, or False when no row has it.
+        """
+
+    def delete_web_session(id_hash):
+        """
+        Revoke one session (logout).
+
+        @return: a Deferred firing with True, or False when no row had it.
+        """
+
+    def delete_account_web_sessions(account_id, keep=None):
+        """
+        Revoke every session of the account, except the one named C{keep}
+        (an C{id_hash}) when given.
+
+        @return: a Deferred firing with the number revoked.
+        """
+
+    def delete_expired_web_sessions(idle_before, created_before):
+        """
+        Delete the sessions last seen before C{idle_before} or made before
+        C{created_before}.
+
+        @return: a Deferred firing with the number deleted.
+        """
+
+
 class IStorage(
     IStorageLifecycle,
     IAccountStore,
@@ -905,5 +961,17 @@ class IStorage(
     IRecoveryTokenStore,
     IAdminStore,
     ILinkingStore,
+    IWebSessionStore,
 ):
     """Everything a storage backend provides."""
+
+
+class IPanelAccount(Interface):
+    """
+    The account logged in to the account panel (a L{famd.model.Account}),
+    as a C{klein.Authorization} of the session finds it (L{famd.panel}).
+    """
+
+
+class IPanelAdmin(Interface):
+    """The logged-in account of the account panel when it is an administrator."""

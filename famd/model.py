@@ -254,3 +254,15 @@ class ResetPasswordToken:
     created_at: Optional[datetime]
     ip: Optional[str] = None
     user_agent: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class WebSession:
+    """
+    A ``famd_sessions`` row: an account panel session bound to an account.
+    Only the SHA-256 of the session id is stored (C{id_hash}).
+    """
+
+    account_id: int
+    created_at: datetime
+    last_seen_at: datetime

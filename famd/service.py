@@ -2,7 +2,8 @@
 The service tree of a running famd.
 
 storage -> nonce janitor -> web listener -> throttle count janitor -> auth
-token janitor -> access log writer, under one MultiService.  Factory
+token janitor -> panel session janitor -> access log writer, under one
+MultiService.  Factory
 functions build each piece from a L{famd.config.Config} and a reactor; only
 L{famd.tap} hands them the global reactor.
 """
@@ -22,6 +23,7 @@ from famd.connections import descriptor_budget
 from famd.creation_page import SEGMENT as CREATION_PAGE, CreationPage
 from famd.flows import Context
 from famd.flows.provisioning import auth_token_cutoff
+from famd.panel import site as panel_site
 from famd.provisioning import web as provisioning_web
 from famd.throttle import LONGEST_WINDOW, Throttle
 from famd.web import make_site, mount
@@ -126,6 +128,7 @@ def build_resources(config, components):
     the provisioning rc file and the page's assets: call at start-up).
     """
     applications, context = build_applications(config, components)
+    components["panel"] = build_panel(config, components, context)
     return {
         b"api": applications["/api"].resource(),
         b"provisioning": applications["/provisioning"].resource(),
@@ -133,12 +136,37 @@ def build_resources(config, components):
     }
 
 
+def build_panel(config, components, context):
+    """
+    The account panel (L{famd.panel.panel.Panel}) of C{config}, or None
+    when ``panel.enabled`` is false (reads its catalogue and style sheet).
+    """
+    if not panel_site.settings_of(config)["enabled"]:
+        return None
+    return panel_site.build_panel(config, components["storage"], components["now"], context.throttle, context,
+                    components["registrar"])
+
+
+def purge_sessions(panel):
+    """Delete the account panel's expired sessions (L{famd.panel.sessions})."""
+    d = panel.sessions.purge()
+    d.addErrback(lambda failure: log.failure("purging panel sessions failed", failure))
+    return d
+
+
 def build_site(config, components, reactor, access=None):
-    """The HTTP site serving /api and /provisioning; access log lines go to C{access}."""
+    """
+    The HTTP site serving /api, /provisioning, /creation_token and, at
+    every other path, the account panel (when enabled); access log lines
+    go to C{access}.
+    """
+    children = build_resources(config, components)
+    panel = components.get("panel")
     return make_site(
-        build_resources(config, components), config.max_body_size, reactor, access=access,
+        children, config.max_body_size, reactor, access=access,
         header_timeout=config.header_timeout, body_timeout=config.body_timeout,
         max_connections=config.max_connections,
+        fallback=panel_site.panel_resource(panel) if panel is not None else None,
     )
 
 
@@ -176,5 +204,9 @@ def build_service(config, reactor, components=None):
     auth_tokens = TimerService(600, purge_auth_tokens, components["storage"], components["now"])
     auth_tokens.clock = reactor
     auth_tokens.setServiceParent(top)
+    if components.get("panel") is not None:
+        sessions = TimerService(600, purge_sessions, components["panel"])
+        sessions.clock = reactor
+        sessions.setServiceParent(top)
     AccessLogService(access).setServiceParent(top)
     return top

@@ -2,8 +2,10 @@
 The HTTP front: the root resource, the request class, the site, and the one
 table that turns every refusal into an answer.
 
-The root dispatches the first path segment (``api``, ``provisioning``) to
-the application mounted there; any other path is a refusal like the others.
+The root dispatches the first path segment (``api``, ``provisioning``,
+``creation_token``) to the application mounted there; any other path goes
+to the account panel (L{famd.panel}, HTML) or, with the panel off, is a
+refusal like the others.
 An application is the routes of small Klein classes put side by side on
 one router by L{mount}.  L{FamdRequest} refuses a body past the configured
 size and a path with an empty segment or an escaped slash (one spelling per
@@ -99,9 +101,23 @@ def _body_and_headers(refusal):
     return body, ()
 
 
+def status_of(refusal):
+    """The HTTP status of a refusal."""
+    return next(code for kind, code in _STATUSES if isinstance(refusal, kind))
+
+
+def refusal_of(error, request):
+    """
+    The L{errors.Refusal} standing for C{error} (any exception failing a
+    request), or None for an unexpected one: what the account panel answers
+    with a page where the API answers JSON.
+    """
+    return _refusal_of(error, request)
+
+
 def answer_refusal(request, refusal):
     """Answer C{request} with C{refusal}: set status and headers, return the JSON body."""
-    status = next(code for kind, code in _STATUSES if isinstance(refusal, kind))
+    status = status_of(refusal)
     body, headers = _body_and_headers(refusal)
     return json_response(request, body, status, headers)
 
@@ -120,11 +136,12 @@ def answer_failure(request, failure):
     return answer_refusal(request, refusal)
 
 
-def mount(*route_objects):
+def mount(*route_objects, on_failure=None):
     """
     One Klein router serving the routes of every object of
     C{route_objects} (instances of classes whose routes are on their
-    class's C{app}), its failures answered by L{famd.web.answer_failure}.
+    class's C{app}), its failures answered by C{on_failure(request,
+    failure)}: L{famd.web.answer_failure} (JSON) unless told otherwise.
     """
     router = Klein()
     for routes in route_objects:
@@ -140,7 +157,7 @@ def mount(*route_objects):
                 strict_slashes=rule.strict_slashes,
                 endpoint="%s.%s" % (family, rule.endpoint),
             )(execute)
-    router.handle_errors(Exception)(answer_failure)
+    router.handle_errors(Exception)(on_failure or answer_failure)
     return router
 
 
@@ -158,17 +175,31 @@ class RefusalResource(resource.Resource):
 
 
 class Root(resource.Resource):
-    """Dispatch the first path segment to its application."""
+    """
+    Dispatch the first path segment to its application; any other path
+    goes, whole, to the C{fallback} resource (the account panel) or, with
+    none, is a JSON 404.
+    """
 
-    def __init__(self, children):
+    def __init__(self, children, fallback=None):
         super().__init__()
         self._applications = dict(children)
         self._no_route = RefusalResource(errors.NotFound(NO_ROUTE))
+        self._fallback = fallback
 
     def getChild(self, path, request):
-        return self._applications.get(path, self._no_route)
+        application = self._applications.get(path)
+        if application is not None:
+            return application
+        if self._fallback is None:
+            return self._no_route
+        # The fallback routes the whole path: give the segment back.
+        request.postpath.insert(0, request.prepath.pop())
+        return self._fallback
 
     def render(self, request):
+        if self._fallback is not None:
+            return self._fallback.render(request)
         return self._no_route.render(request)
 
 
@@ -326,18 +357,19 @@ class FamdSite(server.Site):
 
 
 def make_site(children, max_body_size, reactor, access=LOG_ACCESS, header_timeout=10.0,
-              body_timeout=30.0, max_connections=1000):
+              body_timeout=30.0, max_connections=1000, fallback=None):
     """
     A L{FamdSite} on C{reactor} serving C{children} ({b'api': resource,
-    ...}); its access log lines go to C{access} (famd's log unless told
-    otherwise; None for no access log).
+    ...}) and, for any other first segment, C{fallback} (the account
+    panel's resource, or None for a JSON 404); its access log lines go to
+    C{access} (famd's log unless told otherwise; None for no access log).
     """
 
     class Request(FamdRequest):
         pass
 
     Request.max_body_size = max_body_size
-    site = FamdSite(Root(children), logFormatter=access_log_line, reactor=reactor)
+    site = FamdSite(Root(children, fallback), logFormatter=access_log_line, reactor=reactor)
     site.access = access
     site.header_timeout = header_timeout
     site.body_timeout = body_timeout

@@ -2,8 +2,8 @@
 famd served in memory for tests: the one serving fixture.
 
 L{serve} builds what the daemon builds (L{famd.service.build_resources}
-under L{famd.web.make_site}, so the request class, body limit and refusal
-table are the daemon's) over the test's storage engine, seeded with the
+and the account panel under L{famd.web.make_site}, so the request class,
+body limit and refusal table are the daemon's) over the test's storage engine, seeded with the
 accounts of fam-2021-transcripts.md, with the notifiers and registrar a test
 gives and a L{task.Clock} as the one "now".  Requests go through treq's
 L{StubTreq}: no port, no socket.  A storage answers from its own thread, so
@@ -12,12 +12,17 @@ complete.
 """
 
 import json
+from io import BytesIO
 
+import treq
 from treq.testing import StubTreq
 from twisted.internet import defer, reactor, task
 from twisted.internet.testing import MemoryReactorClock
+from twisted.web.client import FileBodyProducer
+from twisted.web.http_headers import Headers
 
 from famd.clock import reactor_clock
+from famd.panel.site import panel_resource
 from famd.service import build_resources
 from famd.web import make_site
 from famd.testing.storage_contract import NOW
@@ -50,10 +55,12 @@ class InMemoryClient:
     @param children: the site's applications by first path segment
         ({b'api': resource, ...}).
     @param access: where the site's access log lines go (None: nowhere).
+    @param fallback: the resource of every other path (the account panel's).
     """
 
-    def __init__(self, children, max_body_size=65536, access=None):
-        site = make_site(children, max_body_size, MemoryReactorClock(), access=access)
+    def __init__(self, children, max_body_size=65536, access=None, fallback=None):
+        site = make_site(children, max_body_size, MemoryReactorClock(), access=access,
+                         fallback=fallback)
         self._stub = StubTreq(site.resource)
         # StubTreq answers through a plain twisted.web Site of its own; famd's
         # site (its request class: body limit, UTF-8 paths, reason phrases)
@@ -73,6 +80,19 @@ class InMemoryClient:
         """Fire with (status, headers, body bytes)."""
         d = self.exchange(method, url, headers, body)
         return d.addCallback(lambda exchanged: (exchanged[0].code, exchanged[0].headers, exchanged[1]))
+
+    @defer.inlineCallbacks
+    def plain_request(self, method, url, headers=None, body=None):
+        """
+        Fire with (status, headers, body bytes) of one request sent as
+        given: no cookie jar (treq's keeps every cookie), no redirect followed.
+        """
+        producer = FileBodyProducer(BytesIO(body)) if body is not None else None
+        agent = self._stub._agent
+        response = yield self._pumped(agent.request(
+            method.encode("ascii"), url.encode("ascii"), Headers(headers or {}), producer))
+        content = yield self._pumped(treq.content(response))
+        return response.code, response.headers, content
 
     @defer.inlineCallbacks
     def _pumped(self, d):
@@ -188,5 +208,8 @@ def serve(test_case, beside=None, storage=None, clock=None, email=None, sms=None
         storage = yield open_served_storage(test_case, config, beside)
     clock = clock or clock_at()
     built = components(storage, clock, email, sms, push, registrar, hooks)
-    client = InMemoryClient(build_resources(config, built), config.max_body_size)
+    children = build_resources(config, built)
+    panel = built.get("panel")
+    client = InMemoryClient(children, config.max_body_size,
+                            fallback=panel_resource(panel) if panel is not None else None)
     return Served(client, config, storage, clock, built)

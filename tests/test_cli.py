@@ -17,7 +17,7 @@ from famd.testing.daemon import installed, run_famd, write_config
 from famd.testing.databases import SERVERS, fresh_database, open_server_storage
 from famd.testing.server_contract import FAM_TABLES
 
-FAMD_TABLES = ("famd_schema", "famd_settings", "famd_code_failures")
+FAMD_TABLES = ("famd_schema", "famd_settings", "famd_code_failures", "famd_sessions")
 """famd's own tables, beside FAM's."""
 CONFIG = "sip_domain: sip.example.org\nstorage: {backend: sqlite, path: cli.sqlite}\n"
 

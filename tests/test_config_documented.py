@@ -28,7 +28,7 @@ from twisted.trial import unittest
 
 import famd.plugins
 from famd.backends import KINDS
-from famd.config import PASSWORDS, PROVISIONING, SIGNUP, TOP_LEVEL, from_mapping, load
+from famd.config import PANEL, PASSWORDS, PROVISIONING, SIGNUP, TOP_LEVEL, from_mapping, load
 from famd.interfaces import IBackend
 from famd.options import REQUIRED
 from famd.throttle import THROTTLE
@@ -119,6 +119,7 @@ class ConfigDocumentedTests(unittest.TestCase):
         keys |= {"throttle." + option.key for option in THROTTLE}
         keys |= {"signup." + option.key for option in SIGNUP}
         keys |= {"passwords." + option.key for option in PASSWORDS}
+        keys |= {"panel." + option.key for option in PANEL}
         self.assertEqual(keys - self.explained, set())
 
     def test_backends_documented_are_those_of_the_code(self):

@@ -39,8 +39,13 @@ class WebTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_unknown_paths_are_json_404(self):
-        """Unknown paths inside and outside the applications get the same JSON 404."""
-        for path in ("/nope", "/", "/api/nope", "/provisioning/qrcode/a/b"):
+        """
+        Unknown paths inside the applications get the same JSON 404.  Paths
+        outside them belong to the account panel since issue 16 (its HTML
+        404: tests.test_panel; with the panel off, this JSON 404:
+        tests.test_panel.PanelOffTests).
+        """
+        for path in ("/api/nope", "/provisioning/qrcode/a/b"):
             code, headers, body = yield self.get(path)
             self.assertEqual(code, 404, path)
             self.assertEqual(headers.getRawHeaders(b"content-type"), [b"application/json"])

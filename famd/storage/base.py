@@ -21,6 +21,7 @@ from famd.storage import sql_auth_tokens as auth_tokens
 from famd.storage import sql_codes as codes
 from famd.storage import sql_nonces as nonces
 from famd.storage import sql_provisioning as provisioning
+from famd.storage import sql_sessions as sessions
 from famd.storage import sql_signup as signup
 from famd.storage import sql_tokens as tokens
 
@@ -451,3 +452,29 @@ class SQLStorage:
             "use_reset_password_token",
             admin.use_reset_password_token_txn, token, to_db(not_before), to_db(now),
         )
+
+    # IWebSessionStore
+
+    def add_web_session(self, id_hash, account_id, now):
+        return self.write("add_web_session", sessions.add_web_session_txn,
+                          id_hash, account_id, to_db(now))
+
+    def web_session(self, id_hash, idle_since, created_since):
+        return self.read("web_session", sessions.web_session_txn,
+                         id_hash, to_db(idle_since), to_db(created_since))
+
+    def touch_web_session(self, id_hash, now):
+        return self.write("touch_web_session", sessions.touch_web_session_txn, id_hash, to_db(now))
+
+    def delete_web_session(self, id_hash):
+        return self.write("delete_web_session", sessions.delete_web_session_txn, id_hash)
+
+    def delete_account_web_sessions(self, account_id, keep=None):
+        if not storable_id(account_id):
+            return defer.succeed(0)
+        return self.write("delete_account_web_sessions", sessions.delete_account_web_sessions_txn,
+                          account_id, keep)
+
+    def delete_expired_web_sessions(self, idle_before, created_before):
+        return self.write("delete_expired_web_sessions", sessions.delete_expired_web_sessions_txn,
+                          to_db(idle_before), to_db(created_before))

@@ -365,6 +365,8 @@ DEPENDENT_TABLES = (
     "auth_tokens",
     "email_change_codes",
     "reset_password_email_tokens",
+    # The account panel's sessions (schema version 6).
+    "famd_sessions",
 )
 
 

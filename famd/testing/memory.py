@@ -42,6 +42,7 @@ from famd.model import (
     PhoneChange,
     Timestamps,
     ResetPasswordToken,
+    WebSession,
 )
 from famd.storage.migrations import latest
 
@@ -52,6 +53,8 @@ TABLES = (
     # FAM 2.x's concepts (schema version 5).
     "account_creation_request_tokens", "account_recovery_tokens", "provisioning_tokens",
     "auth_tokens", "email_change_codes", "reset_password_email_tokens",
+    # The account panel's sessions (schema version 6).
+    "famd_sessions",
 )
 """The tables kept, by their SQL names."""
 
@@ -59,7 +62,7 @@ DEPENDENT_TABLES = (
     "passwords", "nonces", "admins", "api_keys", "aliases", "phone_change_codes",
     "email_changed", "activation_expirations",
     "tokens", "account_recovery_tokens", "provisioning_tokens", "auth_tokens",
-    "email_change_codes", "reset_password_email_tokens",
+    "email_change_codes", "reset_password_email_tokens", "famd_sessions",
 )
 """The tables whose rows belong to an account (``account_id``)."""
 
@@ -971,3 +974,49 @@ class MemoryStorage:
             return None
         row.update(used=True, updated_at=_utc(now))
         return row["account_id"]
+
+    # ---------------------------------------------------------- IWebSessionStore
+
+    def _web_session_row(self, id_hash):
+        rows = self._rows("famd_sessions", id_hash=id_hash)
+        return rows[0] if rows else None
+
+    @_answer
+    def add_web_session(self, id_hash, account_id, now):
+        self._require_account(account_id)
+        if id_hash is None or self._web_session_row(id_hash) is not None:
+            raise IntegrityError("a session needs a unique id hash")
+        self._insert("famd_sessions", id_hash=id_hash, account_id=account_id,
+                     created_at=_utc(now), last_seen_at=_utc(now))
+
+    @_answer
+    def web_session(self, id_hash, idle_since, created_since):
+        row = self._web_session_row(id_hash)
+        if row is None or row["last_seen_at"] < _utc(idle_since) or row["created_at"] < _utc(created_since):
+            return None
+        return WebSession(row["account_id"], row["created_at"], row["last_seen_at"])
+
+    @_answer
+    def touch_web_session(self, id_hash, now):
+        row = self._web_session_row(id_hash)
+        if row is None:
+            return False
+        row["last_seen_at"] = _utc(now)
+        return True
+
+    @_answer
+    def delete_web_session(self, id_hash):
+        row = self._web_session_row(id_hash)
+        return self._delete("famd_sessions", [row] if row is not None else []) == 1
+
+    @_answer
+    def delete_account_web_sessions(self, account_id, keep=None):
+        rows = [row for row in self._rows("famd_sessions", account_id=account_id)
+                if row["id_hash"] != keep]
+        return self._delete("famd_sessions", rows)
+
+    @_answer
+    def delete_expired_web_sessions(self, idle_before, created_before):
+        rows = [row for row in self._rows("famd_sessions")
+                if row["last_seen_at"] < _utc(idle_before) or row["created_at"] < _utc(created_before)]
+        return self._delete("famd_sessions", rows)

@@ -1,0 +1,121 @@
+"""
+What every panel page is built with: the L{Panel} (the deployment's
+collaborators, the layout, the catalogue, the sessions), the shared
+C{klein.Requirer} and its prerequisites (the session, then the CSRF check
+of every POST), the parameters routes require (L{ACCOUNT}, L{ADMIN},
+L{REQUEST}, L{SESSION}), and L{PanelRoutes}, the base of a route class.
+
+A route class::
+
+    class MyPages(PanelRoutes):
+        app = Klein()
+
+        @requirer.require(app.route("/mine", methods=["GET"]),
+                          request=REQUEST, account=ACCOUNT)
+        def show(self, request, account):
+            return self.panel.page(request, "mine.title", tags.p(account.username),
+                                   account=account)
+
+See ``/work/notes/panel-contract.md`` for forms, refusals and tests.
+"""
+
+from klein import Authorization, Form, RenderableForm, Requirer, Response
+from klein.interfaces import EarlyExit, IDependencyInjector, IRequiredParameter, ISession
+from twisted.web.template import tags
+from zope.interface import implementer
+
+from famd import errors
+from famd.credentials import same
+from famd.interfaces import IPanelAccount, IPanelAdmin
+
+CSRF_FIELD = b"__csrf_protection__"
+"""The hidden field klein's forms carry their CSRF token in."""
+
+requirer = Requirer()
+"""The one requirer of the panel's routes; its prerequisites run first, in order."""
+
+
+@requirer.prerequisite([ISession])
+def procure_session(routes, request):
+    """Put the request's L{famd.panel.sessions.PanelSession} on it (a GET may get a new one)."""
+    return routes.panel.procurer.procureSession(request)
+
+
+@requirer.prerequisite([], [ISession])
+def check_csrf(routes, request):
+    """
+    Refuse a request other than GET or HEAD whose CSRF field is not its
+    session's token (compared in constant time), with a 403 page.  klein's
+    forms check it again, later; this check covers routes without fields.
+    """
+    if request.method in (b"GET", b"HEAD"):
+        return
+    session = ISession(request, None)
+    sent = request.args.get(CSRF_FIELD, [b""])[0]
+    if session is None or not same(sent, session.identifier.encode("ascii")):
+        raise EarlyExit(routes.panel.csrf_refusal(request))
+
+
+@implementer(IRequiredParameter, IDependencyInjector)
+class _CurrentRequest:
+    """The request itself, as a required parameter (klein's requirer passes none)."""
+
+    def registerInjector(self, injectionComponents, parameterName, lifecycle):
+        return self
+
+    def injectValue(self, instance, request, routeParams):
+        return request
+
+    def finalize(self):
+        """Nothing to finalize."""
+
+
+@implementer(IRequiredParameter, IDependencyInjector)
+class _CurrentSession:
+    """The request's L{famd.panel.sessions.PanelSession}, as a required parameter."""
+
+    def registerInjector(self, injectionComponents, parameterName, lifecycle):
+        return self
+
+    def injectValue(self, instance, request, routeParams):
+        return ISession(request)
+
+    def finalize(self):
+        """Nothing to finalize."""
+
+
+def _to_login(interface, routes):
+    return Response(code=303, headers={b"Location": b"/login"}, body=b"")
+
+
+def _forbidden(interface, routes):
+    return routes.panel.refusal_page(None, errors.Forbidden("administrators only"), status=403)
+
+
+REQUEST = _CurrentRequest()
+"""Require the request: C{request=REQUEST}."""
+SESSION = _CurrentSession()
+"""Require the session: C{session=SESSION}."""
+ACCOUNT = Authorization(IPanelAccount, whenDenied=_to_login)
+"""Require a logged-in account (a L{famd.model.Account}); otherwise, to the login page."""
+ADMIN = Authorization(IPanelAdmin, whenDenied=_forbidden)
+"""Require a logged-in administrator (a L{famd.model.Account}); otherwise a 403 page."""
+
+
+class PanelRoutes:
+    """The base of a route class: it holds the L{famd.panel.panel.Panel} as C{self.panel}."""
+
+    def __init__(self, panel):
+        self.panel = panel
+
+
+def csrf_glue(request):
+    """The hidden CSRF field of a form of this request's session (klein's C{glue})."""
+    return RenderableForm(Form([]), ISession(request), "", "POST",
+                          RenderableForm.ENCTYPE_URL_ENCODED, "utf-8").glue()
+
+
+def post_form(request, action, *children, class_="panel"):
+    """A POST form to C{action} holding C{children} and its CSRF field."""
+    return tags.form(method="post", action=action, class_=class_,
+                     **{"accept-charset": "utf-8"})(csrf_glue(request), *children)

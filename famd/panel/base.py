@@ -28,6 +28,10 @@ from famd import errors
 from famd.credentials import same
 from famd.interfaces import IPanelAccount, IPanelAdmin
 
+OPTIONAL = {"required": False, "default": ""}
+"""The options of a klein field the page checks itself: C{Field.text(**OPTIONAL)}
+(klein's own refusal of a missing field would be its own unstyled page)."""
+
 CSRF_FIELD = b"__csrf_protection__"
 """The hidden field klein's forms carry their CSRF token in."""
 

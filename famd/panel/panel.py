@@ -9,10 +9,13 @@ from urllib.parse import urlsplit
 
 from klein import Response
 from klein.interfaces import ISession
+from twisted.internet.defer import inlineCallbacks
 from twisted.web.template import tags
 
 from famd import errors
 from famd.api.http import origin
+from famd.flows.password import old_password_matches
+from famd.panel import login
 from famd.panel.base import post_form
 from famd.web import status_of
 
@@ -124,6 +127,8 @@ class Panel:
         a L{famd.errors.TooMany}, Allow for a L{famd.errors.NotAllowed}.
         """
         code = status or status_of(refusal)
+        if code == 401:
+            code = 403
         if code not in STATUSES:
             code = 400 if code < 500 else 500
         headers = {}
@@ -144,6 +149,26 @@ class Panel:
         """The 403 page of a form posted without its session's CSRF token."""
         return self.page(request, "error.403.title", tags.p(self.text("error.403.csrf")),
                          tags.p(tags.a(href="/")(self.text("error.back"))), status=403)
+
+    # ---------------------------------------------------------- secrets
+
+    @inlineCallbacks
+    def password_proves(self, request, account, password):
+        """
+        Whether C{password} is the account's (its stored HA1s, constant
+        time), counted like a login: a wrong one is a wrong secret of the
+        client's address (L{famd.throttle}), a right one is forgotten.
+
+        @return: a Deferred firing with True or False, or failing with
+            L{famd.errors.TooMany}.
+        """
+        attempt = yield self.throttle.secret_attempt(self.origin(request)[0])
+        if len(password or "") <= login.MOST and old_password_matches(
+                self.config, account, password or ""):
+            yield attempt.succeeded()
+            return True
+        attempt.failed()
+        return False
 
     # ---------------------------------------------------------- requests
 

@@ -20,12 +20,8 @@ from twisted.web.template import tags
 
 from famd.errors import TooMany
 from famd.panel import login
-from famd.panel.base import REQUEST, SESSION, PanelRoutes, requirer
+from famd.panel.base import OPTIONAL, REQUEST, SESSION, PanelRoutes, requirer
 from famd.panel.layout import ASSET_CACHE, STYLESHEET
-
-OPTIONAL = {"required": False, "default": ""}
-"""Fields the page checks itself (klein's own refusal would be its own HTML)."""
-
 
 class PublicPages(PanelRoutes):
     """The pages anyone reaches (see the module docstring)."""

@@ -16,15 +16,20 @@ from famd.config import PANEL
 from famd.logsafe import printable, redact
 from famd.panel.account import AccountPages
 from famd.panel.catalogue import Catalogue
+from famd.panel.contact import ContactPages
+from famd.panel.devices import DevicePages
 from famd.panel.layout import Layout, set_headers
 from famd.panel.panel import Panel
+from famd.panel.password import PasswordPages
+from famd.panel.provisioning import ProvisioningPages
 from famd.panel.public import PublicPages
 from famd.panel.sessions import PanelProcurer, PanelSessionStore
 from famd.web import mount, refusal_of
 
 log = Logger(namespace="famd.panel")
 
-ROUTE_CLASSES = [PublicPages, AccountPages]
+ROUTE_CLASSES = [PublicPages, AccountPages, PasswordPages, ContactPages, DevicePages,
+                 ProvisioningPages]
 """The route classes the panel serves; a new family of pages adds its class here."""
 
 

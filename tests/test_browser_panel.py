@@ -1,14 +1,20 @@
 """
 The account panel's foundation in a real browser, against the installed
 daemon: login (right password, wrong one, blocked account), logout, the
-session cookie, and a form posted without its CSRF field; axe-core checks
-every page visited.  The main pages are the README's screenshots
-(FAMD_WRITE_SCREENSHOTS=1).
+session cookie, the password change read back through Flexisip's own SQL
+request, the e-mail change with the code mailed to the test's SMTP server,
+device removal through the fake Flexisip CLI, and forms posted without
+their CSRF field; axe-core checks every page visited.  The main pages are
+the README's screenshots (FAMD_WRITE_SCREENSHOTS=1).
 """
+
+import re
 
 from twisted.internet import defer
 
+from famd.credentials import ha1
 from tests.browser.case import BrowserTestCase
+from tests.browser.daemon import DOMAIN, text_of
 from tests.engines import on_engines
 
 CSRF_FIELD = "__csrf_protection__"
@@ -91,4 +97,87 @@ class LoginBrowserTests(PanelBrowserTestCase):
         self.assertEqual((yield self.page.path()), "/login")
 
 
-globals().update(on_engines(LoginJourneyTests))
+class PasswordJourneyTests(PanelBrowserTestCase):
+    """Changing the password, as Flexisip then sees it, on every storage engine."""
+
+    @defer.inlineCallbacks
+    def test_password_change_reaches_flexisip(self):
+        """The new password's HA1 is what Flexisip's request returns; the old password no longer logs in."""
+        yield self.famd.create_account("erin", "erin-old-secret", email="erin@example.org")
+        self.assertEqual((yield self.famd.flexisip_passwords("erin")),
+                         [(ha1("erin", DOMAIN, "erin-old-secret", "SHA-256"), "SHA-256")])
+        yield self.log_in("erin", "erin-old-secret")
+        yield self.page.click("Change my password")
+        self.assertEqual((yield self.page.path()), "/account/password")
+        yield self.page.screenshot("password")
+        yield self.page.submit({"old_password": "erin-old-secret", "password": "erin-new-secret",
+                                "password_confirmation": "erin-new-secret"},
+                               button="Change the password")
+        self.assertEqual((yield self.page.status()), 200)
+        self.assertIn("Your password is changed", (yield self.page.text("main")))
+        self.assertEqual((yield self.famd.flexisip_passwords("erin")),
+                         [(ha1("erin", DOMAIN, "erin-new-secret", "SHA-256"), "SHA-256")])
+        yield self.page.click("Log out")
+        yield self.page.submit({"identifier": "erin", "password": "erin-old-secret"}, button="Log in")
+        self.assertIn("Wrong username or password.", (yield self.page.text("main")))
+        yield self.page.submit({"identifier": "erin", "password": "erin-new-secret"}, button="Log in")
+        self.assertEqual((yield self.page.path()), "/account")
+
+
+class AccountBrowserTests(PanelBrowserTestCase):
+    """The account pages that reach outside famd: e-mail and registrar."""
+
+    @defer.inlineCallbacks
+    def test_email_change_by_mailed_code(self):
+        """A code mailed to the new address, typed into the page, makes it the account's address."""
+        yield self.famd.create_account("frank", "frank-secret", email="frank@example.org")
+        yield self.log_in("frank", "frank-secret")
+        yield self.page.click("Change my e-mail address")
+        yield self.page.submit({"email": "frank@example.net"}, button="Send a code to this address")
+        self.assertIn("A code was sent to frank@example.net", (yield self.page.text("main")))
+        yield self.page.screenshot("email")
+        message = yield self.famd.mail.wait("frank@example.net")
+        code = re.search(r"in the application:\s+(\S+)", text_of(message)).group(1)
+        yield self.page.submit({"code": code}, button="Confirm the new address")
+        self.assertIn("Your e-mail address is now frank@example.net", (yield self.page.text("main")))
+        self.assertEqual((yield self.famd.account("frank")).email, "frank@example.net")
+
+    @defer.inlineCallbacks
+    def test_device_removal(self):
+        """The devices page lists the registrar's bindings; Remove deletes one through Flexisip's CLI."""
+        yield self.famd.create_account("grace", "grace-secret")
+        self.famd.register_device("grace", "aaaa-1111", user_agent="Linphone-Desktop/5.2")
+        self.famd.register_device("grace", "bbbb-2222", user_agent="LinphoneAndroid/5.3")
+        yield self.log_in("grace", "grace-secret")
+        yield self.page.click("My devices")
+        rows = yield self.page.texts("tbody tr")
+        self.assertEqual(len(rows), 2)
+        self.assertIn("Linphone-Desktop/5.2", rows[0])
+        self.assertIn("LinphoneAndroid/5.3", rows[1])
+        yield self.page.screenshot("devices")
+        yield self.page.submit(form="form:has(input[name=uuid][value='urn:uuid:aaaa-1111'])")
+        self.assertEqual((yield self.page.path()), "/account/devices")
+        rows = yield self.page.texts("tbody tr")
+        self.assertEqual(len(rows), 1)
+        self.assertIn("LinphoneAndroid/5.3", rows[0])
+        self.assertIn(b'REGISTRAR_DELETE sip:grace@sip.example.org "<urn:uuid:aaaa-1111>"',
+                      self.famd.cli.commands)
+        self.assertEqual([b.unique_id for b in self.famd.cli.records.bindings("grace@" + DOMAIN)],
+                         ['"<urn:uuid:bbbb-2222>"'])
+
+    @defer.inlineCallbacks
+    def test_password_form_without_csrf_refused(self):
+        """The password form posted without its CSRF field is a 403 page and changes nothing."""
+        yield self.famd.create_account("heidi", "heidi-secret")
+        before = yield self.famd.flexisip_passwords("heidi")
+        yield self.log_in("heidi", "heidi-secret")
+        yield self.page.open("/account/password")
+        yield self.page.submit({"old_password": "heidi-secret", "password": "heidi-other-secret",
+                                "password_confirmation": "heidi-other-secret"},
+                               button="Change the password", without=(CSRF_FIELD,))
+        self.assertEqual((yield self.page.status()), 403)
+        self.assertIn("This form expired", (yield self.page.text("main")))
+        self.assertEqual((yield self.famd.flexisip_passwords("heidi")), before)
+
+
+globals().update(on_engines(LoginJourneyTests, PasswordJourneyTests))

@@ -82,7 +82,6 @@ class APIPageBrowserTests(BrowserTestCase):
         yield self.page.open("/api")
         self.assertEqual((yield self.page.status()), 200)
         self.assertEqual(self.page.checked, ["/api"])
-        yield self.page.screenshot("api")
 
 
 globals().update(on_engines(CreationPageBrowserTests))

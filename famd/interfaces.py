@@ -290,7 +290,9 @@ class IAccountStore(Interface):
     def replace_passwords(account_id, passwords):
         """
         Replace all the account's passwords by C{passwords}, a list of
-        L{famd.model.Password}, in one transaction.
+        L{famd.model.Password}, in one transaction, which also ends the
+        account's panel sessions (L{IWebSessionStore}), as every
+        replacement of an account's passwords does.
 
         @return: a Deferred firing with True, or False when no such account.
         """
@@ -897,7 +899,9 @@ class IWebSessionStore(Interface):
     process.  A session is stored once it is bound to an account (at
     login); it is named by C{id_hash}, the hex SHA-256 of the session id
     its cookie holds (the id itself is never stored).  Times are aware
-    datetimes.
+    datetimes.  Whatever replaces an account's passwords (a password
+    change, a reset, an administrator's edit, a provisioning token that
+    resets them) ends its sessions in the same transaction.
     """
 
     def add_web_session(id_hash, account_id, now):

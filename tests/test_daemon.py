@@ -3,6 +3,7 @@ The installed daemon, started as an operator starts it: ``twistd -n famd``.
 """
 
 import os
+import re
 import sqlite3
 
 import treq
@@ -34,6 +35,24 @@ class DaemonTests(unittest.TestCase):
         code = yield daemon.stop()
         self.assertEqual(code, 0, daemon.log())
         self.assertLess(reactor.seconds() - started, 10)
+
+    @defer.inlineCallbacks
+    def test_serves_the_panel(self):
+        """The daemon serves the account panel at / beside the API: a page with its cookie, and a form posted back with it."""
+        daemon = yield start_daemon(self, CONFIG)
+        response = yield treq.get(daemon.url + "/login", persistent=False)
+        page = (yield response.content()).decode("utf-8")
+        self.assertEqual(response.code, 200)
+        self.assertEqual(response.headers.getRawHeaders(b"content-type"), [b"text/html; charset=utf-8"])
+        cookie = response.headers.getRawHeaders(b"set-cookie")[0].split(b";")[0]
+        token = re.search(r'name="__csrf_protection__" value="([0-9a-f]+)"', page).group(1)
+        response = yield treq.post(
+            daemon.url + "/login", data={"identifier": "nobody", "password": "wrong",
+                                         "__csrf_protection__": token},
+            headers={b"Cookie": [cookie]}, persistent=False)
+        self.assertEqual(response.code, 403)
+        self.assertIn(b"Wrong username or password.", (yield response.content()))
+        yield daemon.stop()
 
     @defer.inlineCallbacks
     def test_sample_configuration_runs(self):

@@ -7,15 +7,19 @@ and the panel switched off.
 """
 
 from datetime import timedelta
+from types import SimpleNamespace
 
+from klein import Klein
 from twisted.internet import defer
 from twisted.trial import unittest
 
+from famd.panel.base import ADMIN, REQUEST, PanelRoutes, requirer
 from famd.panel.sessions import id_hash
+from famd.panel.site import ROUTE_CLASSES, panel_resource
 from famd.testing.storage_contract import NOW
 from tests.engines import on_engines
-from tests.panel_helpers import CSRF, serve_panel
-from tests.serving import serve
+from tests.panel_helpers import CSRF, Browser, serve_panel
+from tests.serving import InMemoryClient, serve
 
 
 class PanelTests(unittest.TestCase):
@@ -155,6 +159,15 @@ class PanelTests(unittest.TestCase):
         self.assertEqual((yield self.browser.get("/account")).status, 200)
 
     @defer.inlineCallbacks
+    def test_odd_text_refused(self):
+        """A form value that is not UTF-8, or holds a NUL, is a 400 page, not a 500."""
+        yield self.browser.get("/login")
+        for odd in (b"\xff\xfe", b"us\x00er"):
+            page = yield self.browser.post("/login", {"identifier": odd, "password": "secret"})
+            self.assertEqual(page.status, 400, odd)
+            self.assertEqual(page.title(), "Bad request")
+
+    @defer.inlineCallbacks
     def test_post_without_session(self):
         """A POST with no session cookie at all is a 403 page (no form was served to it)."""
         page = yield self.browser.post("/login", {"identifier": "user", "password": "secret"})
@@ -199,6 +212,19 @@ class PanelTests(unittest.TestCase):
         self.assertEqual(purged, 1)
         self.assertIsNone((yield self.served.storage.web_session(id_hash(secret), NOW - timedelta(days=9), NOW - timedelta(days=9))))
 
+    @defer.inlineCallbacks
+    def test_session_shared_by_processes(self):
+        """A session started on one famd opens the account on another famd of the same database, and logout there ends it here."""
+        other = yield serve(self, beside=self.served)
+        elsewhere = Browser(other)
+        yield self.browser.log_in()
+        elsewhere.cookies.update(self.browser.cookies)
+        page = yield elsewhere.get("/account")
+        self.assertEqual(page.status, 200)
+        self.assertIn("user@sip.example.org", page.main_text())
+        yield elsewhere.post("/logout")
+        self.assertEqual((yield self.browser.get("/account")).status, 303)
+
 
 globals().update(on_engines(PanelTests))
 
@@ -230,3 +256,39 @@ class PanelOffTests(unittest.TestCase):
         status, headers, body = yield served.client.request("GET", "http://famd.test/login")
         self.assertEqual(status, 404)
         self.assertIn(b"application/json", headers.getRawHeaders(b"content-type")[0])
+
+
+class Probe(PanelRoutes):
+    """A route class of the test: one page for administrators only."""
+
+    app = Klein()
+
+    @requirer.require(app.route("/probe", methods=["GET"]), request=REQUEST, admin=ADMIN)
+    def probe(self, request, admin):
+        return self.panel.page(request, "account.title", "admin " + admin.username, account=admin)
+
+
+class RouteClassTests(unittest.TestCase):
+    """A route class added to the panel, as the contract says, with an administrator's page."""
+
+    @defer.inlineCallbacks
+    def setUp(self):
+        served = yield serve(self)
+        resource = panel_resource(served.components["panel"], ROUTE_CLASSES + [Probe])
+        self.served = SimpleNamespace(client=InMemoryClient({}, fallback=resource))
+
+    @defer.inlineCallbacks
+    def test_admin_required(self):
+        """A visitor goes to the login page, an account that is not an administrator gets 403, an administrator the page."""
+        browser = Browser(self.served)
+        page = yield browser.get("/probe")
+        self.assertEqual((page.status, page.header(b"location")), (303, b"/login"))
+        yield browser.log_in("bob", "bobpass")
+        page = yield browser.get("/probe")
+        self.assertEqual((page.status, page.title()), (403, "Forbidden"))
+        browser = Browser(self.served)
+        yield browser.log_in("user", "secret")
+        page = yield browser.get("/probe")
+        self.assertEqual(page.status, 200)
+        self.assertIn("admin user", page.main_text())
+        self.assertIn('href="/admin"', page.text)

@@ -310,6 +310,15 @@ class AccountPagesTests(unittest.TestCase):
         self.assertEqual(page.status, 404)
 
     @defer.inlineCallbacks
+    def test_registrar_down(self):
+        """A registrar that cannot be reached is a 503 page, not JSON and not a 500."""
+        missing = os.path.join(tempfile.mkdtemp(prefix="famd-"), "no-socket")
+        yield self.serve(registrar=FlexisipCLIRegistrar(reactor, socket=missing, timeout=2))
+        page = yield self.browser.get("/account/devices")
+        self.assertEqual((page.status, page.title()), (503, "Unavailable"))
+        self.assertEqual(page.header(b"content-type"), b"text/html; charset=utf-8")
+
+    @defer.inlineCallbacks
     def test_devices_off(self):
         """With the registrar 'none', the devices page says the feature is off."""
         yield self.serve()

@@ -10,7 +10,7 @@ from twisted.trial import unittest
 
 from famd.clock import reactor_clock
 from famd.config import from_mapping
-from famd.service import StorageService, build_service, purge_counts, purge_nonces
+from famd.service import StorageService, build_service, purge_counts, purge_nonces, purge_sessions
 from famd.testing.storage import open_sqlite
 from famd.testing.storage_contract import NOW, new
 
@@ -57,3 +57,18 @@ class NoncePurgeTests(unittest.TestCase):
         counts = services[3]
         self.assertIsInstance(counts, TimerService)
         self.assertEqual((counts.step, counts.call[0]), (3600, purge_counts))
+
+
+class PanelServiceTests(unittest.TestCase):
+    """The account panel in the service tree."""
+
+    def test_session_janitor(self):
+        """With the panel on, a timer purges its expired sessions every 10 minutes; off, there is none."""
+        config = from_mapping({"sip_domain": "sip.example.org", "listen": "tcp:0"}, "/tmp")
+        timers = [s for s in build_service(config, task.Clock()) if isinstance(s, TimerService)]
+        janitors = [timer for timer in timers if timer.call[0] is purge_sessions]
+        self.assertEqual([timer.step for timer in janitors], [600])
+        off = from_mapping({"sip_domain": "sip.example.org", "listen": "tcp:0",
+                            "panel": {"enabled": False}}, "/tmp")
+        timers = [s for s in build_service(off, task.Clock()) if isinstance(s, TimerService)]
+        self.assertEqual([timer for timer in timers if timer.call[0] is purge_sessions], [])

@@ -4,8 +4,9 @@ The account panel: HTML pages served by famd at ``/`` beside ``/api`` and
 
 Klein's own parts do the work: C{klein.Plating} with
 C{twisted.web.template} lays every page out (L{famd.panel.layout}),
-C{klein.Requirer} with C{klein.Form} fields and C{klein.Authorization}
-reads forms and requires a logged-in account (L{famd.panel.base}), and a
+C{klein.Requirer} with C{klein.Form} fields reads forms, and the
+session's C{authorize} (klein's C{ISession}) finds the logged-in account
+(L{famd.panel.base}), and a
 C{klein} session store kept in famd's database holds the sessions
 (L{famd.panel.sessions}).  Text comes from one message catalogue
 (L{famd.panel.catalogue}).  The route classes are L{famd.panel.public}

@@ -19,8 +19,9 @@ A route class::
 See ``/work/notes/panel-contract.md`` for forms, refusals and tests.
 """
 
-from klein import Authorization, Form, RenderableForm, Requirer, Response
+from klein import Form, RenderableForm, Requirer, Response
 from klein.interfaces import EarlyExit, IDependencyInjector, IRequiredParameter, ISession
+from twisted.internet.defer import inlineCallbacks
 from twisted.web.template import tags
 from zope.interface import implementer
 
@@ -49,8 +50,10 @@ def procure_session(routes, request):
 def check_csrf(routes, request):
     """
     Refuse a request other than GET or HEAD whose CSRF field is not its
-    session's token (compared in constant time), with a 403 page.  klein's
-    forms check it again, later; this check covers routes without fields.
+    session's token (compared in constant time), with a 403 page, and one
+    whose fields are not UTF-8 text without NUL, with a 400 page.  klein's
+    forms check the token again, later; this check covers routes without
+    fields.
     """
     if request.method in (b"GET", b"HEAD"):
         return
@@ -58,6 +61,16 @@ def check_csrf(routes, request):
     sent = request.args.get(CSRF_FIELD, [b""])[0]
     if session is None or not same(sent, session.identifier.encode("ascii")):
         raise EarlyExit(routes.panel.csrf_refusal(request))
+    if not all(_plain_text(value) for values in request.args.values() for value in values):
+        raise EarlyExit(routes.panel.refusal_page(request, errors.BadRequest(errors.ODD_TEXT)))
+
+
+def _plain_text(value):
+    """Whether a form value is UTF-8 text without NUL (what klein's fields decode and storage keeps)."""
+    try:
+        return "\x00" not in value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
 
 
 @implementer(IRequiredParameter, IDependencyInjector)
@@ -88,22 +101,50 @@ class _CurrentSession:
         """Nothing to finalize."""
 
 
-def _to_login(interface, routes):
-    return Response(code=303, headers={b"Location": b"/login"}, body=b"")
+@implementer(IRequiredParameter, IDependencyInjector)
+class _Authorized:
+    """
+    What the session authorizes as C{interface} (klein's
+    C{ISession.authorize}, as C{klein.Authorization} asks it), or, when it
+    does not: a 403 page when the session does authorize C{forbidden_to}
+    (a logged-in account that is not an administrator), else the login
+    page.  (klein's C{Authorization} cannot tell the two apart: its denial
+    sees no request.)
+    """
 
+    def __init__(self, interface, forbidden_to=None):
+        self.interface = interface
+        self.forbidden_to = forbidden_to
 
-def _forbidden(interface, routes):
-    return routes.panel.refusal_page(None, errors.Forbidden("administrators only"), status=403)
+    def registerInjector(self, injectionComponents, parameterName, lifecycle):
+        return self
+
+    @inlineCallbacks
+    def injectValue(self, instance, request, routeParams):
+        session = ISession(request)
+        found = yield session.authorize([self.interface])
+        if self.interface in found:
+            return found[self.interface]
+        if self.forbidden_to is not None:
+            known = (yield session.authorize([self.forbidden_to])).get(self.forbidden_to)
+            if known is not None:
+                raise EarlyExit(instance.panel.refusal_page(
+                    request, errors.Forbidden("denied"), account=known))
+        raise EarlyExit(Response(code=303, headers={b"Location": b"/login"}, body=b""))
+
+    def finalize(self):
+        """Nothing to finalize."""
 
 
 REQUEST = _CurrentRequest()
 """Require the request: C{request=REQUEST}."""
 SESSION = _CurrentSession()
 """Require the session: C{session=SESSION}."""
-ACCOUNT = Authorization(IPanelAccount, whenDenied=_to_login)
+ACCOUNT = _Authorized(IPanelAccount)
 """Require a logged-in account (a L{famd.model.Account}); otherwise, to the login page."""
-ADMIN = Authorization(IPanelAdmin, whenDenied=_forbidden)
-"""Require a logged-in administrator (a L{famd.model.Account}); otherwise a 403 page."""
+ADMIN = _Authorized(IPanelAdmin, forbidden_to=IPanelAccount)
+"""Require a logged-in administrator (a L{famd.model.Account}); otherwise, to the login
+page, or a 403 page for an account that is not one."""
 
 
 class PanelRoutes:

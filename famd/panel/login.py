@@ -27,9 +27,9 @@ MOST = 255
 @inlineCallbacks
 def find_account(storage, sip_domain, identifier):
     """
-    The account named by C{identifier}: an e-mail address, a SIP address
-    (``user@domain``, ``sip:`` optional) or a username of C{sip_domain};
-    None when none matches.
+    The account named by C{identifier}: a SIP address (``user@domain``,
+    ``sip:`` optional), else an e-mail address, or a username of
+    C{sip_domain}; None when none matches.
     """
     identifier = identifier.strip()
     if identifier.startswith("sip:"):
@@ -37,11 +37,13 @@ def find_account(storage, sip_domain, identifier):
     if not identifier or len(identifier) > MOST:
         return None
     if "@" in identifier:
-        account = yield storage.find_account_by_email(identifier)
+        # A SIP address first: an e-mail address is anyone's to choose, so
+        # it never hides the account whose SIP address it spells.
+        username, _, domain = identifier.rpartition("@")
+        account = yield storage.find_account(username, domain)
         if account is not None:
             return account
-        username, _, domain = identifier.rpartition("@")
-        return (yield storage.find_account(username, domain))
+        return (yield storage.find_account_by_email(identifier))
     return (yield storage.find_account(identifier, sip_domain))
 
 

@@ -8,7 +8,9 @@ Changing the logged-in account's password.
    characters replace every stored HA1 of the account in one transaction:
    the algorithms it had (both when ``passwords.both_algorithms``, or when
    it had none: L{famd.flows.provisioning.reset_algorithms}), each with the
-   account's realm.  The account's other sessions end; this one stays.
+   account's realm.  Every session of the account ends with the old
+   passwords (L{famd.interfaces.IWebSessionStore}); this browser goes on
+   with a new session.
 """
 
 from klein import Field, Klein
@@ -94,9 +96,11 @@ class PasswordPages(PanelRoutes):
             return self.form_page(request, account, {"old_password": panel.text("password.wrong_old")},
                                   status=403)
         rows = new_password_rows(panel.config, account, password)
+        # The replacement ends every session of the account, this one too
+        # (IWebSessionStore): this browser goes on with a new one.
         if not (yield panel.storage.replace_passwords(account.id, rows)):
             raise NotFound("the account is gone")
-        revoked = yield panel.sessions.revoke_others(session)
-        log.info("password of account {id} changed (panel); {count} other sessions ended",
-                 id=account.id, count=revoked)
+        fresh = yield panel.sessions.log_in(session, account.id)
+        panel.procurer.set_cookie(request, fresh)
+        log.info("password of account {id} changed (panel); its sessions ended", id=account.id)
         return panel.page(request, "password.title", panel.notice("password.done"), account=account)

@@ -8,7 +8,8 @@ A visitor who has not logged in has an *anonymous* session: its id lives
 only in the cookie and nothing is stored, so crawlers fill no table.
 Logging in gives the browser a *new* id, stored as its SHA-256 with the
 account (a planted id never becomes a logged-in one), and logging out,
-changing the password or the session's expiry removes the row.  Sessions
+any replacement of the account's passwords (in the panel, the API, by an
+administrator or a reset) or the session's expiry removes the row.  Sessions
 expire after ``panel.session_idle`` seconds unused and
 ``panel.session_lifetime`` seconds after login, checked by the query
 itself (L{famd.interfaces.IWebSessionStore.web_session}), so every famd
@@ -169,10 +170,6 @@ class PanelSessionStore:
         if session.account_id is None:
             return succeed(False)
         return self.storage.delete_web_session(session.hash)
-
-    def revoke_others(self, session):
-        """Revoke every session of C{session}'s account but C{session}; a Deferred of how many."""
-        return self.storage.delete_account_web_sessions(session.account_id, keep=session.hash)
 
     def purge(self):
         """Delete the expired sessions; a Deferred of how many."""

@@ -1,7 +1,9 @@
 """
 The SQL of the account panel's sessions (``famd_sessions``, famd's own
 table): a row per session bound to an account, named by the SHA-256 of its
-id, dropped when it idles or ages past its limits (L{famd.panel.sessions}).
+id, dropped when it idles or ages past its limits (L{famd.panel.sessions}),
+and in the transaction that replaces the account's passwords, however
+they are replaced (L{end_sessions_txn}).
 """
 
 from famd.model import WebSession
@@ -33,6 +35,11 @@ def touch_web_session_txn(txn, id_hash, now):
 
 def delete_web_session_txn(txn, id_hash):
     return txn.execute('DELETE FROM "famd_sessions" WHERE "id_hash" = ?', (id_hash,)) == 1
+
+
+def end_sessions_txn(txn, account_id):
+    """End every panel session of the account: its passwords are being replaced."""
+    txn.execute('DELETE FROM "famd_sessions" WHERE "account_id" = ?', (account_id,))
 
 
 def delete_account_web_sessions_txn(txn, account_id, keep):

@@ -345,6 +345,8 @@ class MemoryStorage:
         self._delete("passwords", self._rows("passwords", account_id=account_id))
         for password in passwords:
             self._insert("passwords", account_id=account_id, password=password)
+        # New passwords end the account's panel sessions, as the SQL providers do.
+        self._delete("famd_sessions", self._rows("famd_sessions", account_id=account_id))
 
     @_answer
     def list_unconfirmed(self, created_before):
@@ -922,9 +924,7 @@ class MemoryStorage:
         if changes.phone is not None:
             self._insert("aliases", account_id=account_id, alias=changes.phone, domain=row["domain"])
         if changes.passwords is not None:
-            self._delete("passwords", self._rows("passwords", account_id=account_id))
-            for password in changes.passwords:
-                self._insert("passwords", account_id=account_id, password=password)
+            self._replace_passwords(account_id, changes.passwords)
         admins = self._rows("admins", account_id=account_id)
         if changes.admin is False:
             self._delete("admins", admins)

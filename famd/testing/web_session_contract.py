@@ -11,7 +11,7 @@ from twisted.internet import defer
 from zope.interface.verify import verifyObject
 
 from famd.interfaces import IWebSessionStore
-from famd.model import WebSession
+from famd.model import AccountChanges, Password, WebSession
 from famd.testing.storage_contract import NOW, new
 
 HASH = "a" * 64
@@ -106,6 +106,26 @@ class WebSessionContract:
             NOW - timedelta(hours=1), NOW - timedelta(days=2))
         self.assertEqual(deleted, 2)
         self.assertIsNotNone((yield self.storage.web_session(THIRD, LONG_AGO, LONG_AGO)))
+
+    @defer.inlineCallbacks
+    def test_new_passwords_end_sessions(self):
+        """Replacing an account's passwords, or an administrator's edit of them, ends its sessions only."""
+        yield self.storage.add_web_session(HASH, self.alice, NOW)
+        yield self.storage.add_web_session(THIRD, self.bob, NOW)
+        yield self.storage.replace_passwords(self.alice, (Password("1" * 32, "MD5"),))
+        self.assertIsNone((yield self.storage.web_session(HASH, LONG_AGO, LONG_AGO)))
+        self.assertIsNotNone((yield self.storage.web_session(THIRD, LONG_AGO, LONG_AGO)))
+        yield self.storage.update_account(self.bob, AccountChanges(
+            username="bob", passwords=(Password("2" * 32, "MD5"),)), NOW)
+        self.assertIsNone((yield self.storage.web_session(THIRD, LONG_AGO, LONG_AGO)))
+
+    @defer.inlineCallbacks
+    def test_other_changes_keep_sessions(self):
+        """An edit that leaves the passwords alone keeps the sessions."""
+        yield self.storage.add_web_session(HASH, self.alice, NOW)
+        yield self.storage.update_account(self.alice, AccountChanges(
+            username="alice", display_name="Alice"), NOW)
+        self.assertIsNotNone((yield self.storage.web_session(HASH, LONG_AGO, LONG_AGO)))
 
     @defer.inlineCallbacks
     def test_goes_with_account(self):

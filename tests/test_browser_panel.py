@@ -3,18 +3,26 @@ The account panel's foundation in a real browser, against the installed
 daemon: login (right password, wrong one, blocked account), logout, the
 session cookie, the password change read back through Flexisip's own SQL
 request, the e-mail change with the code mailed to the test's SMTP server,
-device removal through the fake Flexisip CLI, and forms posted without
+the phone change with the code sent to the fake OVH API, the provisioning
+QR code, the account's deletion, device removal through the fake Flexisip
+CLI, and forms posted without
 their CSRF field; axe-core checks every page visited.  The main pages are
 the README's screenshots (FAMD_WRITE_SCREENSHOTS=1).
 """
 
+import base64
+import io
 import re
 
+import treq
+from PIL import Image
+from pyzbar import pyzbar
 from twisted.internet import defer
 
 from famd.credentials import ha1
 from tests.browser.case import BrowserTestCase
 from tests.browser.daemon import DOMAIN, text_of
+from tests.flows_fixtures import sms_code
 from tests.engines import on_engines
 
 CSRF_FIELD = "__csrf_protection__"
@@ -164,6 +172,39 @@ class AccountBrowserTests(PanelBrowserTestCase):
                       self.famd.cli.commands)
         self.assertEqual([b.unique_id for b in self.famd.cli.records.bindings("grace@" + DOMAIN)],
                          ['"<urn:uuid:bbbb-2222>"'])
+
+    @defer.inlineCallbacks
+    def test_phone_qr_code_and_deletion(self):
+        """A phone change by the SMS code, a QR code that provisions the account, then the account deleted by its password."""
+        yield self.famd.create_account("ivan", "ivan-secret")
+        yield self.log_in("ivan", "ivan-secret")
+        yield self.page.click("Change my phone number")
+        yield self.page.submit({"phone": "+33612345678"}, button="Send a code to this number")
+        [job] = self.famd.ovh.jobs
+        self.assertEqual(job["receivers"], ["+33612345678"])
+        yield self.page.submit({"code": sms_code(job)}, button="Confirm the new number")
+        self.assertIn("Your phone number is now +33612345678", (yield self.page.text("main")))
+        self.assertEqual((yield self.famd.account("ivan")).phone, "+33612345678")
+
+        yield self.page.open("/account")
+        yield self.page.click("Set up a Linphone app")
+        yield self.page.submit(button="Make a QR code")
+        shown = yield self.page.text("main code")
+        image = yield self.page.attribute("img.qr", "src")
+        (symbol,) = pyzbar.decode(Image.open(io.BytesIO(base64.b64decode(image.split(",", 1)[1]))))
+        self.assertEqual(symbol.data.decode(), shown)
+        yield self.page.screenshot("provisioning")
+        response = yield treq.get(shown, persistent=False)
+        self.assertEqual(response.code, 200)
+        self.assertIn(b"sip:ivan@sip.example.org", (yield response.content()))
+
+        yield self.page.open("/account")
+        yield self.page.click("Delete my account")
+        yield self.page.submit({"password": "ivan-secret"}, button="Delete my account for good")
+        self.assertIn("Your account is deleted.", (yield self.page.text("main")))
+        self.assertIsNone((yield self.famd.account("ivan")))
+        yield self.page.open("/account")
+        self.assertEqual((yield self.page.path()), "/login")
 
     @defer.inlineCallbacks
     def test_password_form_without_csrf_refused(self):

@@ -7,6 +7,7 @@ missing browser fails (not skips) when services are required.
 import os
 from urllib.parse import quote
 
+import treq
 from PIL import Image
 from twisted.internet import defer
 from twisted.trial import unittest
@@ -42,6 +43,17 @@ class HarnessBrowserTests(BrowserTestCase):
                          ["api-phone.png", "api-desktop.png"])
         sizes = [Image.open(path).size for path in written]
         self.assertEqual(sizes, [(390, 844), (1280, 900)])
+
+    @defer.inlineCallbacks
+    def test_create_admin_and_account(self):
+        """create_admin's key is an administrator's on the daemon's API; create_account's account is stored as asked."""
+        key = yield self.famd.create_admin("root", "root-secret")
+        response = yield treq.get(self.famd.url + "/api/accounts?page=1", persistent=False, headers={
+            "From": "sip:root@sip.example.org", "x-api-key": key, "Accept": "application/json"})
+        self.assertEqual(response.code, 200)
+        yield self.famd.create_account("judy", "judy-secret", blocked=True, email="judy@example.org")
+        judy = yield self.famd.account("judy")
+        self.assertEqual((judy.activated, judy.blocked, judy.email), (True, True, "judy@example.org"))
 
 
 class RequireTests(unittest.TestCase):

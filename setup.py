@@ -36,7 +36,8 @@ setup(
         "mysql": ["pymysql>=1.1"],
         "postgresql": ["psycopg[binary]>=3.1"],
         "test": ["pyzbar>=0.1.9", "cryptography>=41", "pymysql>=1.1", "psycopg[binary]>=3.1",
-                 "openapi-spec-validator>=0.7", "schemathesis>=4.0", "html5lib>=1.1"],
+                 "openapi-spec-validator>=0.7", "schemathesis>=4.0", "html5lib>=1.1",
+                 "selenium==4.51.0"],
     },
     entry_points={"console_scripts": ["famd = famd.cli:main"]},
 )

@@ -19,12 +19,15 @@ from famd.panel.catalogue import Catalogue
 from famd.panel.layout import Layout, set_headers
 from famd.panel.panel import Panel
 from famd.panel.public import PublicPages
+from famd.panel.recovery import RecoveryPages
 from famd.panel.sessions import PanelProcurer, PanelSessionStore
+from famd.panel.signup import SignUpPages
 from famd.web import mount, refusal_of
 
 log = Logger(namespace="famd.panel")
 
 ROUTE_CLASSES = [PublicPages, AccountPages]
+ROUTE_CLASSES += [SignUpPages, RecoveryPages]
 """The route classes the panel serves; a new family of pages adds its class here."""
 
 

@@ -49,7 +49,7 @@ class SignUpJourney(BrowserTestCase):
         self.assertIn("Check your mailbox", (yield self.page.text("main")))
         account = yield self.famd.account("newcomer")
         self.assertFalse(account.activated)
-        [message] = yield self.famd.mail.wait("newcomer@example.org")
+        message = yield self.famd.mail.wait("newcomer@example.org")
         [link] = [url for url in links_in(message) if "/signup/activate" in url]
         yield self.page.open(link)
         yield self.page.screenshot("signup-activate")
@@ -75,13 +75,13 @@ class RecoveryJourneys(BrowserTestCase):
         """The mailed code leads to a new password, which then logs in."""
         yield self.famd.create_account("forgetful", "old-password", email="forgetful@example.org")
         yield self.page.open("/recovery")
-        yield self.page.screenshot("recovery")
+        yield self.page.screenshot("recovery-choice")
         yield self.page.click("By e-mail")
         yield self.page.screenshot("recovery-email")
         yield self.page.submit({"email": "forgetful@example.org"}, button="Send the code")
         self.assertIn("a recovery code was sent", (yield self.page.text("main")))
         yield self.page.screenshot("recovery-code")
-        [message] = yield self.famd.mail.wait("forgetful@example.org")
+        message = yield self.famd.mail.wait("forgetful@example.org")
         code = re.search(r"\b([0-9]{4})\b", text_of(message)).group(1)
         yield self.page.submit({"code": code}, button="Continue")
         self.assertTrue((yield self.page.path()).startswith("/reset_password/"))
@@ -105,7 +105,7 @@ class RecoveryJourneys(BrowserTestCase):
         [(_, _, _, payload)] = self.famd.pusher.pushed()
         yield self.page.open("/recovery/phone/%s?phone=%s" % (payload["token"], PHONE))
         self.assertEqual((yield self.page.attribute("#field-phone", "value")), PHONE)
-        yield self.page.screenshot("recovery-phone")
+        yield self.page.screenshot("recovery-sms")
         yield self.page.submit(button="Send the code")
         self.assertIn("sent to it by SMS", (yield self.page.text("main")))
         [job] = self.famd.ovh.jobs

@@ -75,6 +75,8 @@ class SignUpByEmailTests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_end_to_end(self):
         """A sign-up stores a not activated account with both HA1s, mails a link that activates it, then login works."""
+        page = yield self.browser.get("/register/email")
+        self.assertEqual((page.status, page.header(b"location")), (303, b"/signup/email"))
         page = yield self.browser.get("/signup/email")
         self.assertIn("altcha-widget", page.text)
         self.assertIn('src="/creation_token/assets/altcha.min.js"', page.text)

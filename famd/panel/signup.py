@@ -2,6 +2,8 @@
 The panel's sign-up pages (``panel.signup``: email, phone, both or none):
 
  - ``GET /signup``: the ways to sign up this deployment offers (404 when none);
+   FAM's ``/register`` and ``/register/email`` (what the mobile apps open)
+   redirect to ``/signup`` and ``/signup/email``;
  - ``GET|POST /signup/email`` (when email or both): username, password
    twice, e-mail address, the terms (``panel.terms_url``) and the human
    check (L{famd.panel.human}); a new, not activated account, then the
@@ -74,6 +76,16 @@ class SignUpPages(PanelRoutes):
             raise errors.NotFound("no sign-up")
         return panel.page(request, "signup.title", tags.p(panel.text("signup.intro")), tags.ul(*[
             tags.li(tags.a(href="/signup/" + way)(panel.text("signup.by_" + way))) for way in ways]))
+
+    @requirer.require(app.route("/register", methods=["GET"]))
+    def register(self):
+        """FAM's address of the sign-up pages."""
+        return self.panel.redirect("/signup")
+
+    @requirer.require(app.route("/register/email", methods=["GET"]))
+    def register_email(self):
+        """FAM's address of the e-mail sign-up, which the mobile apps open."""
+        return self.panel.redirect("/signup/email")
 
     # ---------------------------------------------------------- the form
 

@@ -306,6 +306,8 @@ class RecoveryByEmailTests(unittest.TestCase):
         self.assertEqual((page.status, page.title()), (200, "Password changed"))
         account = yield self.served.storage.find_account("user", "sip.example.org")
         self.assertEqual([row.algorithm for row in account.passwords], ["MD5"])
+        self.assertEqual((account.email, account.email_changed), ("user@example.org", None))
+        self.assertIsNone((yield self.served.storage.email_code(account.id)))
         self.assertEqual((yield self.browser.get(location)).status, 404)
         self.assertEqual((yield self.browser.log_in("user", "secret")).status, 403)
         self.assertEqual((yield self.browser.log_in("user", "brand-new")).status, 303)
@@ -403,6 +405,19 @@ class RecoveryByPhoneTests(unittest.TestCase):
         page = yield self.browser.post(location, {"password": "phone-new", "password_confirmation": "phone-new"})
         self.assertEqual(page.status, 200)
         self.assertEqual((yield self.browser.log_in("phoned", "phone-new")).status, 303)
+        self.assertIsNone((yield self.served.storage.phone_change(self.account_id)))
+
+    @defer.inlineCallbacks
+    def test_recovery_keeps_deactivation(self):
+        """A recovery sets a new password but leaves a deactivated account deactivated."""
+        yield self.served.storage.set_activated(self.account_id, False)
+        yield self.browser.get("/recovery/phone")
+        page = yield self.browser.post("/recovery/phone", {"phone": PHONE})
+        page = yield self.browser.post("/recovery/confirm", {
+            "method": "phone", "destination": PHONE, "ticket": ticket(page),
+            "code": sms_code(self.ovh.jobs[0])})
+        self.assertEqual(page.status, 303)
+        self.assertFalse((yield self.served.storage.get_account(self.account_id)).activated)
 
     @defer.inlineCallbacks
     def test_unknown_and_expired_tokens(self):

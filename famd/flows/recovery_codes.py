@@ -7,9 +7,10 @@ Codes are kept where famd's existing flows keep theirs, so no table is
 added: a code sent by SMS is a pending phone change to the number it was
 sent to (``phone_change_codes``, L{famd.flows.phone_change}), a code sent
 by e-mail a pending FAM 2.x e-mail change to the address it was sent to
-(``email_change_codes``, L{famd.flows.email_change}); a right code applies
-it (the number or address stays the same for a recovery; a sign-up gets
-its number), which also activates the account.  A code works for
+(``email_change_codes``, L{famd.flows.email_change}).  The right code of
+a recovery is spent and changes nothing else (a deactivated account stays
+so); the right code of a phone sign-up applies its change: the number
+becomes the account's, which activates it.  A code works for
 ``phone_change_code_lifetime`` / ``email_change_code_lifetime`` seconds
 and for at most L{TRIES} wrong tries, counted in the database
 (``famd_code_failures``, L{famd.throttle}) per code and per form (its
@@ -100,8 +101,15 @@ def send_email_code(context, account, email, ip, user_agent):
         return
     config = context.config
     code = digits(CODE_LENGTH)
-    # The link secret of the pending change is never sent: only the code works.
+    # The store takes a 2021 link with the code; it is removed at once: only the code works.
     secret = random_string(32)
+
+    @inlineCallbacks
+    def store():
+        yield context.storage.request_email_change(
+            account.id, email, secret, code, context.now(), ip, user_agent)
+        yield context.storage.drop_email_change(account.id, secret)
+
     yield mail_then_store(
         context, "account recovery", account, email, "recovery",
         {
@@ -111,8 +119,7 @@ def send_email_code(context, account, email, ip, user_agent):
             "code": code,
             "lifetime": spoken(config.email_change_code_lifetime),
         },
-        lambda: context.storage.request_email_change(
-            account.id, email, secret, code, context.now(), ip, user_agent),
+        store,
         NOT_SENT,
     )
 
@@ -178,17 +185,23 @@ def _count_wrong(context, *scopes):
 
 
 @inlineCallbacks
-def check_code(context, secret, method, account, destination, code, ticket, client_address):
+def check_code(context, secret, method, account, destination, code, ticket, client_address,
+               sent_to=None, link=False):
     """
-    Apply C{account}'s pending code sent by C{method} to C{destination} if
-    C{code} is it.  C{account} None (nobody) fails as a wrong code would.
-    C{ticket} is the form's L{new_ticket}: a code is void once its
-    ticket's lifetime (the code's) has passed or after L{TRIES} wrong tries.
+    Check C{code} against C{account}'s pending code sent by C{method} to
+    C{sent_to} (C{destination}, the address or number the form was for,
+    unless given).  C{account} None (nobody) fails as a wrong code would.
+    C{ticket} is the form's L{new_ticket} for C{destination}: a code is
+    void once its ticket's lifetime (the code's) has passed or after
+    L{TRIES} wrong tries.  The right code is spent; with C{link} its
+    pending change is applied (a sign-up's number becomes the account's,
+    which activates it), otherwise the account is left as it was (a
+    recovery: a deactivated account stays so).
 
-    @return: a Deferred firing with the updated, activated
-        L{famd.model.Account}, or failing with L{WrongCode} (its C{left}
-        tries), L{Gone} (expired or void code, or a forged ticket: ask for
-        a new one), L{famd.errors.Conflict} (a sign-up's number was taken
+    @return: a Deferred firing with the L{famd.model.Account} (updated
+        with C{link}), or failing with L{WrongCode} (its C{left} tries),
+        L{Gone} (expired or void code, or a forged ticket: ask for a new
+        one), L{famd.errors.Conflict} (a sign-up's number was taken
         meanwhile) or L{famd.errors.TooMany}.
     """
     attempt = yield context.throttle.secret_attempt(client_address)
@@ -203,7 +216,7 @@ def check_code(context, secret, method, account, destination, code, ticket, clie
         found, drop, apply = _pending(context, method, account.id)
         pending = yield found
     address = getattr(pending, "phone" if method == PHONE else "email", None)
-    if pending is not None and not same(address or "", destination or ""):
+    if pending is not None and not same(address or "", sent_to or destination or ""):
         pending = None
     stored = pending.code if pending is not None else None
     now = context.now()
@@ -216,7 +229,10 @@ def check_code(context, secret, method, account, destination, code, ticket, clie
         raise Gone(EXPIRED)
     if stored is not None and same(code or "", stored):
         yield attempt.succeeded()
-        updated = yield apply(stored)
+        if link:
+            updated = yield apply(stored)
+        else:
+            updated = account if (yield drop(stored)) else None
         if updated is None:
             raise Gone(EXPIRED)
         log.info("{method} code of account {id} used", method=method, id=account.id)

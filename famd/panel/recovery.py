@@ -116,7 +116,9 @@ class RecoveryPages(PanelRoutes):
         account = yield panel.storage.find_account_by_email(email)
         if account is not None and account.blocked:
             account = None
-        yield recovery_codes.send_email_code(panel.flows, account, email, address, agent)
+        # To the address stored (a database may have matched it ignoring case).
+        yield recovery_codes.send_email_code(
+            panel.flows, account, account.email if account is not None else email, address, agent)
         return (yield self.code_page(request, EMAIL, email))
 
     @requirer.require(app.route("/recovery/phone", methods=["POST"]), request=REQUEST,
@@ -249,10 +251,12 @@ class RecoveryPages(PanelRoutes):
             account = None
         secret = yield self.human.secret()
         address, agent = panel.origin(request)
+        # A code by e-mail went to the account's own address (the one typed may differ in case).
+        sent_to = account.email if method == EMAIL and account is not None else None
         try:
             account = yield recovery_codes.check_code(
                 panel.flows, secret, method, account, destination, code.strip()[:MOST], ticket,
-                address)
+                address, sent_to=sent_to)
         except recovery_codes.WrongCode as wrong:
             return (yield self.code_page(request, method, destination, ticket, "code.wrong",
                                          status=403, left=wrong.left))

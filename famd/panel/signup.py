@@ -327,7 +327,7 @@ class SignUpPages(PanelRoutes):
         try:
             yield recovery_codes.check_code(panel.flows, secret, recovery_codes.PHONE, account,
                                             phone, code.strip()[:MOST], ticket,
-                                            panel.origin(request)[0])
+                                            panel.origin(request)[0], link=True)
         except recovery_codes.WrongCode as wrong:
             return self.code_page(request, username, phone, ticket, "code.wrong", status=403,
                                   left=wrong.left)

@@ -28,6 +28,7 @@ from twisted.web.template import tags
 
 from famd import errors
 from famd.api import validation
+from famd.credentials import same
 from famd.flows import activation, panel_signup, recovery_codes
 from famd.panel.base import REQUEST, PanelRoutes, requirer
 from famd.panel.human import CSP, FIELD, HumanCheck
@@ -167,7 +168,7 @@ class SignUpPages(PanelRoutes):
                 username, panel.config.sip_domain, phone if way == PHONE else None)
         values = {"username": validation.username(data, found, taken, phone_shaped=False)}
         password = validation.required_text(data, "password", found, validation.PASSWORD_LENGTH)
-        if password is not None and data.get("password_confirmation") != password:
+        if password is not None and not same(data.get("password_confirmation") or "", password):
             found.add("password_confirmation", "The password confirmation does not match.")
         values["password"] = password
         if way == EMAIL:

@@ -881,6 +881,13 @@ class IAdminStore(Interface):
             id whose e-mail is C{email}, or None.
         """
 
+    def find_account_by_phone(phone):
+        """
+        @return: a Deferred firing with the L{famd.model.Account} whose
+            phone number (alias) is C{phone}, else the one of lowest id
+            whose username is C{phone} (in any domain), or None.
+        """
+
     def add_reset_password_token(account_id, token, email, ip, user_agent, now):
         """
         Store an unused reset-password link token for the account, mailed

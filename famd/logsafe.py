@@ -21,7 +21,7 @@ from urllib.parse import unquote_to_bytes
 _SECRET_ROUTES = re.compile(
     rb"(/provisioning/qrcode/|/provisioning/|/api/accounts/me/email/confirm/"
     rb"|/api/accounts/me/api_key/|/api/accounts/auth_token/|/creation_token/check/"
-    rb"|/reset_password/)(?=.)",
+    rb"|/reset_password/|/recovery/phone/)(?=.)",
     re.DOTALL,
 )
 _SLASHES = re.compile(rb"//+")

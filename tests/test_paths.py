@@ -102,6 +102,15 @@ class DoubledSlashTests(unittest.TestCase):
         self.assertIn('"GET /reset_password/***" 404', self.lines[-1])
         self.assertNotIn("Tok3n", "\n".join(self.lines))
 
+    @defer.inlineCallbacks
+    def test_recovery_token_masked(self):
+        """The account-recovery token of the page the apps open (/recovery/phone/{token}) never reaches the log."""
+        self.assertEqual(redact(b"/recovery/phone/R3c0v3ryT0k3n?phone=+33"), b"/recovery/phone/***")
+        self.assertEqual(redact(b"/recovery/phone"), b"/recovery/phone")
+        yield self.served.request("GET", "/recovery/phone/R3c0v3ryT0k3n", base="", sip=None)
+        self.assertIn('"GET /recovery/phone/***" 404', self.lines[-1])
+        self.assertNotIn("R3c0v3ry", "\n".join(self.lines))
+
 
 class LogEscapeTests(unittest.TestCase):
     """Client values reach log lines as one line of printable ASCII."""

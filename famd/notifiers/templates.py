@@ -19,6 +19,8 @@ The defaults ship in the ``templates`` folder beside this module:
     - C{reset_password}: app_name, public_url, link, username, lifetime
       (how long the link works, in words: "1 day", "1 hour and 30 minutes"),
       hours (the same in whole hours, for templates written before)
+    - C{recovery}: app_name, public_url, username, code, lifetime (the
+      account panel's recovery by e-mail)
 
 A C{template_dir} replaces a default as a whole: when it holds
 ``<name>.txt``, every file of that template is read from it (so a missing
@@ -36,7 +38,7 @@ from string import Template
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
-NAMES = ("activation", "email_change", "sms_phone_code", "provisioning", "reset_password")
+NAMES = ("activation", "email_change", "sms_phone_code", "provisioning", "reset_password", "recovery")
 """The templates famd sends."""
 
 

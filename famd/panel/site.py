@@ -23,13 +23,16 @@ from famd.panel.panel import Panel
 from famd.panel.password import PasswordPages
 from famd.panel.provisioning import ProvisioningPages
 from famd.panel.public import PublicPages
+from famd.panel.recovery import RecoveryPages
 from famd.panel.sessions import PanelProcurer, PanelSessionStore
+from famd.panel.signup import SignUpPages
 from famd.web import mount, refusal_of
 
 log = Logger(namespace="famd.panel")
 
 ROUTE_CLASSES = [PublicPages, AccountPages, PasswordPages, ContactPages, DevicePages,
                  ProvisioningPages]
+ROUTE_CLASSES += [SignUpPages, RecoveryPages]
 """The route classes the panel serves; a new family of pages adds its class here."""
 
 

@@ -477,6 +477,9 @@ class SQLStorage:
     def find_account_by_email(self, email):
         return self.read("find_account_by_email", admin.find_account_by_email_txn, email)
 
+    def find_account_by_phone(self, phone):
+        return self.read("find_account_by_phone", admin.find_account_by_phone_txn, phone)
+
     def add_reset_password_token(self, account_id, token, email, ip, user_agent, now):
         if not storable_id(account_id):
             return defer.succeed(False)

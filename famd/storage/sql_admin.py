@@ -83,6 +83,14 @@ def find_account_by_email_txn(txn, email):
     return None if account_id is None else get_account_txn(txn, account_id)
 
 
+def find_account_by_phone_txn(txn, phone):
+    """The account whose alias is C{phone}, else the one of lowest id named C{phone}, or None."""
+    account_id = txn.scalar('SELECT min("account_id") FROM "aliases" WHERE "alias" = ?', (phone,))
+    if account_id is None:
+        account_id = txn.scalar('SELECT min("id") FROM "accounts" WHERE "username" = ?', (phone,))
+    return None if account_id is None else get_account_txn(txn, account_id)
+
+
 def add_reset_password_token_txn(txn, account_id, token, email, ip, user_agent, now):
     if txn.one('SELECT 1 FROM "accounts" WHERE "id" = ? FOR UPDATE', (account_id,)) is None:
         return False

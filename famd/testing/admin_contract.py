@@ -135,6 +135,17 @@ class AdminStorageContract:
         self.assertIsNone((yield self.storage.find_account_by_email("nobody@example.org")))
 
     @defer.inlineCallbacks
+    def test_find_by_phone(self):
+        """An account is found by its phone alias, else by a username that is the number; an unknown one is None."""
+        yield self.storage.create_account(new("first"))
+        aliased = yield self.storage.create_account(new("second", phone="+33612345678"))
+        named = yield self.storage.create_account(new("+33699999999"))
+        self.assertEqual((yield self.storage.find_account_by_phone("+33612345678")).id, aliased)
+        found = yield self.storage.find_account_by_phone("+33699999999")
+        self.assertEqual((found.id, found.passwords), (named, (Password("0" * 32, "MD5"),)))
+        self.assertIsNone((yield self.storage.find_account_by_phone("+33600000000")))
+
+    @defer.inlineCallbacks
     def test_reset_password_token_round_trip(self):
         """A stored token is read back exactly, unused, with its e-mail, address and agent."""
         account_id = yield self.storage.create_account(new())

@@ -950,6 +950,14 @@ class MemoryStorage:
         return self._account(rows[0]) if rows else None
 
     @_answer
+    def find_account_by_phone(self, phone):
+        aliases = self._rows("aliases", alias=phone) if phone is not None else []
+        if aliases:
+            return self._get(min(row["account_id"] for row in aliases))
+        rows = self._rows("accounts", username=phone) if phone is not None else []
+        return self._account(min(rows, key=lambda row: row["id"])) if rows else None
+
+    @_answer
     def add_reset_password_token(self, account_id, token, email, ip, user_agent, now):
         if self._tables["accounts"].get(account_id) is None:
             return False

@@ -972,6 +972,40 @@ class IWebSessionStore(Interface):
         """
 
 
+class IAccountAdminStore(Interface):
+    """
+    What the account panel's administrator pages read and write beyond
+    L{IAccountStore} and L{IAdminStore}: a filtered search of the accounts,
+    and an account's API key looked at (when it was made) and revoked.
+    """
+
+    def search_accounts(text, activated, admin, blocked, offset, limit):
+        """
+        One page of the accounts ordered by id that match every filter:
+        C{text} (None or empty: any) found, ignoring case, within the
+        username, the SIP address (C{username@domain}, a leading C{sip:}
+        ignored), the e-mail or the phone alias; C{activated}, C{admin}
+        (an admins row) and C{blocked} each True, False or None (any).
+
+        @return: a Deferred firing with (list of L{famd.model.Account}
+            without passwords, number of matching accounts).
+        """
+
+    def api_key_made(account_id):
+        """
+        @return: a Deferred firing with the aware datetime the account's
+            API key was made at, or None when it has none (or no such
+            account).
+        """
+
+    def delete_api_key(account_id):
+        """
+        Revoke the account's API key.
+
+        @return: a Deferred firing with True, or False when it had none.
+        """
+
+
 class IStorage(
     IStorageLifecycle,
     IAccountStore,
@@ -987,6 +1021,7 @@ class IStorage(
     IAdminStore,
     ILinkingStore,
     IWebSessionStore,
+    IAccountAdminStore,
 ):
     """Everything a storage backend provides."""
 

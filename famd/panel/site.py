@@ -15,6 +15,10 @@ from famd import errors
 from famd.config import PANEL
 from famd.logsafe import printable, redact
 from famd.panel.account import AccountPages
+from famd.panel.admin.account import AdminAccountPages
+from famd.panel.admin.accounts import AdminAccountsPages
+from famd.panel.admin.api_key import AdminApiKeyPage
+from famd.panel.admin.index import AdminIndex
 from famd.panel.catalogue import Catalogue
 from famd.panel.contact import ContactPages
 from famd.panel.devices import DevicePages
@@ -30,9 +34,11 @@ from famd.web import mount, refusal_of
 
 log = Logger(namespace="famd.panel")
 
-ROUTE_CLASSES = [PublicPages, AccountPages, PasswordPages, ContactPages, DevicePages,
-                 ProvisioningPages]
-ROUTE_CLASSES += [SignUpPages, RecoveryPages]
+ROUTE_CLASSES = [
+    PublicPages, AccountPages, PasswordPages, ContactPages, DevicePages, ProvisioningPages,
+    SignUpPages, RecoveryPages,
+    AdminIndex, AdminAccountsPages, AdminAccountPages, AdminApiKeyPage,
+]
 """The route classes the panel serves; a new family of pages adds its class here."""
 
 

@@ -17,6 +17,7 @@ from famd.interfaces import SchemaTooNew, StorageUnavailable
 from famd.errors import Conflict
 from famd.storage.times import to_db
 from famd.storage import sql_accounts as accounts
+from famd.storage import sql_account_admin as account_admin
 from famd.storage import sql_admin as admin
 from famd.storage import sql_auth_tokens as auth_tokens
 from famd.storage import sql_codes as codes
@@ -522,3 +523,19 @@ class SQLStorage:
     def delete_expired_web_sessions(self, idle_before, created_before):
         return self.write("delete_expired_web_sessions", sessions.delete_expired_web_sessions_txn,
                           to_db(idle_before), to_db(created_before))
+
+    # IAccountAdminStore
+
+    def search_accounts(self, text, activated, admin, blocked, offset, limit):
+        return self.read("search_accounts", account_admin.search_accounts_txn,
+                         text, activated, admin, blocked, offset, limit)
+
+    def api_key_made(self, account_id):
+        if not storable_id(account_id):
+            return defer.succeed(None)
+        return self.read("api_key_made", account_admin.api_key_made_txn, account_id)
+
+    def delete_api_key(self, account_id):
+        if not storable_id(account_id):
+            return defer.succeed(False)
+        return self.write("delete_api_key", account_admin.delete_api_key_txn, account_id)

@@ -45,6 +45,7 @@ from famd.model import (
     WebSession,
 )
 from famd.storage.migrations import latest
+from famd.storage.sql_account_admin import search_terms
 
 TABLES = (
     "accounts", "passwords", "nonces", "admins", "api_keys", "aliases",
@@ -1032,3 +1033,39 @@ class MemoryStorage:
         rows = [row for row in self._rows("famd_sessions")
                 if row["last_seen_at"] < _utc(idle_before) or row["created_at"] < _utc(created_before)]
         return self._delete("famd_sessions", rows)
+
+    # ---------------------------------------------------------- IAccountAdminStore
+
+    def _matches(self, row, text):
+        """Whether the accounts row holds C{text} (lower case) as the SQL search finds it."""
+        values = [row["username"], row["email"]]
+        values += [alias["alias"] for alias in self._rows("aliases", account_id=row["id"])]
+        if any(value is not None and text in value.lower() for value in values):
+            return True
+        if "@" in text:
+            user, domain = text.rsplit("@", 1)
+            return (row["username"].lower().endswith(user)
+                    and row["domain"].lower().startswith(domain))
+        return False
+
+    @_answer
+    def search_accounts(self, text, activated, admin, blocked, offset, limit):
+        text = search_terms(text)
+        rows = [
+            row for row in self._tables["accounts"].values()
+            if (text is None or self._matches(row, text))
+            and (activated is None or bool(row["activated"]) == bool(activated))
+            and (blocked is None or bool(row.get("blocked", False)) == bool(blocked))
+            and (admin is None or bool(self._rows("admins", account_id=row["id"])) == bool(admin))
+        ]
+        page = rows[offset:offset + limit] if limit > 0 else []
+        return [self._account(row, full=False) for row in page], len(rows)
+
+    @_answer
+    def api_key_made(self, account_id):
+        keys = self._rows("api_keys", account_id=account_id)
+        return keys[0]["created_at"] if keys else None
+
+    @_answer
+    def delete_api_key(self, account_id):
+        return self._delete("api_keys", self._rows("api_keys", account_id=account_id)) > 0

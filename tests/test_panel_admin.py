@@ -49,11 +49,11 @@ class AdminPagesTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_others_are_refused(self):
-        """A visitor and a logged-in non-administrator get the 403 page, and their POSTs change nothing."""
+        """A visitor is sent to the login page, a logged-in non-administrator gets the 403 page, and their POSTs change nothing."""
         for path in ("/admin", "/admin/accounts", "/admin/accounts/1", "/admin/api-key",
                      "/admin/accounts/new", "/admin/accounts/1/delete"):
             page = yield self.browser.get(path)
-            self.assertEqual((path, page.status, page.title()), (path, 403, "Forbidden"))
+            self.assertEqual((path, page.status, page.header("Location")), (path, 303, "/login"))
         yield self.browser.log_in("bob", "bobpass")
         yield self.browser.get("/account")
         for path in ("/admin", "/admin/accounts?q=user", "/admin/api-key"):

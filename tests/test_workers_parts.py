@@ -77,10 +77,10 @@ class ServiceTreeTests(unittest.TestCase):
         return build_service(settings, clock, build_components(settings, clock), worker=worker)
 
     def test_timers_in_the_parent_only(self):
-        """The parent has the three purge timers, a worker none; both have the listener first to stop."""
+        """The parent has the four purge timers (nonces, counts, auth tokens, panel sessions), a worker none; both have the listener first to stop."""
         parent = self.tree()
         worker = self.tree(Role(3, MemoryReactorClock()))
-        self.assertEqual(len([s for s in parent if isinstance(s, TimerService)]), 3)
+        self.assertEqual(len([s for s in parent if isinstance(s, TimerService)]), 4)
         self.assertEqual([s for s in worker if isinstance(s, TimerService)], [])
         for tree in (parent, worker):
             self.assertEqual(tree.first, [tree.getServiceNamed("http")])

@@ -77,6 +77,25 @@ def screenshots_wanted():
     return os.environ.get("FAMD_WRITE_SCREENSHOTS") == "1"
 
 
+def _gone(element):
+    """
+    True once C{element} belongs to a document the browser left: selenium's
+    C{staleness_of}, also reading chromedriver's "does not belong to the
+    document" answer (given instead of a stale reference while the next
+    page is being built) as gone.
+    """
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error):
+            return True
+        raise
+    return False
+
 class Page:
     """
     The shared browser, pointed at the famd at C{base} (``http://127.0.0.1:PORT``).
@@ -115,11 +134,10 @@ class Page:
     def _new_page(self, action):
         """Do C{action} (a click), then wait for the page it brings, and land on it."""
         from selenium.webdriver.common.by import By
-        from selenium.webdriver.support.expected_conditions import staleness_of
 
         old = self.driver.find_element(By.TAG_NAME, "html")
         action()
-        self._wait(staleness_of(old), message="no new page came")
+        self._wait(lambda driver: _gone(old), message="no new page came")
         self._landed()
 
     # ------------------------------------------------------------ navigation

@@ -33,7 +33,46 @@ FLUSH_INTERVAL = 1.0
 _LOGGER = Logger(namespace="famd.access")
 
 
-class LogAccess:
+class KeptLines:
+    """
+    Lines kept in memory and written by C{_write(lines)} at most once every
+    L{FLUSH_INTERVAL} seconds, at once when there is no C{clock} to wait on,
+    and at once after L{close} (a request finishing while famd stops).
+    Subclasses add to C{_lines}, then call L{_kept}.
+    """
+
+    def __init__(self, clock):
+        self._clock = clock
+        self._lines = []
+        self._pending = None
+        self._closed = False
+
+    def _kept(self):
+        """Lines were added: write them now, or when the current interval ends."""
+        if self._closed or self._clock is None:
+            self.flush()
+        elif self._pending is None:
+            self._pending = self._clock.callLater(FLUSH_INTERVAL, self.flush)
+
+    def flush(self):
+        """Write the lines kept so far."""
+        if self._pending is not None and self._pending.active():
+            self._pending.cancel()
+        self._pending = None
+        if self._lines:
+            lines, self._lines = self._lines, []
+            self._write(lines)
+
+    def _write(self, lines):
+        raise NotImplementedError()
+
+    def close(self):
+        """Write what is kept; from now on every line is written at once."""
+        self._closed = True
+        self.flush()
+
+
+class LogAccess(KeptLines):
     """
     Access lines for famd's log, kept in memory and published at most once
     a second (and when famd stops): one event carrying every line with its
@@ -45,39 +84,23 @@ class LogAccess:
     """
 
     def __init__(self, clock=None, observer=globalLogPublisher, batches=None):
+        super().__init__(clock)
         self._observer = observer
         self._batches = batches_expanded if batches is None else (lambda: batches)
-        self._clock = clock
         self._seconds = time.time if clock is None else clock.seconds
-        self._lines = []
-        self._pending = None
-        self._closed = False
 
     def __call__(self, line):
         self._lines.append((self._seconds(), line))
-        if self._pending is None:
-            self._schedule()
+        self._kept()
 
     def write_batch(self, stamped_lines):
         """Add lines made elsewhere (a worker's), C{[(time, line), ...]}, written like this writer's own."""
         self._lines.extend(stamped_lines)
-        if self._pending is None and self._lines:
-            self._schedule()
+        if self._lines:
+            self._kept()
 
-    def _schedule(self):
-        if self._closed or self._clock is None:  # famd stopping, or no clock to wait on
-            self.flush()
-            return
-        self._pending = self._clock.callLater(FLUSH_INTERVAL, self.flush)
-
-    def flush(self):
-        """Publish the lines kept so far."""
-        if self._pending is not None and self._pending.active():
-            self._pending.cancel()
-        self._pending = None
-        if not self._lines:
-            return
-        lines, self._lines = self._lines, []
+    def _write(self, lines):
+        """Publish C{lines}: one batch event, or one event per line."""
         if self._batches():
             self._observer(
                 {
@@ -106,31 +129,23 @@ class LogAccess:
                 }
             )
 
-    def close(self):
-        """Publish what is kept; from now on every line is published at once."""
-        self._closed = True
-        self.flush()
 
-
-class FileAccess:
+class FileAccess(KeptLines):
     """
     Access lines appended to a file of their own, once a second: each line
     is ``2026-06-01T10:00:00+0000 LINE``.
     """
 
     def __init__(self, path, clock):
+        super().__init__(clock)
         self.path = path
-        self._clock = clock
         self._file = None
-        self._lines = []
-        self._pending = None
         self._second = None
         self._stamp = ""
-        self._closed = False
 
     def __call__(self, line):
         self._lines.append(self._stamp_of(self._clock.seconds()) + line + "\n")
-        self._schedule()
+        self._kept()
 
     def write_batch(self, stamped_lines):
         """Add lines made elsewhere (a worker's), C{[(time, line), ...]}, each stamped with its own time."""
@@ -138,7 +153,7 @@ class FileAccess:
         for when, line in stamped_lines:
             lines.append(stamp_of(when) + line + "\n")
         if lines:
-            self._schedule()
+            self._kept()
 
     def _stamp_of(self, now):
         second = int(now)
@@ -147,31 +162,15 @@ class FileAccess:
             self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S+0000 ", time.gmtime(second))
         return self._stamp
 
-    def _schedule(self):
-        if self._closed:  # a request finishing while famd stops
-            self.flush()
-        elif self._pending is None:
-            self._pending = self._clock.callLater(FLUSH_INTERVAL, self.flush)
-
-    def flush(self):
-        """Append the lines kept so far to the file."""
-        if self._pending is not None and self._pending.active():
-            self._pending.cancel()
-        self._pending = None
-        if not self._lines:
-            return
-        data, self._lines = "".join(self._lines), []
+    def _write(self, lines):
+        """Append C{lines} to the file."""
+        data = "".join(lines)
         if self._file is None:
             self._file = LogFile(
                 os.path.basename(self.path), os.path.dirname(self.path) or ".",
                 rotateLength=ROTATE_LENGTH, maxRotatedFiles=ROTATED_FILES,
             )
         self._file.write(data.encode("utf-8", "backslashreplace"))
-
-    def close(self):
-        """Write what is kept; from now on every line is written at once."""
-        self._closed = True
-        self.flush()
 
 
 def from_setting(setting, clock):

@@ -26,47 +26,30 @@ from twisted.logger import Logger, globalLogBeginner, jsonFileLogObserver
 from twisted.python import failure
 from zope.interface import implementer
 
+from famd.accesslog import LogAccess
+from famd.logs import ACCESS_BATCH
+
 log = Logger(namespace="famd.worker")
 
-ACCESS_BATCH = "famd_access_batch"
-"""The event key of a worker's access lines: [[time, line], ...]."""
 READY = "famd_worker_ready"
 """The event key a worker sets once it serves the inherited socket."""
 SPARE = "famd_worker_spare"
 """The event key a spare worker sets once it is built and waits for its turn."""
-FLUSH_INTERVAL = 1.0
-"""Seconds a worker keeps its access lines before sending them to the parent."""
 
 
-class AccessRelay:
-    """A worker's access log writer: lines sent to the parent at most once a second."""
+class AccessRelay(LogAccess):
+    """
+    A worker's access log writer: its lines, kept at most once a second, go
+    to the parent as one event carrying L{ACCESS_BATCH}, whoever writes the
+    worker's own log (the parent's observer writes them).
+    """
 
     def __init__(self, clock):
-        self._clock = clock
-        self._lines = []
-        self._pending = None
-        self._closed = False
+        super().__init__(clock, batches=True)
 
     def __call__(self, line):
-        self._lines.append([self._clock.seconds(), line])
-        if self._closed:
-            self.flush()
-        elif self._pending is None:
-            self._pending = self._clock.callLater(FLUSH_INTERVAL, self.flush)
-
-    def flush(self):
-        """Send the lines kept so far to the parent, as one event."""
-        if self._pending is not None and self._pending.active():
-            self._pending.cancel()
-        self._pending = None
-        if self._lines:
-            lines, self._lines = self._lines, []
-            log.info("{count} access lines", count=len(lines), **{ACCESS_BATCH: lines})
-
-    def close(self):
-        """Send what is kept; from now on every line is sent at once."""
-        self._closed = True
-        self.flush()
+        self._lines.append([self._clock.seconds(), line])  # as JSON gives it back
+        self._kept()
 
 
 class Role:

@@ -256,6 +256,14 @@ def _renamed(raw):
     return raw
 
 
+def _section(values, key, options, base_dir, errors):
+    """The checked values of the section C{key} (empty when absent or not a mapping); its problems go to C{errors}."""
+    raw = values.get(key) if isinstance(values.get(key), dict) else {}
+    checked, problems = parse(raw, options, key, base_dir)
+    errors.extend(problems)
+    return checked
+
+
 def from_mapping(raw, base_dir, path=None):
     """
     Check a mapping read from YAML.
@@ -272,27 +280,17 @@ def from_mapping(raw, base_dir, path=None):
             chosen[kind] = parse_backend(kind, values[kind], kind, base_dir, errors)
     provisioning, problems = parse(values.get("provisioning") or {}, PROVISIONING, "provisioning", base_dir)
     errors.extend(problems)
-    raw_throttle = values.get("throttle") if isinstance(values.get("throttle"), dict) else {}
-    throttle, problems = parse(raw_throttle, THROTTLE, "throttle", base_dir)
-    errors.extend(problems)
-    raw_signup = values.get("signup") if isinstance(values.get("signup"), dict) else {}
-    signup, problems = parse(raw_signup, SIGNUP, "signup", base_dir)
-    errors.extend(problems)
+    throttle = _section(values, "throttle", THROTTLE, base_dir, errors)
+    signup = _section(values, "signup", SIGNUP, base_dir, errors)
     hooks = _hooks(provisioning.get("hooks") or [], base_dir, errors)
-    raw_passwords = values.get("passwords") if isinstance(values.get("passwords"), dict) else {}
-    passwords, problems = parse(raw_passwords, PASSWORDS, "passwords", base_dir)
-    errors.extend(problems)
+    passwords = _section(values, "passwords", PASSWORDS, base_dir, errors)
     workers = workers_setting.count(values.get("workers", 1))
     if "listen" in values and "workers" in values:
         problem = workers_setting.check_listen(workers, values["listen"])
         if problem:
             errors.append(problem)
-    raw_metrics = values.get("metrics") if isinstance(values.get("metrics"), dict) else {}
-    metrics, problems = parse(raw_metrics, METRICS, "metrics", base_dir)
-    errors.extend(problems)
-    raw_panel = values.get("panel") if isinstance(values.get("panel"), dict) else {}
-    panel, problems = parse(raw_panel, PANEL, "panel", base_dir)
-    errors.extend(problems)
+    metrics = _section(values, "metrics", METRICS, base_dir, errors)
+    panel = _section(values, "panel", PANEL, base_dir, errors)
     if errors:
         raise ConfigError(errors)
     return Config(

@@ -40,12 +40,11 @@ from famd.credentials import random_string, same
 from famd.flows import recovery, recovery_codes, reset_password
 from famd.flows.password import change_password
 from famd.model import ALGORITHMS
-from famd.panel.base import REQUEST, PanelRoutes, requirer
+from famd.panel.base import OPTIONAL, REQUEST, PanelRoutes, requirer
 from famd.panel.human import HumanCheck
+from famd.panel.login import MOST
 from famd.panel.signup import query
 
-OPTIONAL = {"required": False, "default": ""}
-MOST = 255
 EPOCH = datetime(1970, 1, 2, tzinfo=timezone.utc)
 """Older than any recovery token: finds one whatever its age."""
 EMAIL, PHONE = recovery_codes.EMAIL, recovery_codes.PHONE
@@ -219,15 +218,9 @@ class RecoveryPages(PanelRoutes):
             request, "recovery.code.title",
             panel.alert(alert, **values) if alert else
             panel.notice("recovery.code.sent_" + method, destination=destination),
-            panel.form(
-                request, "/recovery/confirm",
-                tags.input(type="hidden", name="method", value=method),
-                tags.input(type="hidden", name="destination", value=destination),
-                tags.input(type="hidden", name="ticket", value=ticket),
-                panel.field("code", "recovery.code.code", autocomplete="one-time-code",
-                            inputmode="numeric", maxlength="4"),
-                submit="recovery.code.submit",
-            ),
+            panel.code_form(request, "/recovery/confirm",
+                            {"method": method, "destination": destination, "ticket": ticket},
+                            "recovery.code.code", "recovery.code.submit"),
             status=status,
         )
 
@@ -336,7 +329,6 @@ class RecoveryPages(PanelRoutes):
             raise errors.NotFound(reset_password.NO_LINK)
         algorithm = next((row.algorithm for row in account.passwords
                           if row.algorithm in ALGORITHMS), "SHA-256")
-        yield change_password(panel.flows, account, password, algorithm)
-        yield panel.storage.delete_account_web_sessions(account.id)
+        yield change_password(panel.flows, account, password, algorithm)  # ends its sessions too
         return panel.page(request, "reset.done.title", panel.notice("reset.done"),
                           tags.p(tags.a(href="/login")(panel.text("reset.login"))))

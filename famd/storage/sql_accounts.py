@@ -10,7 +10,7 @@ included (L{famd.storage.times}).
 from famd.storage.times import from_db, to_db
 from famd.storage.transaction import one_statement
 from famd.storage import sql_signup, sql_tokens
-from famd.storage.sql_sessions import end_sessions_txn
+from famd.storage.sql_sessions import delete_account_web_sessions_txn
 from famd.errors import Conflict
 from famd.model import (
     Account,
@@ -347,7 +347,7 @@ def replace_passwords_txn(txn, account_id, passwords):
         return False
     txn.execute('DELETE FROM "passwords" WHERE "account_id" = ?', (account_id,))
     insert_passwords_txn(txn, account_id, passwords)
-    end_sessions_txn(txn, account_id)
+    delete_account_web_sessions_txn(txn, account_id)
     return True
 
 

@@ -14,7 +14,7 @@ from famd.storage.sql_accounts import (
     set_admin_txn,
 )
 from famd.storage.sql_codes import phone_taken_txn
-from famd.storage.sql_sessions import end_sessions_txn
+from famd.storage.sql_sessions import delete_account_web_sessions_txn
 from famd.storage.times import from_db
 from famd.storage.transaction import one_statement
 
@@ -61,7 +61,7 @@ def update_account_txn(txn, account_id, changes, now):
     if changes.passwords is not None:
         txn.execute('DELETE FROM "passwords" WHERE "account_id" = ?', (account_id,))
         insert_passwords_txn(txn, account_id, changes.passwords)
-        end_sessions_txn(txn, account_id)
+        delete_account_web_sessions_txn(txn, account_id)
     if changes.admin is not None:
         set_admin_txn(txn, account_id, changes.admin, now)
     return get_account_txn(txn, account_id)

@@ -3,7 +3,7 @@ The SQL of the account panel's sessions (``famd_sessions``, famd's own
 table): a row per session bound to an account, named by the SHA-256 of its
 id, dropped when it idles or ages past its limits (L{famd.panel.sessions}),
 and in the transaction that replaces the account's passwords, however
-they are replaced (L{end_sessions_txn}).
+they are replaced (L{delete_account_web_sessions_txn}).
 """
 
 from famd.model import WebSession
@@ -37,12 +37,8 @@ def delete_web_session_txn(txn, id_hash):
     return txn.execute('DELETE FROM "famd_sessions" WHERE "id_hash" = ?', (id_hash,)) == 1
 
 
-def end_sessions_txn(txn, account_id):
-    """End every panel session of the account: its passwords are being replaced."""
-    txn.execute('DELETE FROM "famd_sessions" WHERE "account_id" = ?', (account_id,))
-
-
-def delete_account_web_sessions_txn(txn, account_id, keep):
+def delete_account_web_sessions_txn(txn, account_id, keep=None):
+    """Delete the account's panel sessions (but C{keep}, an id hash): logout elsewhere, blocking, new passwords."""
     if keep is None:
         return txn.execute('DELETE FROM "famd_sessions" WHERE "account_id" = ?', (account_id,))
     return txn.execute(

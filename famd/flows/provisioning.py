@@ -99,23 +99,24 @@ def reset_algorithms(account, both=False):
     return tuple(dict.fromkeys(stored)) or ALGORITHMS
 
 
+def replacement_rows(config, account, password):
+    """The ``passwords`` rows replacing the account's for C{password}, hashed as L{reset_algorithms} says."""
+    return tuple(
+        password_row(config, account.username, account.domain, password, algorithm)
+        for algorithm in reset_algorithms(account, config.both_algorithms)
+    )
+
+
 def new_password_rows(config):
     """
     A function of an account returning the password rows of one new
-    random password (hashed as L{reset_algorithms} says), for the
-    C{new_passwords} of the storage methods that consume a token: the HA1s
-    are made, and stored, in the consuming transaction.  Nobody ever sees
-    the password in clear: the document carries its HA1s.
+    random password (L{replacement_rows}), for the C{new_passwords} of the
+    storage methods that consume a token: the HA1s are made, and stored, in
+    the consuming transaction.  Nobody ever sees the password in clear: the
+    document carries its HA1s.
     """
     password = credentials.random_string(RESET_PASSWORD_LENGTH)
-
-    def rows(account):
-        return tuple(
-            password_row(config, account.username, account.domain, password, algorithm)
-            for algorithm in reset_algorithms(account, config.both_algorithms)
-        )
-
-    return rows
+    return lambda account: replacement_rows(config, account, password)
 
 
 @inlineCallbacks

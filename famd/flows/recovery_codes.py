@@ -32,7 +32,7 @@ from twisted.logger import Logger
 from famd.clock import ago, spoken
 from famd.credentials import digits, random_string, same
 from famd.errors import Gone, Unavailable
-from famd.flows import mail_then_store, send_or_withdraw
+from famd.flows import mail_then_store, phone_change
 from famd.throttle import DAY, Limit, hashed
 
 log = Logger(namespace="famd.flows.recovery_codes")
@@ -70,19 +70,11 @@ def send_phone_code(context, account, phone, ip, user_agent):
     """
     if context.sms is None:
         raise Unavailable(NOT_SENT)
-    yield context.throttle.sms(account.id if account is not None else NOBODY, phone)
     if account is None:
+        yield context.throttle.sms(NOBODY, phone)
         return
-    code = digits(CODE_LENGTH)
-    _, text, _ = context.templates.render(
-        "sms_phone_code", {"app_name": context.config.app_name, "code": code})
-    yield context.storage.set_phone_change(account.id, phone, code, context.now(), ip, user_agent)
-    yield send_or_withdraw(
-        "panel code", "SMS", account,
-        lambda: context.sms.send(phone, text),
-        lambda: context.storage.drop_phone_change(account.id, code),
-        NOT_SENT,
-    )
+    # The code is a pending change to the number: the phone change's own sending.
+    yield phone_change.request_change(context, account, phone, ip, user_agent)
 
 
 @inlineCallbacks

@@ -7,7 +7,7 @@ Changing the logged-in account's password.
    L{famd.api.validation.PASSWORD_LENGTH} to L{famd.panel.login.MOST}
    characters replace every stored HA1 of the account in one transaction:
    the algorithms it had (both when ``passwords.both_algorithms``, or when
-   it had none: L{famd.flows.provisioning.reset_algorithms}), each with the
+   it had none: L{famd.flows.provisioning.replacement_rows}), each with the
    account's realm.  Every session of the account ends with the old
    passwords (L{famd.interfaces.IWebSessionStore}); this browser goes on
    with a new session.
@@ -18,22 +18,13 @@ from twisted.internet.defer import inlineCallbacks
 from twisted.logger import Logger
 from twisted.web.template import tags
 
-from famd.accounts import password_row
 from famd.api.validation import PASSWORD_LENGTH
 from famd.errors import NotFound, TooMany
-from famd.flows.provisioning import reset_algorithms
+from famd.flows.provisioning import replacement_rows
 from famd.panel.base import ACCOUNT, OPTIONAL, REQUEST, SESSION, PanelRoutes, requirer
 from famd.panel.login import MOST
 
 log = Logger(namespace="famd.panel.password")
-
-
-def new_password_rows(config, account, password):
-    """The ``passwords`` rows replacing the account's for C{password}."""
-    return tuple(
-        password_row(config, account.username, account.domain, password, algorithm)
-        for algorithm in reset_algorithms(account, config.both_algorithms)
-    )
 
 
 class PasswordPages(PanelRoutes):
@@ -95,7 +86,7 @@ class PasswordPages(PanelRoutes):
         if not proven:
             return self.form_page(request, account, {"old_password": panel.text("password.wrong_old")},
                                   status=403)
-        rows = new_password_rows(panel.config, account, password)
+        rows = replacement_rows(panel.config, account, password)
         # The replacement ends every session of the account, this one too
         # (IWebSessionStore): this browser goes on with a new one.
         if not (yield panel.storage.replace_passwords(account.id, rows)):

@@ -59,8 +59,12 @@ _STATUSES = (
 """Every refusal's status; the first class that matches wins."""
 
 
-def _refusal_of(error, request):
-    """The L{errors.Refusal} standing for C{error}, anything that can fail a request."""
+def refusal_of(error, request):
+    """
+    The L{errors.Refusal} standing for C{error} (any exception failing a
+    request), or None for an unexpected one (the API answers it with JSON
+    here, the account panel with a page).
+    """
     if isinstance(error, errors.Refusal):
         return error
     if isinstance(error, StorageUnavailable):
@@ -105,15 +109,6 @@ def status_of(refusal):
     return next(code for kind, code in _STATUSES if isinstance(refusal, kind))
 
 
-def refusal_of(error, request):
-    """
-    The L{errors.Refusal} standing for C{error} (any exception failing a
-    request), or None for an unexpected one: what the account panel answers
-    with a page where the API answers JSON.
-    """
-    return _refusal_of(error, request)
-
-
 def answer_refusal(request, refusal):
     """Answer C{request} with C{refusal}: set status and headers, return the JSON body."""
     status = status_of(refusal)
@@ -127,7 +122,7 @@ def answer_failure(request, failure):
     it).  A failure that stands for no refusal is logged with its traceback
     (secrets masked from the path) and answered 500.
     """
-    refusal = _refusal_of(failure.value, request)
+    refusal = refusal_of(failure.value, request)
     if refusal is None:
         log.failure("unexpected error answering {method} {path}", failure,
                     method=printable(request.method), path=printable(redact(request.path)))

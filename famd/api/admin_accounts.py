@@ -64,6 +64,14 @@ def page_number(request):
     return number if 1 <= number <= MAX_PAGE else 1
 
 
+def fields_taken(storage, sip_domain, data):
+    """Fire with the unique fields of C{data} (a new account's) another account already uses."""
+    username, phone = validation.unique_candidates(data)
+    if username is None and phone is None:
+        return succeed([])
+    return storage.account_conflicts(username, sip_domain, phone)
+
+
 class AdminAccounts:
     """
     @param authenticator: the L{famd.auth.Authenticator}.
@@ -133,10 +141,7 @@ class AdminAccounts:
 
     def _taken(self, data):
         """Fire with the unique fields of C{data} another account already uses."""
-        username, phone = validation.unique_candidates(data)
-        if username is None and phone is None:
-            return succeed([])
-        return self._storage.account_conflicts(username, self._config.sip_domain, phone)
+        return fields_taken(self._storage, self._config.sip_domain, data)
 
     @app.route("/accounts", methods=["GET"])
     @declare(

@@ -63,6 +63,20 @@ def account_changes(data, current=None):
     return CHANGES.check(data, current=current)
 
 
+
+@inlineCallbacks
+def fields_taken_by_others(storage, account, data):
+    """The unique fields of C{data} (changes of C{account}) an account other than C{account} already uses."""
+    username, phone = validation.unique_candidates(data)
+    taken = []
+    if username is not None:
+        holder = yield storage.find_account(username, account.domain)
+        if holder is not None and holder.id != account.id:
+            taken.append("username")
+    if phone is not None and (yield storage.phone_taken(phone, account.id)):
+        taken.append("phone")
+    return taken
+
 class AdminAccounts2:
     """
     @param authenticator: the L{famd.auth.Authenticator}.
@@ -144,18 +158,10 @@ class AdminAccounts2:
     @inlineCallbacks
     def _taken(self, account_id, data):
         """The unique fields of C{data} an account other than C{account_id} already uses."""
-        username, phone = validation.unique_candidates(data)
         account = yield self._storage.get_account(account_id)
         if account is None:
             return []
-        taken = []
-        if username is not None:
-            holder = yield self._storage.find_account(username, account.domain)
-            if holder is not None and holder.id != account_id:
-                taken.append("username")
-        if phone is not None and (yield self._storage.phone_taken(phone, account_id)):
-            taken.append("phone")
-        return taken
+        return (yield fields_taken_by_others(self._storage, account, data))
 
     # ---------------------------------------------------------- states
 

@@ -51,8 +51,7 @@ class ContactPages(PanelRoutes):
             parts.append(tags.p(class_="notice", role="status")(text("%s.sent" % kind, **{kind: target})))
             parts.append(panel.form(
                 request, "/account/%s/code" % kind,
-                panel.field("code", "%s.code" % kind, error=code_error, autocomplete="one-time-code",
-                            inputmode="numeric"),
+                panel.code_field("%s.code" % kind, error=code_error),
                 submit="%s.code_submit" % kind,
             ))
         parts.append(panel.form(

@@ -113,6 +113,20 @@ class Panel:
             parts.append(tags.p(class_="error", id=identity + "-error")(error))
         return tags.div(class_="field")(*parts)
 
+    def code_field(self, label, error=None, **attributes):
+        """The field of a code received by e-mail or SMS (C{label}: a catalogue key)."""
+        return self.field("code", label, error=error, autocomplete="one-time-code",
+                          inputmode="numeric", **attributes)
+
+    def code_form(self, request, action, hidden, label, submit):
+        """A form posting C{hidden} ({name: value}, in order) and a 4-digit code to C{action}."""
+        return self.form(
+            request, action,
+            *[tags.input(type="hidden", name=name, value=value) for name, value in hidden.items()],
+            self.code_field(label, maxlength="4"),
+            submit=submit,
+        )
+
     def form(self, request, action, *children, submit, danger=False):
         """A POST form to C{action} with its CSRF field, C{children} and a submit button (a key)."""
         button = tags.button(type="submit", class_="danger" if danger else "button")(self.text(submit))

@@ -30,13 +30,11 @@ from famd import errors
 from famd.api import validation
 from famd.credentials import same
 from famd.flows import activation, panel_signup, recovery_codes
-from famd.panel.base import REQUEST, PanelRoutes, requirer
-from famd.panel.human import CSP, FIELD, HumanCheck
+from famd.panel.base import OPTIONAL, REQUEST, PanelRoutes, requirer
+from famd.panel.human import CSP, HumanCheck
+from famd.panel.login import MOST
 
-OPTIONAL = {"required": False, "default": ""}
 EMAIL, PHONE = "email", "phone"
-MOST = 255
-"""No field of these forms is longer (a longer one is refused before any rule)."""
 
 
 def offered(panel, way):
@@ -300,15 +298,9 @@ class SignUpPages(PanelRoutes):
         return panel.page(
             request, "signup.code.title",
             panel.alert(alert, **values) if alert else panel.notice("signup.code.sent", phone=phone),
-            panel.form(
-                request, "/signup/phone/confirm",
-                tags.input(type="hidden", name="username", value=username),
-                tags.input(type="hidden", name="phone", value=phone),
-                tags.input(type="hidden", name="ticket", value=ticket),
-                panel.field("code", "signup.code.code", autocomplete="one-time-code",
-                            inputmode="numeric", maxlength="4"),
-                submit="signup.code.submit",
-            ),
+            panel.code_form(request, "/signup/phone/confirm",
+                            {"username": username, "phone": phone, "ticket": ticket},
+                            "signup.code.code", "signup.code.submit"),
             status=status,
         )
 

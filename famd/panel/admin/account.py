@@ -28,20 +28,19 @@ from twisted.web.template import tags
 from famd.accounts import password_rows
 from famd.api import validation
 from famd.api.admin_accounts import no_account
-from famd.api.admin_accounts2 import CHANGES, DEFAULT_ALGORITHM, account_changes
+from famd.api.admin_accounts2 import CHANGES, DEFAULT_ALGORITHM, account_changes, fields_taken_by_others
 from famd.errors import Conflict, Forbidden
 from famd.flows.provisioning import send_provisioning_email
 from famd.model import AccountChanges
 from famd.panel.account import facts
 from famd.panel.admin.common import (
-    OPTIONAL,
     blank_to_none,
     button_form,
     done_notice,
     field_errors,
     when,
 )
-from famd.panel.base import ADMIN, REQUEST, PanelRoutes, requirer
+from famd.panel.base import ADMIN, OPTIONAL, REQUEST, PanelRoutes, requirer
 
 log = Logger(namespace="famd.panel.admin")
 
@@ -177,19 +176,9 @@ class AdminAccountPages(PanelRoutes):
         log.info("account {id} edited by administrator {admin}", id=account.id, admin=admin.id)
         return panel.redirect("/admin/accounts/%d?done=saved" % (account.id,))
 
-    @inlineCallbacks
     def taken(self, account, data):
         """The unique fields of C{data} an account other than C{account} uses (the API's check)."""
-        username, phone = validation.unique_candidates(data)
-        storage = self.panel.storage
-        found = []
-        if username is not None:
-            holder = yield storage.find_account(username, account.domain)
-            if holder is not None and holder.id != account.id:
-                found.append("username")
-        if phone is not None and (yield storage.phone_taken(phone, account.id)):
-            found.append("phone")
-        return found
+        return fields_taken_by_others(self.panel.storage, account, data)
 
     # ---------------------------------------------------------- states
 

@@ -21,10 +21,9 @@ from twisted.web.template import tags
 
 from famd.accounts import USER_AGENT, new_account
 from famd.api import validation
-from famd.api.admin_accounts import NEW_ACCOUNT, PER_PAGE, page_number
+from famd.api.admin_accounts import NEW_ACCOUNT, PER_PAGE, fields_taken, page_number
 from famd.errors import Conflict
 from famd.panel.admin.common import (
-    OPTIONAL,
     blank_to_none,
     checkbox,
     done_notice,
@@ -32,7 +31,7 @@ from famd.panel.admin.common import (
     select,
     ticked,
 )
-from famd.panel.base import ADMIN, REQUEST, PanelRoutes, requirer
+from famd.panel.base import ADMIN, OPTIONAL, REQUEST, PanelRoutes, requirer
 
 log = Logger(namespace="famd.panel.admin")
 
@@ -204,5 +203,4 @@ class AdminAccountsPages(PanelRoutes):
 
     def taken(self, data):
         """Fire with the unique fields of C{data} another account already uses (the API's check)."""
-        username, phone = validation.unique_candidates(data)
-        return self.panel.storage.account_conflicts(username, self.panel.config.sip_domain, phone)
+        return fields_taken(self.panel.storage, self.panel.config.sip_domain, data)

@@ -9,8 +9,6 @@ from twisted.web.template import tags
 
 from famd.panel.base import post_form
 
-OPTIONAL = {"required": False, "default": ""}
-"""Fields the page checks itself (klein's own refusal would be its own HTML)."""
 
 DONE = ("created", "saved", "activated", "deactivated", "blocked", "unblocked", "admin",
         "unadmin", "provisioning", "deleted", "revoked")

@@ -27,7 +27,6 @@ from twisted.python import failure
 from zope.interface import implementer
 
 from famd.accesslog import LogAccess
-from famd.logs import ACCESS_BATCH
 
 log = Logger(namespace="famd.worker")
 
@@ -40,7 +39,7 @@ SPARE = "famd_worker_spare"
 class AccessRelay(LogAccess):
     """
     A worker's access log writer: its lines, kept at most once a second, go
-    to the parent as one event carrying L{ACCESS_BATCH}, whoever writes the
+    to the parent as one event carrying L{famd.logs.ACCESS_BATCH}, whoever writes the
     worker's own log (the parent's observer writes them).
     """
 

@@ -28,7 +28,8 @@ from twisted.internet import defer, error, protocol
 from twisted.logger import Logger, eventFromJSON, globalLogPublisher
 
 from famd.listener import DRAIN_SECONDS
-from famd.worker import ACCESS_BATCH, READY, SPARE
+from famd.logs import ACCESS_BATCH
+from famd.worker import READY, SPARE
 
 log = Logger(namespace="famd.workers")
 

@@ -8,15 +8,19 @@ independently of famd.digest.  L{tests.serving} serves famd in memory.
 
 import hashlib
 import json
+import os
 import re
+import shutil
 import tempfile
 from datetime import datetime, timedelta, timezone
 
 import treq
-from twisted.internet import defer
+from twisted.internet import defer, reactor
 
 from famd.accounts import new_account
 from famd.config import from_mapping
+from famd.testing.flexisip_cli import FakeFlexisipCLI
+from famd.testing.registrar_contract import IOS_UA, registration
 from tests.engines import open_storage
 
 SIP_DOMAIN = "sip.example.org"
@@ -138,3 +142,23 @@ def challenge_for(served, path="/accounts/me", sip=USER, algorithm=None):
     if algorithm is None:
         return offered[0]
     return [c for c in offered if c["algorithm"] == algorithm][0]
+
+
+@defer.inlineCallbacks
+def fake_cli_with_devices(test_case, address="bob@sip.example.org"):
+    """
+    A fake Flexisip CLI (L{famd.testing.flexisip_cli.FakeFlexisipCLI}) on a
+    fresh unix socket, holding two devices of C{address} (``1111-aaaa``,
+    Android, and ``2222-bbbb``, iOS), stopped and removed at the test's end.
+
+    @return: a Deferred firing with (the fake, the socket's path).
+    """
+    folder = tempfile.mkdtemp(prefix="famd-")
+    test_case.addCleanup(shutil.rmtree, folder, True)
+    socket = os.path.join(folder, "cli")
+    fake = FakeFlexisipCLI(reactor)
+    test_case.addCleanup(fake.stop)
+    yield fake.listen(socket)
+    fake.records.register(address, registration("1111-aaaa"))
+    fake.records.register(address, registration("2222-bbbb", IOS_UA))
+    return fake, socket

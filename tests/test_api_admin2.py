@@ -7,10 +7,7 @@ DIGEST, refused to others.
 """
 
 import email
-import os
 import re
-import shutil
-import tempfile
 from datetime import timedelta
 from email import policy
 
@@ -22,9 +19,8 @@ from famd.errors import Gone, NotFound
 from famd.flows import Context
 from famd.flows.reset_password import use_link
 from famd.registrar.flexisip_cli import FlexisipCLIRegistrar
-from famd.testing.flexisip_cli import FakeFlexisipCLI
-from famd.testing.registrar_contract import IOS_UA, registration
-from tests.api_helpers import ADMIN_KEY, BOB, BOB_KEY, answer, challenge_for
+from famd.testing.registrar_contract import IOS_UA
+from tests.api_helpers import ADMIN_KEY, BOB, BOB_KEY, answer, challenge_for, fake_cli_with_devices
 from tests.engines import on_engines
 from tests.flows_fixtures import captured_logs, smtp_down, smtp_server
 from tests.serving import serve
@@ -242,14 +238,7 @@ class AdminDevicesTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def setUp(self):
-        folder = tempfile.mkdtemp(prefix="famd-")
-        self.addCleanup(shutil.rmtree, folder, True)
-        socket = os.path.join(folder, "cli")
-        self.fake = FakeFlexisipCLI(reactor)
-        self.addCleanup(self.fake.stop)
-        yield self.fake.listen(socket)
-        self.fake.records.register("bob@sip.example.org", registration("1111-aaaa"))
-        self.fake.records.register("bob@sip.example.org", registration("2222-bbbb", IOS_UA))
+        self.fake, socket = yield fake_cli_with_devices(self)
         self.api = yield serve(self, registrar=FlexisipCLIRegistrar(reactor, socket=socket, timeout=2))
 
     @defer.inlineCallbacks

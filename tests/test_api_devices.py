@@ -4,17 +4,14 @@ against a Flexisip CLI socket that behaves like Flexisip's, on every
 storage engine.
 """
 
-import os
-import shutil
-import tempfile
 
 from twisted.internet import defer, reactor
 from twisted.trial.unittest import TestCase
 
 from famd.registrar.flexisip_cli import FlexisipCLIRegistrar
-from famd.testing.flexisip_cli import GARBAGE, FakeFlexisipCLI
-from famd.testing.registrar_contract import IOS_UA, device, registration
-from tests.api_helpers import BOB_KEY
+from famd.testing.flexisip_cli import GARBAGE
+from famd.testing.registrar_contract import IOS_UA, device
+from tests.api_helpers import BOB_KEY, fake_cli_with_devices
 from tests.engines import on_engines
 from tests.serving import serve
 
@@ -26,14 +23,7 @@ class DevicesTests(TestCase):
 
     @defer.inlineCallbacks
     def setUp(self):
-        folder = tempfile.mkdtemp(prefix="famd-")
-        self.addCleanup(shutil.rmtree, folder, True)
-        self.socket = os.path.join(folder, "cli")
-        self.fake = FakeFlexisipCLI(reactor)
-        self.addCleanup(self.fake.stop)
-        yield self.fake.listen(self.socket)
-        self.fake.records.register("bob@sip.example.org", registration("1111-aaaa"))
-        self.fake.records.register("bob@sip.example.org", registration("2222-bbbb", IOS_UA))
+        self.fake, self.socket = yield fake_cli_with_devices(self)
         registrar = FlexisipCLIRegistrar(reactor, socket=self.socket, timeout=2)
         self.served = yield serve(self, registrar=registrar)
 

@@ -19,10 +19,7 @@ takes, and for errors whether it would keep polling.
 """
 
 import json
-import os
 import re
-import shutil
-import tempfile
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -30,9 +27,7 @@ from twisted.internet import defer, reactor
 from twisted.trial import unittest
 
 from famd.registrar.flexisip_cli import FlexisipCLIRegistrar
-from famd.testing.flexisip_cli import FakeFlexisipCLI
-from famd.testing.registrar_contract import IOS_UA, registration
-from tests.api_helpers import ADMIN_KEY, BOB, BOB_KEY
+from tests.api_helpers import ADMIN_KEY, BOB, BOB_KEY, fake_cli_with_devices
 from tests.engines import on_engines
 from tests.flows_fixtures import ovh_server, pusher, sms_code, smtp_server
 from tests.linphone_client import LinphoneClient
@@ -201,14 +196,7 @@ class DevicesTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def setUp(self):
-        folder = tempfile.mkdtemp(prefix="famd-")
-        self.addCleanup(shutil.rmtree, folder, True)
-        socket = os.path.join(folder, "cli")
-        self.fake = FakeFlexisipCLI(reactor)
-        self.addCleanup(self.fake.stop)
-        yield self.fake.listen(socket)
-        self.fake.records.register("bob@" + DOMAIN, registration("1111-aaaa"))
-        self.fake.records.register("bob@" + DOMAIN, registration("2222-bbbb", IOS_UA))
+        self.fake, socket = yield fake_cli_with_devices(self, "bob@" + DOMAIN)
         registrar = FlexisipCLIRegistrar(reactor, socket=socket, timeout=2)
         self.served = yield serve(self, registrar=registrar)
         self.app = LinphoneClient(self.served)

@@ -12,7 +12,6 @@ import email
 import io
 import os
 import re
-import shutil
 import sqlite3
 import tempfile
 from email import policy
@@ -25,8 +24,8 @@ from twisted.trial import unittest
 from famd.credentials import ha1
 from famd.registrar.flexisip_cli import FlexisipCLIRegistrar
 from famd.testing.databases import MYSQL, POSTGRESQL
-from famd.testing.flexisip_cli import FakeFlexisipCLI
-from famd.testing.registrar_contract import IOS_UA, registration
+from famd.testing.registrar_contract import IOS_UA
+from tests.api_helpers import fake_cli_with_devices
 from tests.engines import engine_of, on_engines
 from tests.flows_fixtures import ovh_server, sms_code, smtp_server
 from tests.panel_helpers import serve_panel
@@ -277,14 +276,7 @@ class AccountPagesTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def serve_with_registrar(self):
-        folder = tempfile.mkdtemp(prefix="famd-")
-        self.addCleanup(shutil.rmtree, folder, True)
-        socket = os.path.join(folder, "cli")
-        self.fake = FakeFlexisipCLI(reactor)
-        self.addCleanup(self.fake.stop)
-        yield self.fake.listen(socket)
-        self.fake.records.register("bob@sip.example.org", registration("1111-aaaa"))
-        self.fake.records.register("bob@sip.example.org", registration("2222-bbbb", IOS_UA))
+        self.fake, socket = yield fake_cli_with_devices(self)
         yield self.serve(registrar=FlexisipCLIRegistrar(reactor, socket=socket, timeout=2))
 
     @defer.inlineCallbacks

@@ -22,7 +22,7 @@ from twisted.trial import unittest
 from famd.model import ALGORITHMS
 from tests.engines import on_engines
 from tests.flows_fixtures import ovh_server, smtp_down, smtp_server, sms_code
-from tests.panel_helpers import CSRF, serve_panel
+from tests.panel_helpers import serve_panel
 
 _CHALLENGE = re.compile(r'challenge="([^"]*)"')
 _NONCE = re.compile(r'name="human" value="([^"]*)"')

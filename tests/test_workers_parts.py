@@ -24,7 +24,8 @@ from famd import sdnotify, workers as worker_processes, workers_setting
 from famd.config import ConfigError, from_mapping
 from famd.listener import Listener
 from famd.service import build_components, build_service
-from famd.worker import ACCESS_BATCH, AccessRelay, Role, portable
+from famd.logs import ACCESS_BATCH
+from famd.worker import AccessRelay, Role, portable
 
 
 def config(**settings):

@@ -7,7 +7,9 @@ port, then waits at most L{DRAIN_SECONDS} for the requests it is answering
 to finish.  L{StopFirst} is famd's top service: when it stops, its C{first}
 services (the listener, the workers, the systemd notifier) stop together
 and are waited for before everything else stops (the storage closes only
-once the requests in flight are answered).
+once the requests in flight are answered).  When several processes share
+the listening socket, each accepts one connection at a time
+(L{accept_in_turns}), so that a burst of connections is spread over them.
 """
 
 from twisted.application.service import MultiService, Service
@@ -24,16 +26,20 @@ DRAIN_POLL = 0.05
 class Listener(Service):
     """
     Serves C{factory} (the site) on the port C{listen(factory)} opens (a
-    Deferred port, as an endpoint's C{listen} returns).
+    Deferred port, as an endpoint's C{listen} returns).  When C{shared},
+    other processes accept from the same socket (famd's workers), and the
+    port accepts in turns (L{accept_in_turns}).
 
     @ivar in_flight: requests begun (their request line received) and not
         answered yet.
+    @ivar shared: whether the port accepts in turns.
     """
 
     name = "http"
 
-    def __init__(self, listen, factory, clock, grace=DRAIN_SECONDS):
-        self._listen = listen
+    def __init__(self, listen, factory, clock, grace=DRAIN_SECONDS, shared=False):
+        self.shared = shared
+        self._listen = _in_turns(listen) if shared else listen
         self.factory = factory
         self.clock = clock
         self.grace = grace
@@ -130,3 +136,30 @@ class StopFirst(MultiService):
         d = defer.DeferredList(first, consumeErrors=True)
         d.addCallback(lambda _: MultiService.stopService(self))
         return d
+
+
+def accept_in_turns(port):
+    """
+    Make C{port} (a TCP port) accept one connection each time the reactor
+    finds its socket readable, instead of all that wait (Twisted accepts up
+    to 100 at once, and more under load).  Every process listening on a
+    shared socket is woken when connections arrive: the first one awake
+    would take a whole burst (a client or a proxy opening its keep-alive
+    connections at once: 64 connections were seen split 64/0 and 57/7
+    between two processes), and the other process would idle while the
+    first one queues.  Taking one at a time, the processes take turns, and
+    a busy one, back in its loop later, takes fewer.
+    """
+    read = port.doRead
+
+    def read_one():
+        port.numberAccepts = 1
+        return read()
+
+    port.doRead = read_one
+    return port
+
+
+def _in_turns(listen):
+    """C{listen}, whose port accepts in turns (L{accept_in_turns})."""
+    return lambda factory: listen(factory).addCallback(accept_in_turns)

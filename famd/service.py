@@ -182,12 +182,13 @@ def build_listener(config, site, reactor, listen=None):
     The service listening on C{config.listen} for C{site} (or on what
     C{listen(site)} opens), whose connection cap is fitted to the process's
     open-file limit (raised when it can be, see
-    L{famd.connections.descriptor_budget}).
+    L{famd.connections.descriptor_budget}).  With several workers, they
+    take the socket's connections in turns (L{famd.listener.accept_in_turns}).
     """
     site.max_connections = descriptor_budget(config.max_connections)
     if listen is None:
         listen = serverFromString(reactor, config.listen).listen
-    return Listener(listen, site, reactor)
+    return Listener(listen, site, reactor, shared=config.workers > 1)
 
 
 def build_service(config, reactor, components=None, worker=None):

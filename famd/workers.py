@@ -4,7 +4,8 @@ famd on several cores: the parent's supervisor of its worker processes.
 With ``workers: N`` (famd.yaml), ``twistd famd`` serves as before and starts
 N-1 worker processes (L{famd.worker}) that inherit its listening socket and
 accept connections from it too: the kernel hands each new connection to
-whichever process accepts it first, so a busy process takes fewer.  Each
+whichever process accepts it first, each takes one per turn of its loop
+(L{famd.listener.accept_in_turns}), so a busy process takes fewer.  Each
 worker is started with an argument vector (``python -m famd.worker``) and
 the parent's environment; its stdin is a pipe from the parent (closed when
 the parent goes, which stops the worker), its stdout carries its log events

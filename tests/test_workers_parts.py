@@ -13,7 +13,7 @@ import sys
 import tempfile
 
 from twisted.application.internet import TimerService
-from twisted.internet import defer, reactor, task
+from twisted.internet import defer, protocol, reactor, task
 from twisted.internet.endpoints import serverFromString
 from twisted.internet.testing import MemoryReactorClock
 from twisted.logger import Logger, eventAsJSON
@@ -22,7 +22,7 @@ from twisted.web import resource, server
 
 from famd import sdnotify, workers as worker_processes, workers_setting
 from famd.config import ConfigError, from_mapping
-from famd.listener import Listener
+from famd.listener import Listener, accept_in_turns
 from famd.service import build_components, build_service
 from famd.logs import ACCESS_BATCH
 from famd.worker import AccessRelay, Role, portable
@@ -91,6 +91,67 @@ class ServiceTreeTests(unittest.TestCase):
         access = self.tree(Role(3, MemoryReactorClock())).getServiceNamed("access-log").access
         self.assertIsInstance(access, AccessRelay)
         self.assertIsNone(Role(3, MemoryReactorClock()).access(False))
+
+
+class AcceptInTurnsTests(unittest.TestCase):
+    """A port shared by several processes accepts one waiting connection at a time."""
+
+    def port_with_waiting(self, clients):
+        """A real listening port (not read by the reactor) with C{clients} connections waiting."""
+        site = protocol.Factory.forProtocol(protocol.Protocol)
+        built = []
+        build = site.buildProtocol
+
+        def counted(address):
+            protocol = build(address)
+            built.append(protocol)
+            return protocol
+
+        site.buildProtocol = counted
+        port = reactor.listenTCP(0, site, interface="127.0.0.1")
+        port.stopReading()  # this test, not the reactor, calls doRead
+        self.addCleanup(task.deferLater, reactor, 0.05, lambda: None)  # the aborts complete
+        self.addCleanup(lambda: [p.transport.abortConnection() for p in built])
+        self.addCleanup(port.stopListening)
+        for _ in range(clients):
+            client = socket.create_connection(("127.0.0.1", port.getHost().port))
+            self.addCleanup(client.close)
+        return port, built
+
+    def test_one_at_a_time(self):
+        """Five connections wait: each read of the port takes one, however many came before."""
+        port, built = self.port_with_waiting(5)
+        accept_in_turns(port)
+        for taken in range(1, 6):
+            port.doRead()
+            self.assertEqual(len(built), taken)
+        port.doRead()  # nothing waits: nothing is taken, nothing breaks
+        self.assertEqual(len(built), 5)
+
+    def test_twisted_takes_them_all(self):
+        """Without it, one read takes every waiting connection (what split bursts 64/0 between processes)."""
+        port, built = self.port_with_waiting(5)
+        port.doRead()
+        self.assertEqual(len(built), 5)
+
+    @defer.inlineCallbacks
+    def test_shared_listener(self):
+        """A shared Listener's port takes turns; with one process it keeps Twisted's accept loop."""
+        for shared, expected in ((True, "read_one"), (False, "doRead")):
+            listener = Listener(serverFromString(reactor, "tcp:0:interface=127.0.0.1").listen,
+                                server.Site(resource.Resource()), reactor, shared=shared)
+            listener.startService()
+            port = yield listener.when_listening()
+            yield listener.stopService()
+            self.assertEqual(port.doRead.__name__, expected)
+
+    def test_workers_share(self):
+        """build_service shares the listener when famd.yaml asks for more than one process."""
+        for workers, shared in ((1, False), (2, True)):
+            settings = config(workers=workers)
+            clock = MemoryReactorClock()
+            tree = build_service(settings, clock, build_components(settings, clock))
+            self.assertEqual(tree.getServiceNamed("http").shared, shared)
 
 
 class Captured:

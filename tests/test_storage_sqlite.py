@@ -12,13 +12,13 @@ import threading
 import time
 from datetime import datetime, timezone
 
-from twisted.internet import defer, utils
+from twisted.internet import defer, reactor, utils
 from twisted.trial import unittest
 
 from famd.interfaces import SchemaTooNew, StorageUnavailable
 from famd.model import Password, Timestamps
 from famd.storage import sql_accounts
-from famd.storage.sqlite import SQLiteStorage, connect, run_batch
+from famd.storage.sqlite import SQLiteStorage, StorageThread, connect, run_batch
 from famd.storage.dialect import Dialect
 from famd.storage.transaction import Transaction
 from famd.testing.reference_schemas import FAM_2X_ADDITIONS, reference_schema
@@ -69,6 +69,49 @@ class RunBatchTests(unittest.TestCase):
         self.assertEqual(outcomes[2], (True, "C"))
         for _, failure in (outcomes[0], outcomes[1], outcomes[3]):
             self.assertIsInstance(failure.value, ValueError)
+
+
+class StorageThreadTests(unittest.TestCase):
+    """The thread's side: what it is handed, and when."""
+
+    def thread(self):
+        thread = StorageThread(reactor, "famd-test")
+        thread.start()
+        self.addCleanup(thread.stop)
+        return thread
+
+    @defer.inlineCallbacks
+    def test_calls_of_one_turn_reach_the_thread_together(self):
+        """
+        Five calls sent in one turn of the reactor are one batch (one `many`
+        call for all five), even when the thread is idle and the reactor
+        thread lets it run between them (as its socket calls do).
+        """
+        thread, lookups = self.thread(), Lookups()
+        sent = []
+        for value in "abcde":
+            sent.append(thread.submit(lookups, value))
+            time.sleep(0.01)  # the thread may run: it has nothing yet
+        results = yield defer.gatherResults(sent)
+        self.assertEqual(results, ["aa", "bb", "cc", "dd", "ee"])
+        self.assertEqual(lookups.runs, [["a", "b", "c", "d", "e"]])
+
+    @defer.inlineCallbacks
+    def test_next_turn_next_batch(self):
+        """A call sent after the first batch's answer is a batch of its own."""
+        thread, lookups = self.thread(), Lookups()
+        yield thread.submit(lookups, "a")
+        yield thread.submit(lookups, "b")
+        self.assertEqual(lookups.runs, [["a"], ["b"]])
+
+    @defer.inlineCallbacks
+    def test_stop_runs_what_was_sent(self):
+        """Calls sent in the turn that stops the thread still run before it ends."""
+        thread = StorageThread(reactor, "famd-test")
+        thread.start()
+        sent = thread.submit(str.upper, "last")
+        thread.stop()
+        self.assertEqual((yield sent), "LAST")
 
 
 class FindAccountsTests(unittest.TestCase):

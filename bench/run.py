@@ -90,8 +90,13 @@ def arguments(argv=None):
     parser.add_argument("--access-log", choices=("file", "log", "json", "off"), default="file",
                         help="famd's access_log: a file of its own (default), famd's log (text or "
                              "json, its log_format), or none; bench/logmodes.py compares them")
+    parser.add_argument("--fresh", action="store_true",
+                        help="with --metrics: start both famds again before each round (not with --profile)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.fresh and args.profile:
+        parser.error("--fresh starts new processes: py-spy (--profile) follows one")
+    return args
 
 
 def endpoint_options(seeded, name):
@@ -251,15 +256,25 @@ def bench_metrics(args, wrk, python, folder):
     slices = max(1, min(args.slices, args.seconds))
     seconds = max(1, args.seconds // slices)
     try:
-        for famd in famds.values():
-            famd.start()
-        for famd in famds.values():
-            for name in names:
-                loadgen.run(wrk, famd.url, endpoint_options(seeded, name), 1, args.connections)
+        def start_and_warm():
+            for famd in famds.values():
+                famd.start()
+            for famd in famds.values():
+                for name in names:
+                    loadgen.run(wrk, famd.url, endpoint_options(seeded, name), 1, args.connections)
+
+        start_and_warm()
         scraper.start()
         if args.profile:
             profile = profile_share.Profile(famds["on"].process.pid, os.path.join(base, "on.spy"))
         for round_number in range(args.rounds):
+            if args.fresh and round_number > 0:
+                # New processes each round: one process can be a few per cent
+                # faster than another running the same code (an A/A run of two
+                # metrics-off famds gave 0.97 to 0.99), which new ones average out.
+                for famd in famds.values():
+                    famd.stop()
+                start_and_warm()
             for name in names:
                 parts = {"off": [], "on": []}
                 for index in range(slices):

@@ -18,6 +18,7 @@ route or method, a routing redirect, and anything unexpected, each become
 FAM's status, headers and JSON body here and nowhere else.
 """
 
+from time import perf_counter
 from urllib.parse import unquote_to_bytes
 
 from klein import Klein
@@ -272,7 +273,11 @@ class FamdRequest(server.Request):
         # No buffer (a temporary file, beyond 100 kB) for a body never read.
         super().gotLength(0 if self.body_too_large else length)
 
+    started_at = None
+    """When the request was received (head and body), by C{time.perf_counter}: its latency's start."""
+
     def process(self):
+        self.started_at = perf_counter()
         if self.body_too_large:
             self._refuse(errors.TooLarge(
                 "The request body is too large (at most %d bytes)." % (self.max_body_size,)))
@@ -327,6 +332,7 @@ class FamdSite(server.Site):
 
     protocol = Channel
     access = None
+    answered = None  # called with each request answered (famd.metrics.wiring.meter_site)
     max_connections = 1000
     header_timeout = 10.0
     body_timeout = 30.0
@@ -360,6 +366,8 @@ class FamdSite(server.Site):
             self._warned_at, self._refused = now, 0
 
     def log(self, request):
+        if self.answered is not None:
+            self.answered(request)
         if self.access is not None:
             self.access(self._logFormatter(self._logDateTime, request))
 

@@ -20,32 +20,21 @@ def recorder_for(config):
 
 def meter_site(site, recorder):
     """
-    Have C{site} count each request it answers: its Klein rule
-    (C{request.route}, set by L{famd.web.mount}; None when no route
-    answered), application, method, status, and the seconds from the
-    request received (head and body) to its answer.
+    Have C{site} (a L{famd.web.FamdSite}) count each request it answers:
+    its Klein rule (C{request.route}, set by L{famd.web.mount}; None when no
+    route answered), application, method, status, and the seconds from the
+    request received (head and body, C{request.started_at}) to its answer.
     """
+    record = recorder.request
 
-    class MeteredRequest(site.requestFactory):
-        started_at = None
-
-        def process(self):
-            self.started_at = perf_counter()
-            parent_process(self)
-
-    parent_process = site.requestFactory.process
-    site.requestFactory = MeteredRequest
-    plain_log, record = site.log, recorder.request
-
-    def log(request):
+    def answered(request):
         started = request.started_at
         if started is not None:
             rule = request.route
             record(rule, request.prepath[0] if rule is not None else None,
                    request.method, request.code, perf_counter() - started)
-        plain_log(request)
 
-    site.log = log
+    site.answered = answered
     return site
 
 

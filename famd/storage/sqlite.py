@@ -186,10 +186,10 @@ class StorageThread:
     cost about two context switches per request: the thread, faster than
     the reactor, woke for each call and found only that one).  Whenever it
     is free the thread takes every call waiting (it stops taking once it
-    has C{most}) as one batch (see L{run_batch}), then hands the whole batch's outcomes back
-    with one C{callFromThread}; nothing waits for the reactor to ask for
-    the next batch, so the thread keeps working while the reactor writes
-    answers.
+    has C{most}) as one batch (see L{run_batch}), then hands the whole
+    batch's outcomes back with one C{callFromThread}; nothing waits for the
+    reactor to ask for the next batch, so the thread keeps working while
+    the reactor writes answers.
     """
 
     _STOP = object()

@@ -4,7 +4,6 @@ against a Flexisip CLI socket that behaves like Flexisip's, on every
 storage engine.
 """
 
-
 from twisted.internet import defer, reactor
 from twisted.trial.unittest import TestCase
 

@@ -63,7 +63,6 @@ def account_changes(data, current=None):
     return CHANGES.check(data, current=current)
 
 
-
 @inlineCallbacks
 def fields_taken_by_others(storage, account, data):
     """The unique fields of C{data} (changes of C{account}) an account other than C{account} already uses."""
@@ -76,6 +75,7 @@ def fields_taken_by_others(storage, account, data):
     if phone is not None and (yield storage.phone_taken(phone, account.id)):
         taken.append("phone")
     return taken
+
 
 class AdminAccounts2:
     """

@@ -1,7 +1,7 @@
 -- The benchmark's wrk script: builds each request and prints one JSON line
 -- of results at the end.  Arguments (after "--" on wrk's command line) are
 -- key=value pairs:
---   mode=fixed  path=P [from=SIP] [key=API_KEY]   the same request every time
+--   (mode=fixed, the same request every time, is wrk-fixed.lua's: see loadgen.py)
 --   mode=info   domain=D first=I last=J           GET /api/accounts/userN@D/info, N random in [I, J]
 --   mode=me     domain=D first=I step=S count=C   GET /api/accounts/me as a random API-key holder
 --   mode=admin  domain=D key=K [page=P | pages=L]  GET /api/accounts?page=P (or random in [1, L])
@@ -14,6 +14,7 @@
 local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 package.path = dir .. "?.lua;" .. package.path
 local md5 = require "md5"
+local result = require "result"
 
 local threads = {}
 local counter = 0
@@ -45,12 +46,7 @@ function init(args)
   for _, name in ipairs({ "first", "last", "step", "count", "page", "pages" }) do
     options[name] = tonumber(options[name])
   end
-  if options.mode == "fixed" then
-    local headers = {}
-    if options.from then headers["From"] = options.from end
-    if options.key then headers["x-api-key"] = options.key end
-    fixed = wrk.format("GET", options.path, headers)
-  elseif options.mode == "digest" then
+  if options.mode == "digest" then
     options.id = math.random(options.first, options.last)
   end
 end
@@ -79,9 +75,7 @@ end
 
 function request()
   local mode = options.mode
-  if mode == "fixed" then
-    return fixed
-  elseif mode == "info" then
+  if mode == "info" then
     local id = math.random(options.first, options.last)
     return wrk.format("GET", "/api/accounts/user" .. id .. "@" .. options.domain .. "/info")
   elseif mode == "me" then
@@ -127,12 +121,5 @@ function done(summary, latency, requests)
     total_challenged = total_challenged + (thread:get("challenged") or 0)
     total_unexpected = total_unexpected + (thread:get("unexpected") or 0)
   end
-  local e = summary.errors
-  io.write(string.format(
-    'FAMD-BENCH {"requests":%d,"duration_us":%d,"connect":%d,"read":%d,"write":%d,'
-      .. '"timeout":%d,"status":%d,"p50_us":%d,"p99_us":%d,"max_us":%d,'
-      .. '"ok":%d,"challenged":%d,"unexpected":%d}\n',
-    summary.requests, summary.duration, e.connect, e.read, e.write, e.timeout, e.status,
-    latency:percentile(50), latency:percentile(99), latency.max,
-    total_ok, total_challenged, total_unexpected))
+  result.write(summary, latency, total_ok, total_challenged, total_unexpected)
 end

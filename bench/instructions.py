@@ -47,22 +47,13 @@ import tempfile
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-CHECKOUT = os.path.dirname(HERE)
-
-
-def _reexec_in_venv():
-    """Run again under the checkout's .venv, which has famd's dependencies."""
-    venv_python = os.path.join(CHECKOUT, ".venv", "bin", "python")
-    if os.path.exists(venv_python) and os.path.realpath(sys.prefix) != os.path.realpath(
-            os.path.join(CHECKOUT, ".venv")):
-        os.execv(venv_python, [venv_python] + sys.argv)
-
+from checkout import CHECKOUT, HERE, reexec_in_venv  # standard library only
 
 if __name__ == "__main__":
-    _reexec_in_venv()
+    reexec_in_venv()
 sys.path[:0] = [CHECKOUT, HERE]
 
+import debian  # noqa: E402
 import seed  # noqa: E402
 import servers  # noqa: E402
 
@@ -102,16 +93,6 @@ def arguments(argv=None):
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary folder, with callgrind's dumps (callgrind_annotate reads them)")
     return parser.parse_args(argv)
-
-
-def ensure_valgrind():
-    """Install Debian's valgrind package when callgrind_control is missing."""
-    if shutil.which("callgrind_control"):
-        return
-    prefix = [] if os.geteuid() == 0 else ["sudo"]
-    print("valgrind is missing: installing Debian's valgrind package")
-    subprocess.run(prefix + ["apt-get", "install", "-y", "-qq", "valgrind"], check=True,
-                   env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
 
 
 def requests_of(seeded, name, count):
@@ -229,7 +210,7 @@ def count_variant(args, seeded, database, folder, label, extra, names):
 
 def main(argv=None):
     args = arguments(argv)
-    ensure_valgrind()
+    debian.ensure("callgrind_control", "valgrind")
     baseline, variant = COMPARISONS[args.compare]
     names = [name for name in ENDPOINTS if name in (args.only or ENDPOINTS)]
     folder = tempfile.mkdtemp(prefix="famd-instructions-")

@@ -12,8 +12,9 @@ root or through sudo).  L{run} runs one bounded measurement against a URL on
 
 import json
 import os
-import shutil
 import subprocess
+
+import debian
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(HERE, "wrk.lua")
@@ -25,20 +26,7 @@ MARK = "FAMD-BENCH "
 
 def ensure_wrk():
     """The path of wrk, installing Debian's package first if needed."""
-    found = shutil.which("wrk")
-    if found:
-        return found
-    prefix = [] if os.geteuid() == 0 else ["sudo"]
-    print("wrk is missing: installing Debian's wrk package")
-    subprocess.run(prefix + ["apt-get", "update", "-qq"], check=True)
-    subprocess.run(
-        prefix + ["apt-get", "install", "-y", "-qq", "wrk"],
-        check=True, env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"),
-    )
-    found = shutil.which("wrk")
-    if not found:
-        raise RuntimeError("wrk is still missing after apt-get install wrk")
-    return found
+    return debian.ensure("wrk", "wrk")
 
 
 class Result:

@@ -31,22 +31,9 @@ import threading
 import time
 import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-CHECKOUT = os.path.dirname(HERE)
+from checkout import CHECKOUT, HERE, reexec_in_venv  # standard library only
 
-
-def _reexec_in_venv():
-    """Run again under the checkout's .venv, which has famd's dependencies."""
-    venv_python = os.path.join(CHECKOUT, ".venv", "bin", "python")
-    if os.environ.get("FAMD_BENCH_PYTHON") or not os.path.exists(venv_python):
-        return
-    if os.path.realpath(sys.prefix) == os.path.realpath(os.path.join(CHECKOUT, ".venv")):
-        return
-    os.environ["FAMD_BENCH_PYTHON"] = venv_python
-    os.execv(venv_python, [venv_python] + sys.argv)
-
-
-_reexec_in_venv()
+reexec_in_venv()
 sys.path[:0] = [CHECKOUT, HERE]
 try:
     import klein  # noqa: F401

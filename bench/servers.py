@@ -15,8 +15,7 @@ import sys
 import time
 import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-CHECKOUT = os.path.dirname(HERE)
+from checkout import CHECKOUT, HERE
 
 CONFIG = """\
 listen: "tcp:{port}:interface=127.0.0.1"

@@ -4,7 +4,7 @@ under valgrind's callgrind, which counts the instructions it executes,
 whatever else the machine is doing.  Throughput runs (``bench/run.py
 --metrics``, ``bench/logmodes.py``) swing by about 4 % between two famds
 of the same code on this shared machine, the size of the budgets they
-judge; counts of two such famds differ by 0.5 to 1.5 % (how requests fall
+judge; counts of two such famds differ by up to 1.6 % (how requests fall
 into the reactor's turns still varies with timing).
 
     python3 bench/instructions.py                  # metrics off against on
@@ -13,10 +13,11 @@ into the reactor's turns still varies with timing).
     python3 bench/instructions.py --requests 4000 --only info
 
 It seeds one SQLite file (copied for each famd); in each of ``--rounds``
-rounds it starts a new famd of each configuration under ``valgrind --tool=callgrind --instr-atstart=no`` (start-up is
-not counted), warms it up, and for each endpoint counts the instructions
-of exactly ``--requests`` requests (the same pseudo-random sequence for
-every variant, sent on ``--connections`` keep-alive connections):
+rounds it starts a new famd of each configuration under ``valgrind
+--tool=callgrind --instr-atstart=no`` (start-up is not counted), warms it
+up, and for each endpoint counts the instructions of exactly
+``--requests`` requests (the same pseudo-random sequence for every
+variant, sent on ``--connections`` keep-alive connections):
 ``callgrind_control`` turns counting on before the first and dumps the
 count after the last answer.  It prints instructions per request and the
 ratio baseline/variant (median of the rounds), which stands for the
@@ -28,9 +29,9 @@ storage thread), not of the kernel's work for it.  Under valgrind famd runs
 about fifty times slower, so work done once a second (the access log's
 flush) falls on fifty times fewer requests than at full speed: its share
 is overstated, which errs against the variant that has it.  No scrape is
-made during the counts.
-Needs valgrind (Debian's package, installed if missing).  Never part of
-the test suite.
+made during the counts.  The requests are made here, in Python, as
+``wrk.lua`` makes them for ``bench/run.py``.  Needs valgrind (Debian's
+package, installed if missing).  Never part of the test suite.
 """
 
 import argparse
